@@ -1,0 +1,97 @@
+# One entry point for set-up, running, testing and the docker compose stack.
+# `make run` and `make test` work on a machine with only python3, make and git.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+PORT ?= 8000
+WORKERS ?= 4
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+MANAGE := $(UV) run --frozen python manage.py
+COMPOSE ?= docker compose
+# The PostgreSQL and Redis that `make test-postgres` and the integration tests use.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/payouts
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: help install run worker migrate makemigrations shell test test-unit test-integration \
+	test-postgres lint format schema up down build logs clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	@echo "uv not found: installing it into .tools/ (once)"
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.synced ## Create .venv with every dependency from uv.lock
+
+run: install ## Migrate, then serve the API on http://127.0.0.1:$(PORT) with a Huey consumer
+	@export DEBUG=$${DEBUG:-true}; \
+	$(MANAGE) migrate --no-input && \
+	echo "" && \
+	echo "  REST API    http://127.0.0.1:$(PORT)/api/payouts/" && \
+	echo "  Swagger UI  http://127.0.0.1:$(PORT)/api/docs/" && \
+	echo "  ReDoc       http://127.0.0.1:$(PORT)/api/redoc/" && \
+	echo "  GraphQL     http://127.0.0.1:$(PORT)/graphql/" && \
+	echo "  Admin       http://127.0.0.1:$(PORT)/admin/  (create a user: make superuser)" && \
+	echo "  Ctrl-C stops the API and the worker." && \
+	echo "" && \
+	trap 'kill 0' INT TERM EXIT; \
+	$(MANAGE) run_huey --workers $(WORKERS) & \
+	$(MANAGE) runserver --noreload 127.0.0.1:$(PORT) & \
+	wait -n; exit $$?
+
+worker: install ## Run the Huey consumer alone
+	$(MANAGE) run_huey --workers $(WORKERS)
+
+migrate: install ## Apply database migrations
+	$(MANAGE) migrate --no-input
+
+makemigrations: install ## Create migrations after a model change
+	$(MANAGE) makemigrations
+
+superuser: install ## Create an admin user
+	DEBUG=$${DEBUG:-true} $(MANAGE) createsuperuser
+
+shell: install ## Django shell
+	DEBUG=$${DEBUG:-true} $(MANAGE) shell
+
+test: install ## The whole suite: unit tests on SQLite, then the PostgreSQL + Redis integration tests
+	$(UV) run --frozen pytest -m "not integration" $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(UV) run --frozen pytest -m integration $(PYTEST_ARGS)
+
+test-postgres: install ## The whole suite again on PostgreSQL + Redis
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: install ## ruff check, ruff format --check and mypy
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	DEBUG=true $(UV) run --frozen mypy .
+
+format: install ## Fix lint and formatting where ruff can
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+schema: install ## Regenerate the committed OpenAPI and GraphQL schema files
+	DEBUG=true $(MANAGE) spectacular --validate --file openapi.yaml
+
+up: ## docker compose: build and start web, worker, PostgreSQL and Redis
+	$(COMPOSE) up -d --build
+
+down: ## docker compose: stop and remove the containers
+	$(COMPOSE) down
+
+build: ## docker compose: rebuild the images
+	$(COMPOSE) build
+
+logs: ## docker compose: follow the logs of every service
+	$(COMPOSE) logs -f
+
+clean: ## docker compose: remove containers, volumes and images of this project
+	$(COMPOSE) down --volumes --rmi local --remove-orphans

@@ -1,0 +1,1 @@
+"""The GraphQL surface over the payouts domain (Strawberry + strawberry-graphql-django)."""

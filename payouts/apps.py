@@ -1,0 +1,11 @@
+"""App configuration for the payouts domain."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PayoutsConfig(AppConfig):
+    name = "payouts"
+    verbose_name = "Payouts"
+    default_auto_field = "django.db.models.BigAutoField"

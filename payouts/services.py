@@ -1,0 +1,164 @@
+"""Every payout write: create, update, delete and each status transition, one transaction each."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from payouts.errors import (
+    PayoutNotDeletable,
+    PayoutNotEditable,
+    PayoutNotFound,
+    PayoutTransitionNotAllowed,
+)
+from payouts.models import Payout, PayoutEvent, PayoutStatus
+from payouts.selectors import parse_payout_id
+from payouts.states import EDITABLE_STATUSES, can_transition
+from payouts.validation import payout_clean
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue_processing(payout_id: uuid.UUID) -> None:
+    # Imported here because the task module imports these services.
+    from payouts.tasks import process_payout
+
+    try:
+        process_payout(str(payout_id))
+    except Exception:
+        # The payout is committed; the recovery sweep enqueues it once the queue is back.
+        logger.exception(
+            "Could not enqueue payout %s; the recovery sweep will pick it up", payout_id
+        )
+
+
+def _lock(payout_id: object) -> Payout:
+    try:
+        return Payout.objects.select_for_update().get(pk=parse_payout_id(payout_id))
+    except Payout.DoesNotExist:
+        raise PayoutNotFound() from None
+
+
+def _record_event(payout: Payout, from_status: str, reason: str = "") -> None:
+    PayoutEvent.objects.create(
+        payout=payout,
+        from_status=from_status,
+        to_status=payout.status,
+        attempt=payout.attempts,
+        reason=reason,
+    )
+
+
+def _transition(payout: Payout, to_status: str, *, reason: str = "") -> None:
+    """Move a locked payout to to_status, if the status machine allows it, and record it."""
+    from_status = payout.status
+    if not can_transition(from_status, to_status):
+        raise PayoutTransitionNotAllowed(from_status, to_status)
+    payout.status = to_status
+    payout.failure_reason = reason if to_status == PayoutStatus.FAILED else ""
+    payout.save(update_fields=["status", "failure_reason", "attempts", "updated_at"])
+    _record_event(payout, from_status, reason)
+
+
+@transaction.atomic
+def payout_create(data: Mapping[str, Any]) -> Payout:
+    """Validate and store a PENDING payout; its processing is enqueued once the commit lands."""
+    payout = Payout.objects.create(**payout_clean(data, partial=False))
+    _record_event(payout, from_status="")
+    transaction.on_commit(lambda: _enqueue_processing(payout.id))
+    return payout
+
+
+@transaction.atomic
+def payout_update(payout_id: object, data: Mapping[str, Any]) -> Payout:
+    """Apply a partial edit; refused unless the payout is still PENDING when its row is locked."""
+    payout = _lock(payout_id)
+    if payout.status not in EDITABLE_STATUSES:
+        raise PayoutNotEditable()
+    changes = payout_clean(data, partial=True)
+    for field, value in changes.items():
+        setattr(payout, field, value)
+    payout.save(update_fields=[*changes, "updated_at"])
+    return payout
+
+
+@transaction.atomic
+def payout_delete(payout_id: object) -> None:
+    """Delete a payout that no worker has started; money in flight keeps its record."""
+    payout = _lock(payout_id)
+    if payout.status not in EDITABLE_STATUSES:
+        raise PayoutNotDeletable()
+    payout.delete()
+
+
+@transaction.atomic
+def payout_start_attempt(payout_id: object, attempt: int) -> Payout | None:
+    """Claim attempt number `attempt` of a payout, or return None when it is not ours to run.
+
+    The first attempt moves PENDING to PROCESSING; a retry carries on with a PROCESSING payout
+    whose previous attempt is the one before. Anything else (a finished or deleted payout, an
+    attempt already claimed by a duplicate delivery) is left alone.
+    """
+    try:
+        payout = _lock(payout_id)
+    except PayoutNotFound:
+        logger.info("Payout %s no longer exists; nothing to process", payout_id)
+        return None
+    if payout.status == PayoutStatus.PENDING and payout.attempts == attempt - 1:
+        payout.attempts = attempt
+        _transition(payout, PayoutStatus.PROCESSING)
+        return payout
+    if payout.status == PayoutStatus.PROCESSING and payout.attempts == attempt - 1:
+        payout.attempts = attempt
+        payout.save(update_fields=["attempts", "updated_at"])
+        return payout
+    logger.info(
+        "Payout %s is %s after %s attempt(s); attempt %s skipped",
+        payout.id,
+        payout.status,
+        payout.attempts,
+        attempt,
+    )
+    return None
+
+
+@transaction.atomic
+def payout_record_attempt_failure(payout_id: object, attempt: int, reason: str) -> None:
+    """Record a failed provider call that will be retried; the payout stays PROCESSING."""
+    try:
+        payout = _lock(payout_id)
+    except PayoutNotFound:
+        return
+    PayoutEvent.objects.create(
+        payout=payout,
+        from_status=payout.status,
+        to_status=payout.status,
+        attempt=attempt,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def payout_complete(payout_id: object) -> Payout | None:
+    try:
+        payout = _lock(payout_id)
+    except PayoutNotFound:
+        logger.info("Payout %s was deleted before it completed", payout_id)
+        return None
+    _transition(payout, PayoutStatus.COMPLETED)
+    return payout
+
+
+@transaction.atomic
+def payout_fail(payout_id: object, reason: str) -> Payout | None:
+    try:
+        payout = _lock(payout_id)
+    except PayoutNotFound:
+        logger.info("Payout %s was deleted before it failed", payout_id)
+        return None
+    _transition(payout, PayoutStatus.FAILED, reason=reason)
+    return payout

@@ -1,0 +1,1 @@
+"""The REST surface over the payouts domain (Django REST framework)."""

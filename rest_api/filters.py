@@ -1,0 +1,57 @@
+"""Query-string filters and ordering for GET /api/payouts/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+
+from payouts.models import Currency, Payout, PayoutStatus
+from payouts.selectors import DEFAULT_ORDERING
+from payouts.validation import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Appends the default order as tie-breaker, so equal amounts page deterministically."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if not value:
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value]
+        used = {field.lstrip("-") for field in ordering}
+        tie_breakers = [field for field in DEFAULT_ORDERING if field.lstrip("-") not in used]
+        return qs.order_by(*ordering, *tie_breakers)
+
+
+def _amount_filter(lookup: str, help_text: str) -> django_filters.NumberFilter:
+    return django_filters.NumberFilter(
+        field_name="amount",
+        lookup_expr=lookup,
+        max_digits=AMOUNT_MAX_DIGITS,
+        decimal_places=AMOUNT_DECIMAL_PLACES,
+        help_text=help_text,
+    )
+
+
+def _created_filter(lookup: str, help_text: str) -> django_filters.IsoDateTimeFilter:
+    return django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr=lookup, help_text=help_text
+    )
+
+
+class PayoutFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=PayoutStatus.choices, help_text="Exact status.")
+    currency = django_filters.ChoiceFilter(choices=Currency.choices, help_text="Exact currency.")
+    min_amount = _amount_filter("gte", "Only payouts with amount greater than or equal to this.")
+    max_amount = _amount_filter("lte", "Only payouts with amount less than or equal to this.")
+    created_after = _created_filter("gte", "ISO 8601 timestamp: created at or after it.")
+    created_before = _created_filter("lte", "ISO 8601 timestamp: created at or before it.")
+    ordering = StableOrderingFilter(
+        fields=(("created_at", "created_at"), ("amount", "amount")),
+        help_text="Sort key: created_at, -created_at (the default), amount or -amount.",
+    )
+
+    class Meta:
+        model = Payout
+        fields: list[str] = []

@@ -1,0 +1,122 @@
+"""The /api/payouts/ resource: translate HTTP to payouts services and selectors, nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from payouts import selectors, services
+from payouts.errors import MSG_NOT_EDITABLE, MSG_NOT_FOUND
+from payouts.models import Payout
+from rest_api.filters import PayoutFilter
+from rest_api.serializers import (
+    PayoutCreateSerializer,
+    PayoutSerializer,
+    PayoutUpdateSerializer,
+)
+
+_DETAIL = inline_serializer("ErrorDetail", fields={"detail": serializers.CharField()})
+_VALIDATION_ERROR = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description="Invalid input: an object mapping each bad field to its messages.",
+    examples=[
+        OpenApiExample(
+            "Bad amount and currency",
+            value={
+                "amount": ["Amount must be greater than 0."],
+                "currency": ['Unsupported currency "usd". Use one of: USD, EUR, GBP, RUB.'],
+            },
+        )
+    ],
+)
+_NOT_FOUND = OpenApiResponse(
+    response=_DETAIL,
+    description="No payout has this id.",
+    examples=[OpenApiExample("Not found", value={"detail": MSG_NOT_FOUND})],
+)
+_NOT_PENDING = OpenApiResponse(
+    response=_DETAIL,
+    description="The payout has left PENDING and can no longer be changed.",
+    examples=[OpenApiExample("Not pending", value={"detail": MSG_NOT_EDITABLE})],
+)
+_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Payout id.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List payouts",
+        description="Newest first, paginated; filter by status, currency, amount and date.",
+        responses={200: PayoutSerializer(many=True), 400: _VALIDATION_ERROR},
+    ),
+    retrieve=extend_schema(
+        summary="Retrieve a payout",
+        parameters=[_ID],
+        responses={200: PayoutSerializer, 404: _NOT_FOUND},
+    ),
+    create=extend_schema(
+        summary="Create a payout",
+        description="Stores the payout as PENDING and queues it for processing.",
+        request=PayoutCreateSerializer,
+        responses={201: PayoutSerializer, 400: _VALIDATION_ERROR},
+    ),
+    partial_update=extend_schema(
+        summary="Update a PENDING payout",
+        description="Changes any of amount, currency, recipient_details, description.",
+        parameters=[_ID],
+        request=PayoutUpdateSerializer,
+        responses={
+            200: PayoutSerializer,
+            400: _VALIDATION_ERROR,
+            403: _NOT_PENDING,
+            404: _NOT_FOUND,
+        },
+    ),
+    destroy=extend_schema(
+        summary="Delete a PENDING payout",
+        parameters=[_ID],
+        responses={204: None, 403: _NOT_PENDING, 404: _NOT_FOUND},
+    ),
+)
+class PayoutViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Payout],
+):
+    serializer_class = PayoutSerializer
+    filterset_class = PayoutFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Payout]:
+        return selectors.payout_list()
+
+    def get_object(self) -> Payout:
+        return selectors.payout_get(self.kwargs["pk"])
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        payload = PayoutCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        payout = services.payout_create(payload.validated_data)
+        return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        payload = PayoutUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        payout = services.payout_update(kwargs["pk"], payload.validated_data)
+        return Response(PayoutSerializer(payout).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.payout_delete(kwargs["pk"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,66 @@
+"""Fixtures shared by every test: an API client, payout factories and a quiet, instant Huey."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from huey.contrib.djhuey import HUEY
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
+
+from payouts import services
+from payouts.models import Payout, PayoutStatus
+
+
+@pytest.fixture(autouse=True)
+def _instant_processing(request: pytest.FixtureRequest, settings: Settings) -> Iterator[None]:
+    """Unit tests run tasks in-process (Huey immediate mode) with no delay and no random failure."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    settings.PAYOUT_PROCESSING_DELAY_SECONDS = 0
+    settings.PAYOUT_FAILURE_RATE = 0
+    HUEY.immediate = True
+    yield
+    HUEY.storage.flush_all()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def payout_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "amount": "250.00",
+        "currency": "EUR",
+        "recipient_details": {"account_number": "DE89370400440532013000", "bank_name": "DB"},
+        "description": "Contractor payment - March",
+    }
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture
+def make_payout(db: None) -> Callable[..., Payout]:
+    """Create a payout through the service, optionally forcing a status as a worker would."""
+
+    def make(status: str = PayoutStatus.PENDING, **overrides: Any) -> Payout:
+        payout = services.payout_create(payout_payload(**overrides))
+        if status != PayoutStatus.PENDING:
+            fields: dict[str, Any] = {"status": status, "attempts": 1}
+            if status == PayoutStatus.FAILED:
+                fields["failure_reason"] = "Failed after 1 attempt(s): declined"
+            Payout.objects.filter(pk=payout.pk).update(**fields)
+            payout.refresh_from_db()
+        return payout
+
+    return make
+
+
+@pytest.fixture
+def pending_payout(make_payout: Callable[..., Payout]) -> Payout:
+    return make_payout(amount=Decimal("100.00"))
