@@ -80,6 +80,7 @@ format: install ## Fix lint and formatting where ruff can
 
 schema: install ## Regenerate the committed OpenAPI and GraphQL schema files
 	DEBUG=true $(MANAGE) spectacular --validate --file openapi.yaml
+	DEBUG=true $(MANAGE) export_schema graphql_api.schema --path graphql_api/schema.graphql
 
 up: ## docker compose: build and start web, worker, PostgreSQL and Redis
 	$(COMPOSE) up -d --build

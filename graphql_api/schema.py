@@ -1,0 +1,24 @@
+"""The GraphQL schema: queries, mutations, the query optimizer and the abuse guards."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import strawberry
+from django.conf import settings
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry_django.optimizer import DjangoOptimizerExtension
+
+from graphql_api.mutations import Mutation
+from graphql_api.queries import Query
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        DjangoOptimizerExtension,
+        partial(QueryDepthLimiter, max_depth=settings.GRAPHQL_MAX_DEPTH),
+        partial(MaxAliasesLimiter, max_alias_count=settings.GRAPHQL_MAX_ALIASES),
+        partial(MaxTokensLimiter, max_token_count=settings.GRAPHQL_MAX_TOKENS),
+    ],
+)

@@ -1,0 +1,118 @@
+"""GraphQL object types: Payout as a Relay node, its connection and the enums it exposes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Self
+
+import strawberry
+import strawberry_django
+from django.db.models import F, OrderBy, QuerySet
+from strawberry import relay
+from strawberry.relay.types import NodeIterableType
+from strawberry.scalars import JSON
+from strawberry.utils.await_maybe import AwaitableOrValue
+from strawberry_django.relay import DjangoListConnection
+
+from payouts.errors import PayoutNotFound
+from payouts.models import Currency, Payout, PayoutStatus
+from payouts.selectors import DEFAULT_ORDERING, parse_payout_id
+
+PAYOUTS_PAGE_MAX = 100
+
+PAYOUT_TYPE_NAME = "Payout"
+
+if TYPE_CHECKING:
+    CurrencyEnum = Currency
+    PayoutStatusEnum = PayoutStatus
+else:
+    # strawberry.enum marks the domain's choices in place and returns them, so to mypy these
+    # stay the model enums while GraphQL sees enums of the same names and values.
+    CurrencyEnum = strawberry.enum(Currency, name="Currency", description="Supported currencies.")
+    PayoutStatusEnum = strawberry.enum(
+        PayoutStatus,
+        name="PayoutStatus",
+        description="PENDING → PROCESSING → COMPLETED | FAILED; set by the worker, not clients.",
+    )
+
+
+@strawberry_django.type(Payout, name=PAYOUT_TYPE_NAME, description="A request to pay a recipient.")
+class PayoutType(relay.Node):
+    payout_id: uuid.UUID = strawberry_django.field(
+        field_name="id", description="The id REST uses in /api/payouts/{id}/."
+    )
+    amount: Decimal = strawberry_django.field(description="Always two decimal places.")
+    currency: CurrencyEnum
+    recipient_details: JSON = strawberry_django.field(
+        description="JSON object holding at least a non-empty account_number."
+    )
+    status: PayoutStatusEnum
+    description: str
+    failure_reason: str = strawberry_django.field(description="Why a FAILED payout failed.")
+    created_at: datetime
+    updated_at: datetime
+
+
+@strawberry.type(description="What a deleted payout leaves behind: the ids it had.")
+class PayoutDeleted:
+    id: relay.GlobalID
+    payout_id: uuid.UUID
+
+
+def _ordered_fields(queryset: QuerySet[Any]) -> set[str]:
+    names: set[str] = set()
+    for item in queryset.query.order_by:
+        if isinstance(item, str):
+            names.add(item.lstrip("-"))
+        elif isinstance(item, OrderBy) and isinstance(item.expression, F):
+            names.add(item.expression.name)
+    return names
+
+
+def with_stable_order(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Append the default order as tie-breaker, so equal amounts page deterministically."""
+    used = _ordered_fields(queryset)
+    tie_breakers = [field for field in DEFAULT_ORDERING if field.lstrip("-") not in used]
+    if not tie_breakers:
+        return queryset
+    return queryset.order_by(*queryset.query.order_by, *tie_breakers)
+
+
+@strawberry.type(name="PayoutConnection", description="A page of payouts.")
+class PayoutConnection(DjangoListConnection[PayoutType]):
+    @classmethod
+    def resolve_connection(
+        cls,
+        nodes: NodeIterableType[PayoutType],
+        *,
+        info: strawberry.Info,
+        before: str | None = None,
+        after: str | None = None,
+        first: int | None = None,
+        last: int | None = None,
+        **kwargs: Any,
+    ) -> AwaitableOrValue[Self]:
+        # Offset cursors only page correctly over a total order; the client's ordering may
+        # leave ties (equal amounts), so the default order breaks them.
+        if isinstance(nodes, QuerySet):
+            nodes = with_stable_order(nodes)
+        return super().resolve_connection(
+            nodes, info=info, before=before, after=after, first=first, last=last, **kwargs
+        )
+
+
+def payout_id_from_global_id(global_id: str) -> uuid.UUID:
+    """The payout id a global id names; raise PayoutNotFound for a malformed or foreign id."""
+    try:
+        parsed = relay.GlobalID.from_id(global_id)
+    except relay.GlobalIDValueError:
+        raise PayoutNotFound() from None
+    if parsed.type_name != PAYOUT_TYPE_NAME:
+        raise PayoutNotFound()
+    return parse_payout_id(parsed.node_id)
+
+
+def global_id_for(payout_id: uuid.UUID) -> relay.GlobalID:
+    return relay.GlobalID(PAYOUT_TYPE_NAME, str(payout_id))
