@@ -69,10 +69,14 @@ test-postgres: install ## The whole suite again on PostgreSQL + Redis
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-lint: install ## ruff check, ruff format --check and mypy
+lint: install ## ruff check, ruff format --check, mypy, hadolint and the compose file
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	DEBUG=true $(UV) run --frozen mypy .
+	$(UV) run --frozen hadolint Dockerfile
+	@if $(COMPOSE) version >/dev/null 2>&1; then $(COMPOSE) config --quiet; \
+	elif command -v docker-compose >/dev/null; then docker-compose config --quiet; \
+	else echo "docker compose not installed: compose file not checked"; fi
 
 format: install ## Fix lint and formatting where ruff can
 	$(UV) run --frozen ruff check --fix .

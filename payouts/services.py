@@ -25,10 +25,10 @@ logger = logging.getLogger(__name__)
 
 def _enqueue_processing(payout_id: uuid.UUID) -> None:
     # Imported here because the task module imports these services.
-    from payouts.tasks import process_payout
+    from payouts.tasks import enqueue_processing
 
     try:
-        process_payout(str(payout_id))
+        enqueue_processing(payout_id)
     except Exception:
         # The payout is committed; the recovery sweep enqueues it once the queue is back.
         logger.exception(

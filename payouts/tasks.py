@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from django.conf import settings
 from huey import signals
 from huey.api import Task
-from huey.contrib.djhuey import db_task, signal
+from huey.contrib.djhuey import HUEY, db_task, signal
 
 from payouts import services
-from payouts.provider import ProviderError, provider_request_for, provider_send
+from payouts.provider import provider_request_for, provider_send
 
 logger = logging.getLogger(__name__)
 
@@ -19,29 +20,46 @@ RETRY_BACKOFF = 2
 
 
 def attempt_number(task: Task) -> int:
-    """Huey counts retries down from PAYOUT_MAX_RETRIES; attempts count up from 1."""
+    """Huey counts retries down to 0; the message carries its last attempt, so this is stable
+    even when the consumer runs with another PAYOUT_MAX_RETRIES than the API that enqueued it."""
+    last_attempt: int = task.args[1]
     retries_left: int = task.retries
-    return settings.PAYOUT_MAX_RETRIES - retries_left + 1
+    return last_attempt - retries_left
 
 
-@db_task(
-    retries=settings.PAYOUT_MAX_RETRIES,
-    retry_delay=settings.PAYOUT_RETRY_DELAY_SECONDS,
-    retry_backoff=RETRY_BACKOFF,
-    context=True,
-)
-def process_payout(payout_id: str, task: Task) -> None:
+@db_task(retry_backoff=RETRY_BACKOFF, context=True)
+def process_payout(payout_id: str, last_attempt: int, task: Task) -> None:
     attempt = attempt_number(task)
     payout = services.payout_start_attempt(payout_id, attempt)
     if payout is None:
         return
     try:
         provider_send(provider_request_for(payout))
-    except ProviderError as error:
+    except Exception as error:
         if task.retries:
             services.payout_record_attempt_failure(payout_id, attempt, str(error))
         raise
     services.payout_complete(payout_id)
+
+
+def processing_task(payout_id: uuid.UUID | str, *, next_attempt: int = 1) -> Task:
+    """The task message for a payout's next attempt, with the retry budget that remains.
+
+    The budget and the first retry delay travel in the message, so retries follow the settings
+    of the process that accepted the payout, whatever the consumer's own settings say.
+    """
+    last_attempt = settings.PAYOUT_MAX_RETRIES + 1
+    task: Task = process_payout.s(
+        str(payout_id),
+        last_attempt,
+        retries=max(last_attempt - next_attempt, 0),
+        retry_delay=settings.PAYOUT_RETRY_DELAY_SECONDS,
+    )
+    return task
+
+
+def enqueue_processing(payout_id: uuid.UUID | str, *, next_attempt: int = 1) -> None:
+    HUEY.enqueue(processing_task(payout_id, next_attempt=next_attempt))
 
 
 @signal(signals.SIGNAL_ERROR)
@@ -49,7 +67,7 @@ def fail_payout_after_last_attempt(
     signal_name: str, task: Task, exc: BaseException | None = None, **_: Any
 ) -> None:
     """Huey emits an error for every failed attempt; only the last one (no retries left) fails."""
-    if task.name != process_payout.name or task.retries:
+    if not isinstance(task, process_payout.task_class) or task.retries:
         return
     payout_id = task.args[0]
     reason = f"Failed after {attempt_number(task)} attempt(s): {exc}"

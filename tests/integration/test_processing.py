@@ -1,0 +1,73 @@
+"""End to end: the API enqueues on Redis, a real Huey consumer processes on PostgreSQL."""
+
+from __future__ import annotations
+
+from payouts.models import Payout, PayoutEvent, PayoutStatus
+from tests.conftest import payout_payload
+from tests.integration.conftest import wait_until
+
+FINAL = {PayoutStatus.COMPLETED, PayoutStatus.FAILED}
+
+
+def create_payouts(api_client, count: int) -> list[str]:
+    ids = []
+    for index in range(count):
+        response = api_client.post(
+            "/api/payouts/", payout_payload(amount=f"{index + 1}.00"), format="json"
+        )
+        assert response.status_code == 201
+        ids.append(response.json()["id"])
+    return ids
+
+
+def statuses(ids: list[str]) -> dict[str, str]:
+    return dict(Payout.objects.filter(pk__in=ids).values_list("id", "status"))
+
+
+def test_consumer_completes_payouts_created_through_the_api(api_client, start_consumer):
+    consumer = start_consumer()
+    ids = create_payouts(api_client, 10)
+
+    done = wait_until(lambda: set(statuses(ids).values()) == {PayoutStatus.COMPLETED}, timeout=30)
+
+    assert done, f"{statuses(ids)}\n{consumer.output()[-3000:]}"
+    for payout_id in ids:
+        history = list(
+            PayoutEvent.objects.filter(payout_id=payout_id)
+            .order_by("id")
+            .values_list("to_status", flat=True)
+        )
+        assert history == ["PENDING", "PROCESSING", "COMPLETED"]
+
+
+def test_consumer_retries_then_fails_with_the_reason(api_client, start_consumer, settings):
+    settings.PAYOUT_MAX_RETRIES = 2
+    consumer = start_consumer(PAYOUT_FAILURE_RATE="1", PAYOUT_MAX_RETRIES="7")
+    [payout_id] = create_payouts(api_client, 1)
+
+    done = wait_until(
+        lambda: Payout.objects.get(pk=payout_id).status == PayoutStatus.FAILED, timeout=30
+    )
+
+    payout = Payout.objects.get(pk=payout_id)
+    assert done, f"{payout.status}\n{consumer.output()[-3000:]}"
+    assert payout.attempts == 3
+    assert payout.failure_reason == (
+        "Failed after 3 attempt(s): The payment provider declined the request (simulated failure)."
+    )
+    retries = PayoutEvent.objects.filter(
+        payout_id=payout_id, from_status="PROCESSING", to_status="PROCESSING"
+    )
+    assert retries.count() == 2
+
+
+def test_every_payout_ends_final_exactly_once_under_random_failures(api_client, start_consumer):
+    consumer = start_consumer(workers=8, PAYOUT_FAILURE_RATE="0.5")
+    ids = create_payouts(api_client, 30)
+
+    done = wait_until(lambda: set(statuses(ids).values()) <= FINAL, timeout=60)
+
+    assert done, f"{statuses(ids)}\n{consumer.output()[-3000:]}"
+    for payout_id in ids:
+        finals = PayoutEvent.objects.filter(payout_id=payout_id, to_status__in=FINAL)
+        assert finals.count() == 1

@@ -1,0 +1,93 @@
+"""Services: every write goes through the status machine and records its event."""
+
+from __future__ import annotations
+
+import pytest
+
+from payouts import services
+from payouts.errors import PayoutInvalid, PayoutNotEditable, PayoutTransitionNotAllowed
+from payouts.models import Payout, PayoutEvent, PayoutStatus
+from tests.conftest import payout_payload
+
+
+def events(payout) -> list[tuple[str, str, int]]:
+    return list(
+        PayoutEvent.objects.filter(payout=payout)
+        .order_by("id")
+        .values_list("from_status", "to_status", "attempt")
+    )
+
+
+def test_create_rejects_invalid_input_without_writing(db):
+    with pytest.raises(PayoutInvalid) as raised:
+        services.payout_create(payout_payload(amount="0"))
+
+    assert [(e.field, e.code.value) for e in raised.value.errors] == [("amount", "min_value")]
+    assert Payout.objects.count() == 0
+    assert PayoutEvent.objects.count() == 0
+
+
+def test_first_attempt_moves_pending_to_processing(pending_payout):
+    payout = services.payout_start_attempt(pending_payout.id, attempt=1)
+
+    assert payout is not None
+    assert payout.status == PayoutStatus.PROCESSING
+    assert payout.attempts == 1
+    assert events(pending_payout)[-1] == ("PENDING", "PROCESSING", 1)
+
+
+def test_a_duplicate_first_attempt_is_skipped(pending_payout):
+    services.payout_start_attempt(pending_payout.id, attempt=1)
+
+    assert services.payout_start_attempt(pending_payout.id, attempt=1) is None
+    assert Payout.objects.get(pk=pending_payout.id).attempts == 1
+
+
+def test_a_retry_continues_a_processing_payout(pending_payout):
+    services.payout_start_attempt(pending_payout.id, attempt=1)
+
+    payout = services.payout_start_attempt(pending_payout.id, attempt=2)
+
+    assert payout is not None
+    assert (payout.status, payout.attempts) == (PayoutStatus.PROCESSING, 2)
+
+
+@pytest.mark.parametrize("status", [PayoutStatus.COMPLETED, PayoutStatus.FAILED])
+def test_a_finished_payout_is_not_started_again(make_payout, status):
+    payout = make_payout(status=status)
+
+    assert services.payout_start_attempt(payout.id, attempt=2) is None
+    assert Payout.objects.get(pk=payout.id).status == status
+
+
+def test_complete_is_refused_for_a_pending_payout(pending_payout):
+    with pytest.raises(
+        PayoutTransitionNotAllowed, match="A PENDING payout cannot move to COMPLETED"
+    ):
+        services.payout_complete(pending_payout.id)
+
+    assert Payout.objects.get(pk=pending_payout.id).status == PayoutStatus.PENDING
+
+
+def test_fail_records_the_reason_and_event(pending_payout):
+    services.payout_start_attempt(pending_payout.id, attempt=1)
+
+    payout = services.payout_fail(pending_payout.id, "declined")
+
+    assert payout is not None
+    assert (payout.status, payout.failure_reason) == (PayoutStatus.FAILED, "declined")
+    assert events(pending_payout)[-1] == ("PROCESSING", "FAILED", 1)
+
+
+def test_update_is_refused_once_processing(pending_payout):
+    services.payout_start_attempt(pending_payout.id, attempt=1)
+
+    with pytest.raises(PayoutNotEditable):
+        services.payout_update(pending_payout.id, {"amount": "1.00"})
+
+
+def test_update_checks_the_status_before_the_input(make_payout):
+    payout = make_payout(status=PayoutStatus.COMPLETED)
+
+    with pytest.raises(PayoutNotEditable):
+        services.payout_update(payout.id, {"amount": "-1"})
