@@ -1,0 +1,124 @@
+"""node(id:), payout(id:) and paging through the payouts connection, over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from strawberry import relay
+
+from tests.graphql_api.conftest import GraphQL, global_id
+
+PAYOUT_FIELDS = """
+    id payoutId amount currency status recipientDetails description failureReason
+    createdAt updatedAt
+"""
+NODE = "query($id: ID!) { node(id: $id) { id ... on Payout { payoutId amount } } }"
+PAYOUT = f"query($id: ID!) {{ payout(id: $id) {{ {PAYOUT_FIELDS} }} }}"
+PAGE = """
+query($first: Int, $after: String, $last: Int, $before: String) {
+  payouts(first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    edges { cursor node { payoutId } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+def test_node_resolves_a_payout_by_global_id(graphql, pending_payout):
+    body = graphql(NODE, {"id": global_id(pending_payout)})
+
+    assert body == {
+        "data": {
+            "node": {
+                "id": global_id(pending_payout),
+                "payoutId": str(pending_payout.id),
+                "amount": "100.00",
+            }
+        }
+    }
+
+
+def test_node_of_a_missing_payout_is_null(graphql, db):
+    body = graphql(NODE, {"id": relay.to_base64("Payout", uuid.uuid4())})
+
+    assert body == {"data": {"node": None}}
+
+
+def test_payout_exposes_the_rest_fields_in_camel_case(graphql, make_payout):
+    payout = make_payout(status="FAILED", amount="1234.5")
+
+    body = graphql(PAYOUT, {"id": global_id(payout)})
+
+    assert body["data"]["payout"] == {
+        "id": global_id(payout),
+        "payoutId": str(payout.id),
+        "amount": "1234.50",
+        "currency": "EUR",
+        "status": "FAILED",
+        "recipientDetails": {"account_number": "DE89370400440532013000", "bank_name": "DB"},
+        "description": "Contractor payment - March",
+        "failureReason": "Failed after 1 attempt(s): declined",
+        "createdAt": payout.created_at.isoformat(),
+        "updatedAt": payout.updated_at.isoformat(),
+    }
+
+
+def test_payout_that_does_not_exist_is_null(graphql, db):
+    body = graphql(PAYOUT, {"id": relay.to_base64("Payout", uuid.uuid4())})
+
+    assert body == {"data": {"payout": None}}
+
+
+def _page(graphql: GraphQL, **arguments: Any) -> dict[str, Any]:
+    body = graphql(PAGE, arguments)
+    assert "errors" not in body
+    page: dict[str, Any] = body["data"]["payouts"]
+    return page
+
+
+def _ids(page: dict[str, Any]) -> list[str]:
+    return [edge["node"]["payoutId"] for edge in page["edges"]]
+
+
+def test_payouts_page_forward_with_first_and_after(graphql, make_payout):
+    newest_first = [str(make_payout().id) for _ in range(5)][::-1]
+
+    first = _page(graphql, first=2)
+    second = _page(graphql, first=2, after=first["pageInfo"]["endCursor"])
+    last = _page(graphql, first=2, after=second["pageInfo"]["endCursor"])
+
+    assert (_ids(first), _ids(second), _ids(last)) == (
+        newest_first[:2],
+        newest_first[2:4],
+        newest_first[4:],
+    )
+    assert first["totalCount"] == 5
+    assert first["pageInfo"]["hasNextPage"] is True
+    assert last["pageInfo"]["hasNextPage"] is False
+
+
+def test_payouts_page_backward_with_last_and_before(graphql, make_payout):
+    newest_first = [str(make_payout().id) for _ in range(5)][::-1]
+
+    last = _page(graphql, last=2)
+    previous = _page(graphql, last=2, before=last["pageInfo"]["startCursor"])
+    first = _page(graphql, last=2, before=previous["pageInfo"]["startCursor"])
+
+    assert (_ids(first), _ids(previous), _ids(last)) == (
+        newest_first[:1],
+        newest_first[1:3],
+        newest_first[3:],
+    )
+    assert last["pageInfo"]["hasPreviousPage"] is True
+    assert first["pageInfo"]["hasPreviousPage"] is False
+
+
+def test_payouts_without_paging_arguments_lists_every_payout_newest_first(graphql, make_payout):
+    newest_first = [str(make_payout().id) for _ in range(3)][::-1]
+
+    page = _page(graphql)
+
+    assert _ids(page) == newest_first
+    assert page["totalCount"] == 3

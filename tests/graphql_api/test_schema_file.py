@@ -1,0 +1,16 @@
+"""The committed SDL matches the code; `make schema` rewrites it when this fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from strawberry.printer import print_schema
+
+import graphql_api
+from graphql_api.schema import schema
+
+
+def test_committed_schema_matches_the_code():
+    committed = (Path(graphql_api.__file__).parent / "schema.graphql").read_text()
+
+    assert committed == print_schema(schema), "Run `make schema` and commit schema.graphql."

@@ -1,0 +1,43 @@
+"""/graphql/ as served: CSRF-free POSTs, GraphiQL behind its setting, introspection allowed."""
+
+from __future__ import annotations
+
+from django.test import Client
+from graphql import get_introspection_query
+
+
+def test_post_without_csrf_token_is_answered(db):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(
+        "/graphql/", {"query": "{ __typename }"}, content_type="application/json"
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_graphiql_is_served_to_browsers_when_enabled(client, settings):
+    settings.GRAPHQL_GRAPHIQL = True
+
+    response = client.get("/graphql/", headers={"accept": "text/html"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert b"graphiql" in response.content.lower()
+
+
+def test_graphiql_is_not_found_when_disabled(client, settings):
+    settings.GRAPHQL_GRAPHIQL = False
+
+    response = client.get("/graphql/", headers={"accept": "text/html"})
+
+    assert response.status_code == 404
+    assert b"graphiql" not in response.content.lower()
+
+
+def test_graphiql_introspection_query_passes_the_guards(graphql):
+    body = graphql(get_introspection_query(descriptions=True))
+
+    assert "errors" not in body
+    assert body["data"]["__schema"]["queryType"]["name"] == "Query"
