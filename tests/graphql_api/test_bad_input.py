@@ -117,10 +117,11 @@ def test_payout_of_a_deleted_payout_is_null(graphql, pending_payout):
     assert body == {"data": {"payout": None}}
 
 
-def test_first_above_100_is_refused(graphql, pending_payout):
-    body = graphql("{ payouts(first: 101) { totalCount } }")
+@pytest.mark.parametrize("argument", ["first", "last"])
+def test_page_size_above_100_is_refused(graphql, pending_payout, argument):
+    body = graphql(f"{{ payouts({argument}: 101) {{ totalCount }} }}")
 
-    assert _error_messages(body) == ["Argument 'first' cannot be higher than 100."]
+    assert _error_messages(body) == [f"Argument '{argument}' cannot be higher than 100."]
 
 
 def test_first_of_100_is_accepted(graphql, pending_payout):
