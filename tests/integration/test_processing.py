@@ -21,7 +21,8 @@ def create_payouts(api_client, count: int) -> list[str]:
 
 
 def statuses(ids: list[str]) -> dict[str, str]:
-    return dict(Payout.objects.filter(pk__in=ids).values_list("id", "status"))
+    rows = Payout.objects.filter(pk__in=ids).values_list("id", "status")
+    return {str(payout_id): status for payout_id, status in rows}
 
 
 def test_consumer_completes_payouts_created_through_the_api(api_client, start_consumer):

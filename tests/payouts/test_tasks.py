@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from huey.contrib.djhuey import HUEY
 
@@ -173,7 +175,9 @@ def test_an_edit_made_before_processing_is_what_gets_paid(
 
 def test_the_simulated_provider_fails_at_the_configured_rate(settings):
     settings.PAYOUT_FAILURE_RATE = 1.0
-    request = provider.ProviderRequest("payout-x", amount=None, currency="USD", account_number="1")
+    request = provider.ProviderRequest(
+        "payout-x", amount=Decimal("1.00"), currency="USD", account_number="1"
+    )
 
     with pytest.raises(provider.ProviderError):
         provider.provider_send(request)

@@ -1,0 +1,89 @@
+"""Start-up configuration: bad values stop the service with a message naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PRINT_BACKENDS = (
+    "import project.settings as s; print(s.DATABASES['default']['ENGINE'], s.HUEY['huey_class'])"
+)
+PRINT_BACKENDS = (
+    "import project.settings as s; print(s.DATABASES['default']['ENGINE'], s.HUEY['huey_class'])"
+)
+
+
+def start(**env: str) -> subprocess.CompletedProcess[str]:
+    """Import the settings in a fresh process, as `manage.py` or gunicorn would."""
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PAYOUT_", "DATABASE_", "REDIS_"))
+    }
+    clean.update({"SECRET_KEY": "s3cret", "DEBUG": "false", **env})
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_BACKENDS],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PAYOUT_FAILURE_RATE": "2"}, "PAYOUT_FAILURE_RATE must be between 0.0 and 1.0, got '2'."),
+        ({"PAYOUT_FAILURE_RATE": "often"}, "PAYOUT_FAILURE_RATE must be a number, got 'often'."),
+        (
+            {"PAYOUT_PROCESSING_DELAY_SECONDS": "-1"},
+            "PAYOUT_PROCESSING_DELAY_SECONDS must be >= 0.0",
+        ),
+        (
+            {"PAYOUT_RETRY_DELAY_SECONDS": "nan"},
+            "PAYOUT_RETRY_DELAY_SECONDS must be a finite number",
+        ),
+        ({"PAYOUT_MAX_RETRIES": "-3"}, "PAYOUT_MAX_RETRIES must be at least 0, got -3."),
+        ({"PAYOUT_MAX_RETRIES": "three"}, "PAYOUT_MAX_RETRIES must be an integer, got 'three'."),
+        ({"PAYOUT_MAX_AMOUNT": "0"}, "PAYOUT_MAX_AMOUNT must be a positive decimal, got '0'."),
+        ({"PAYOUT_MAX_AMOUNT": "10.001"}, "PAYOUT_MAX_AMOUNT allows at most 2 decimal places"),
+        ({"PAYOUT_MAX_AMOUNT": "99999999999"}, "PAYOUT_MAX_AMOUNT must fit DecimalField(12, 2)"),
+        ({"DATABASE_URL": "mysql://db/payouts"}, "DATABASE_URL must be a postgres:// URL"),
+        ({"DATABASE_URL": "postgres://host:port/payouts"}, "DATABASE_URL has an invalid port"),
+        ({"DATABASE_URL": "postgres://host"}, "DATABASE_URL must name a database"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must look like redis://host:6379/0"),
+        ({"REDIS_URL": "redis://localhost:6379/zero"}, "REDIS_URL database must be a number"),
+        ({"DEBUG": "maybe"}, "DEBUG must be true or false, got 'maybe'."),
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set when DEBUG is false"),
+    ],
+)
+def test_bad_value_stops_start_up_naming_the_variable(env, message):
+    result = start(**env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_default_secret_key_is_accepted_in_debug():
+    result = start(SECRET_KEY="", DEBUG="true")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_embedded_default_is_sqlite_with_huey_sqlite_storage():
+    result = start()
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "huey.SqliteHuey"]
+
+
+def test_urls_switch_to_postgresql_and_redis():
+    result = start(DATABASE_URL="postgres://u:p@db:5432/payouts", REDIS_URL="redis://redis:6379/2")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "huey.RedisHuey"]
