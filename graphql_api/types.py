@@ -18,7 +18,7 @@ from strawberry_django.relay import DjangoListConnection
 
 from payouts.errors import PayoutNotFound
 from payouts.models import Currency, Payout, PayoutStatus
-from payouts.selectors import DEFAULT_ORDERING, parse_payout_id
+from payouts.selectors import parse_payout_id, payout_ordering_tie_breakers
 
 PAYOUTS_PAGE_MAX = 100
 
@@ -73,8 +73,7 @@ def _ordered_fields(queryset: QuerySet[Any]) -> set[str]:
 
 def with_stable_order(queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Append the default order as tie-breaker, so equal amounts page deterministically."""
-    used = _ordered_fields(queryset)
-    tie_breakers = [field for field in DEFAULT_ORDERING if field.lstrip("-") not in used]
+    tie_breakers = payout_ordering_tie_breakers(_ordered_fields(queryset))
     if not tie_breakers:
         return queryset
     return queryset.order_by(*queryset.query.order_by, *tie_breakers)

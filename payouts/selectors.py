@@ -14,6 +14,11 @@ from payouts.models import Payout, PayoutEvent
 DEFAULT_ORDERING: tuple[str, ...] = ("-created_at", "-id")
 
 
+def payout_ordering_tie_breakers(ordered_fields: set[str]) -> list[str]:
+    """The default-order fields to append after a client's ordering so that it is total."""
+    return [field for field in DEFAULT_ORDERING if field.lstrip("-") not in ordered_fields]
+
+
 def parse_payout_id(value: object) -> uuid.UUID:
     """Return the UUID for value, or raise PayoutNotFound: a malformed id names no payout."""
     if isinstance(value, uuid.UUID):

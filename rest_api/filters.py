@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from payouts.models import Currency, Payout, PayoutStatus
-from payouts.selectors import DEFAULT_ORDERING
+from payouts.selectors import payout_ordering_tie_breakers
 from payouts.validation import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 
 
@@ -20,8 +20,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
             return qs
         ordering = [self.get_ordering_value(param) for param in value]
         used = {field.lstrip("-") for field in ordering}
-        tie_breakers = [field for field in DEFAULT_ORDERING if field.lstrip("-") not in used]
-        return qs.order_by(*ordering, *tie_breakers)
+        return qs.order_by(*ordering, *payout_ordering_tie_breakers(used))
 
 
 def _amount_filter(lookup: str, help_text: str) -> django_filters.NumberFilter:
