@@ -40,10 +40,10 @@ run: install ## Migrate, then serve the API on http://127.0.0.1:$(PORT) with a H
 	echo "  Admin       http://127.0.0.1:$(PORT)/admin/  (create a user: make superuser)" && \
 	echo "  Ctrl-C stops the API and the worker." && \
 	echo "" && \
-	trap 'kill 0' INT TERM EXIT; \
+	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	$(MANAGE) run_huey --workers $(WORKERS) & \
 	$(MANAGE) runserver --noreload 127.0.0.1:$(PORT) & \
-	wait -n; exit $$?
+	wait -n
 
 worker: install ## Run the Huey consumer alone
 	$(MANAGE) run_huey --workers $(WORKERS)
