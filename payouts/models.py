@@ -48,6 +48,12 @@ class Payout(models.Model):
                 fields=["currency", "-created_at", "-id"], name="payout_currency_created_idx"
             ),
             models.Index(fields=["amount"], name="payout_amount_idx"),
+            # The recovery sweep looks only at unfinished payouts, a small slice of the table.
+            models.Index(
+                fields=["updated_at"],
+                name="payout_unfinished_idx",
+                condition=models.Q(status__in=["PENDING", "PROCESSING"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payout_amount_positive"),

@@ -5,9 +5,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from payouts.errors import (
     PayoutNotDeletable,
@@ -17,18 +22,18 @@ from payouts.errors import (
 )
 from payouts.models import Payout, PayoutEvent, PayoutStatus
 from payouts.selectors import parse_payout_id
-from payouts.states import EDITABLE_STATUSES, can_transition
+from payouts.states import EDITABLE_STATUSES, FINAL_STATUSES, can_transition
 from payouts.validation import payout_clean
 
 logger = logging.getLogger(__name__)
 
 
-def _enqueue_processing(payout_id: uuid.UUID) -> None:
+def _enqueue_processing(payout_id: uuid.UUID, *, next_attempt: int = 1) -> None:
     # Imported here because the task module imports these services.
     from payouts.tasks import enqueue_processing
 
     try:
-        enqueue_processing(payout_id)
+        enqueue_processing(payout_id, next_attempt=next_attempt)
     except Exception:
         # The payout is committed; the recovery sweep enqueues it once the queue is back.
         logger.exception(
@@ -142,23 +147,119 @@ def payout_record_attempt_failure(payout_id: object, attempt: int, reason: str) 
     )
 
 
-@transaction.atomic
-def payout_complete(payout_id: object) -> Payout | None:
+def _finish(payout_id: object, to_status: str, reason: str = "") -> Payout | None:
     try:
         payout = _lock(payout_id)
     except PayoutNotFound:
-        logger.info("Payout %s was deleted before it completed", payout_id)
+        logger.info("Payout %s was deleted before it became %s", payout_id, to_status)
         return None
-    _transition(payout, PayoutStatus.COMPLETED)
+    if payout.status in FINAL_STATUSES:
+        # A duplicate or released attempt finishing late: the first final state stands.
+        logger.warning(
+            "Payout %s is already %s; not moving it to %s", payout.id, payout.status, to_status
+        )
+        return None
+    _transition(payout, to_status, reason=reason)
     return payout
+
+
+@transaction.atomic
+def payout_complete(payout_id: object) -> Payout | None:
+    return _finish(payout_id, PayoutStatus.COMPLETED)
 
 
 @transaction.atomic
 def payout_fail(payout_id: object, reason: str) -> Payout | None:
+    return _finish(payout_id, PayoutStatus.FAILED, reason)
+
+
+@transaction.atomic
+def payout_release_attempt(payout_id: object, attempt: int, reason: str) -> bool:
+    """Give back an attempt a stopping worker could not finish, so it can run again elsewhere.
+
+    Returns True when the attempt was released and should be enqueued again.
+    """
     try:
         payout = _lock(payout_id)
     except PayoutNotFound:
-        logger.info("Payout %s was deleted before it failed", payout_id)
+        return False
+    if payout.status != PayoutStatus.PROCESSING or payout.attempts != attempt:
+        return False
+    payout.attempts = attempt - 1
+    payout.save(update_fields=["attempts", "updated_at"])
+    PayoutEvent.objects.create(
+        payout=payout,
+        from_status=payout.status,
+        to_status=payout.status,
+        attempt=attempt,
+        reason=reason,
+    )
+    transaction.on_commit(lambda: _enqueue_processing(payout.id, next_attempt=attempt))
+    return True
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    requeued_pending: int = 0
+    retried_processing: int = 0
+    failed_processing: int = 0
+
+
+def payouts_recover_stalled(*, batch_size: int = 500) -> RecoveryReport:
+    """Take back payouts that no live task will finish: the periodic sweep's work.
+
+    PENDING past PAYOUT_RECOVERY_PENDING_AFTER_SECONDS (its enqueue was lost) is enqueued
+    again. PROCESSING past PAYOUT_PROCESSING_LEASE_SECONDS (its consumer died mid-call) is
+    retried while the retry budget lasts, otherwise FAILED. Each payout is handled in its own
+    transaction under a row lock taken with SKIP LOCKED, so sweeps running at once, and live
+    workers, never handle the same payout twice.
+    """
+    now = timezone.now()
+    pending_cutoff = now - timedelta(seconds=settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS)
+    lease_cutoff = now - timedelta(seconds=settings.PAYOUT_PROCESSING_LEASE_SECONDS)
+    stalled = Q(status=PayoutStatus.PENDING, updated_at__lt=pending_cutoff) | Q(
+        status=PayoutStatus.PROCESSING, updated_at__lt=lease_cutoff
+    )
+    candidates = list(
+        Payout.objects.filter(stalled)
+        .order_by("updated_at")
+        .values_list("id", flat=True)[:batch_size]
+    )
+    counts = {"requeued_pending": 0, "retried_processing": 0, "failed_processing": 0}
+    for payout_id in candidates:
+        outcome = _recover_one(payout_id, stalled)
+        if outcome:
+            counts[outcome] += 1
+    return RecoveryReport(**counts)
+
+
+@transaction.atomic
+def _recover_one(payout_id: uuid.UUID, stalled: Q) -> str | None:
+    payout = (
+        Payout.objects.select_for_update(skip_locked=True).filter(stalled, pk=payout_id).first()
+    )
+    if payout is None:
         return None
-    _transition(payout, PayoutStatus.FAILED, reason=reason)
-    return payout
+    last_attempt = settings.PAYOUT_MAX_RETRIES + 1
+    if payout.status == PayoutStatus.PROCESSING and payout.attempts >= last_attempt:
+        _transition(
+            payout,
+            PayoutStatus.FAILED,
+            reason=(
+                f"Failed after {payout.attempts} attempt(s): processing was interrupted "
+                "and the retry budget is spent."
+            ),
+        )
+        return "failed_processing"
+    next_attempt = payout.attempts + 1
+    payout.save(update_fields=["updated_at"])
+    if payout.status == PayoutStatus.PROCESSING:
+        PayoutEvent.objects.create(
+            payout=payout,
+            from_status=payout.status,
+            to_status=payout.status,
+            attempt=payout.attempts,
+            reason="Processing lease expired; retrying.",
+        )
+    transaction.on_commit(lambda: _enqueue_processing(payout.id, next_attempt=next_attempt))
+    return "requeued_pending" if payout.status == PayoutStatus.PENDING else "retried_processing"

@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from huey import signals
+from huey import crontab, signals
 from huey.api import Task
-from huey.contrib.djhuey import HUEY, db_task, signal
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, lock_task, signal
 
 from payouts import services
 from payouts.provider import provider_request_for, provider_send
@@ -75,3 +75,29 @@ def fail_payout_after_last_attempt(
         services.payout_fail(payout_id, reason)
     except Exception:
         logger.exception("Could not mark payout %s as FAILED", payout_id)
+
+
+@signal(signals.SIGNAL_INTERRUPTED)
+def release_interrupted_payout(signal_name: str, task: Task, **_: Any) -> None:
+    """A consumer stopping mid-call gives its attempt back instead of leaving it PROCESSING."""
+    if not isinstance(task, process_payout.task_class):
+        return
+    payout_id = task.args[0]
+    try:
+        released = services.payout_release_attempt(
+            payout_id, attempt_number(task), reason="Released: the consumer stopped mid-attempt."
+        )
+    except Exception:
+        logger.exception("Could not release payout %s; the recovery sweep will", payout_id)
+        return
+    if released:
+        logger.warning("Released payout %s for another consumer", payout_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("payout-recovery-sweep")
+def recover_stalled_payouts() -> None:
+    """Every minute: re-enqueue payouts whose task was lost, retry or fail abandoned ones."""
+    report = services.payouts_recover_stalled()
+    if report != services.RecoveryReport():
+        logger.warning("Recovery sweep: %s", report)

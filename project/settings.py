@@ -104,13 +104,29 @@ if Decimal("1e10") <= PAYOUT_MAX_AMOUNT:
         "PAYOUT_MAX_AMOUNT must fit DecimalField(12, 2): below 10000000000.00."
     )
 
+# Recovery: how long a payout may sit untouched before the periodic sweep takes it back.
+PAYOUT_RECOVERY_PENDING_AFTER_SECONDS = env_int("PAYOUT_RECOVERY_PENDING_AFTER_SECONDS", 120)
+PAYOUT_PROCESSING_LEASE_SECONDS = env_int("PAYOUT_PROCESSING_LEASE_SECONDS", 300, minimum=1)
+if PAYOUT_PROCESSING_LEASE_SECONDS <= PAYOUT_PROCESSING_DELAY_SECONDS:
+    raise ImproperlyConfigured(
+        "PAYOUT_PROCESSING_LEASE_SECONDS must be longer than PAYOUT_PROCESSING_DELAY_SECONDS, "
+        "or live provider calls would be taken for abandoned ones."
+    )
+
 REDIS_URL = env_redis_url("REDIS_URL")
 HUEY_WORKERS = env_int("HUEY_WORKERS", 4, minimum=1)
 HUEY: dict[str, Any] = {
     "name": "payouts",
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
-    "consumer": {"workers": HUEY_WORKERS, "worker_type": "thread"},
+    "consumer": {
+        "workers": HUEY_WORKERS,
+        "worker_type": "thread",
+        # SIGTERM (what Docker and Kubernetes send) lets running payouts finish; past the
+        # timeout they are interrupted and released for another consumer.
+        "graceful_signal": "TERM",
+        "shutdown_timeout": env_float("HUEY_SHUTDOWN_TIMEOUT", 30.0),
+    },
 }
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
