@@ -1,0 +1,109 @@
+"""Races on PostgreSQL: edits against the start of processing, duplicate deliveries."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from huey.contrib.djhuey import HUEY
+from rest_framework.test import APIClient
+
+from payouts import provider, services, tasks
+from payouts.models import Payout, PayoutEvent, PayoutStatus
+from tests.conftest import payout_payload
+
+
+@pytest.fixture
+def unqueued_payout(transactional_db, monkeypatch) -> Payout:
+    """A committed PENDING payout whose task is not queued: the test delivers it itself."""
+    monkeypatch.setattr(HUEY, "immediate", True)
+    monkeypatch.setattr(tasks, "enqueue_processing", lambda *args, **kwargs: None)
+    payout = services.payout_create(payout_payload(amount="1.00"))
+    monkeypatch.undo()
+    monkeypatch.setattr(HUEY, "immediate", True)
+    return payout
+
+
+def in_own_connection(fn):
+    """Run fn in a worker thread with its own database connection, closed afterwards."""
+
+    def run(*args):
+        try:
+            return fn(*args)
+        finally:
+            connection.close()
+
+    return run
+
+
+def test_edits_racing_the_start_of_processing_land_before_it_or_get_403(
+    unqueued_payout, monkeypatch
+):
+    payout = unqueued_payout
+    paid: list[provider.ProviderRequest] = []
+    monkeypatch.setattr(tasks, "provider_send", paid.append)
+    editors = 8
+    some_edits_landed = threading.Event()
+
+    @in_own_connection
+    def edit(editor: int) -> list[tuple[int, str]]:
+        client = APIClient()
+        outcomes: list[tuple[int, str]] = []
+        for attempt in range(200):
+            amount = f"{editor * 1000 + attempt + 2}.00"
+            response = client.patch(f"/api/payouts/{payout.id}/", {"amount": amount}, format="json")
+            outcomes.append((response.status_code, amount))
+            if response.status_code == 200 and len(outcomes) >= 3:
+                some_edits_landed.set()
+            if response.status_code != 200:
+                break
+        return outcomes
+
+    @in_own_connection
+    def work() -> None:
+        some_edits_landed.wait(timeout=30)
+        HUEY.execute(tasks.processing_task(payout.id))
+
+    with ThreadPoolExecutor(max_workers=editors + 1) as pool:
+        edits = [pool.submit(edit, editor) for editor in range(editors)]
+        pool.submit(work).result(timeout=60)
+        per_editor = [future.result(timeout=60) for future in edits]
+
+    final = Payout.objects.get(pk=payout.id)
+    statuses = [status for outcomes in per_editor for status, _ in outcomes]
+    assert final.status == PayoutStatus.COMPLETED
+    assert set(statuses) == {200, 403}
+    for outcomes in per_editor:
+        assert outcomes[-1][0] == 403
+        assert all(status == 200 for status, _ in outcomes[:-1])
+    # What was paid is what is stored, and it is one of the accepted edits: none landed late.
+    assert len(paid) == 1
+    assert paid[0].amount == final.amount
+    accepted = {
+        Decimal(amount) for outcomes in per_editor for status, amount in outcomes if status == 200
+    }
+    assert final.amount in accepted
+
+
+def test_racing_deliveries_of_one_attempt_call_the_provider_once(unqueued_payout, monkeypatch):
+    payout = unqueued_payout
+    paid: list[provider.ProviderRequest] = []
+    monkeypatch.setattr(tasks, "provider_send", paid.append)
+    start = threading.Barrier(8)
+
+    @in_own_connection
+    def deliver() -> None:
+        start.wait()
+        HUEY.execute(tasks.processing_task(payout.id))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for future in [pool.submit(deliver) for _ in range(8)]:
+            future.result(timeout=60)
+
+    assert len(paid) == 1
+    final = Payout.objects.get(pk=payout.id)
+    assert (final.status, final.attempts) == (PayoutStatus.COMPLETED, 1)
+    assert PayoutEvent.objects.filter(payout=final, to_status=PayoutStatus.PROCESSING).count() == 1
