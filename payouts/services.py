@@ -48,12 +48,14 @@ def _lock(payout_id: object) -> Payout:
         raise PayoutNotFound() from None
 
 
-def _record_event(payout: Payout, from_status: str, reason: str = "") -> None:
+def _record_event(
+    payout: Payout, from_status: str, reason: str = "", attempt: int | None = None
+) -> None:
     PayoutEvent.objects.create(
         payout=payout,
         from_status=from_status,
         to_status=payout.status,
-        attempt=payout.attempts,
+        attempt=payout.attempts if attempt is None else attempt,
         reason=reason,
     )
 
@@ -138,13 +140,7 @@ def payout_record_attempt_failure(payout_id: object, attempt: int, reason: str) 
         payout = _lock(payout_id)
     except PayoutNotFound:
         return
-    PayoutEvent.objects.create(
-        payout=payout,
-        from_status=payout.status,
-        to_status=payout.status,
-        attempt=attempt,
-        reason=reason,
-    )
+    _record_event(payout, payout.status, reason, attempt=attempt)
 
 
 def _finish(payout_id: object, to_status: str, reason: str = "") -> Payout | None:
@@ -187,13 +183,7 @@ def payout_release_attempt(payout_id: object, attempt: int, reason: str) -> bool
         return False
     payout.attempts = attempt - 1
     payout.save(update_fields=["attempts", "updated_at"])
-    PayoutEvent.objects.create(
-        payout=payout,
-        from_status=payout.status,
-        to_status=payout.status,
-        attempt=attempt,
-        reason=reason,
-    )
+    _record_event(payout, payout.status, reason, attempt=attempt)
     transaction.on_commit(lambda: _enqueue_processing(payout.id, next_attempt=attempt))
     return True
 
@@ -254,12 +244,6 @@ def _recover_one(payout_id: uuid.UUID, stalled: Q) -> str | None:
     next_attempt = payout.attempts + 1
     payout.save(update_fields=["updated_at"])
     if payout.status == PayoutStatus.PROCESSING:
-        PayoutEvent.objects.create(
-            payout=payout,
-            from_status=payout.status,
-            to_status=payout.status,
-            attempt=payout.attempts,
-            reason="Processing lease expired; retrying.",
-        )
+        _record_event(payout, payout.status, "Processing lease expired; retrying.")
     transaction.on_commit(lambda: _enqueue_processing(payout.id, next_attempt=next_attempt))
     return "requeued_pending" if payout.status == PayoutStatus.PENDING else "retried_processing"
