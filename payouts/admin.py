@@ -49,6 +49,9 @@ class PayoutEventInline(admin.TabularInline[PayoutEvent, Payout]):
     def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
 
 @admin.register(Payout)
 class PayoutAdmin(admin.ModelAdmin[Payout]):

@@ -21,6 +21,7 @@ def _instant_processing(request: pytest.FixtureRequest, settings: Settings) -> I
     if request.node.get_closest_marker("integration"):
         yield
         return
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PAYOUT_PROCESSING_DELAY_SECONDS = 0
     settings.PAYOUT_FAILURE_RATE = 0
     HUEY.immediate = True
