@@ -5,15 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
+from django_filters.fields import BaseCSVField
 
 from payouts.models import Currency, Payout, PayoutStatus
 from payouts.selectors import payout_ordering_tie_breakers
 from payouts.validation import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 
+MSG_EMPTY_SORT_KEY = "Sort keys must not be empty: separate them with single commas."
+
+
+class SortKeysField(BaseCSVField):
+    """Refuses blank keys (`,,`): each one would otherwise reach order_by() as a field name."""
+
+    def clean(self, value: Any) -> Any:
+        if value is not None and any(key in self.empty_values for key in value):
+            raise forms.ValidationError(MSG_EMPTY_SORT_KEY, code="invalid_choice")
+        return super().clean(value)
+
 
 class StableOrderingFilter(django_filters.OrderingFilter):
     """Appends the default order as tie-breaker, so equal amounts page deterministically."""
+
+    base_field_class = SortKeysField
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
         if not value:

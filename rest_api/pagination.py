@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 MSG_NOT_POSITIVE_INTEGER = "Must be a positive integer."
+MSG_INVALID_PAGE = "Invalid page."
 
 
 def _positive_int_param(request: Request, name: str) -> int | None:
@@ -26,6 +27,7 @@ class PayoutPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    invalid_page_message = MSG_INVALID_PAGE
 
     def get_page_size(self, request: Request) -> int:
         requested = _positive_int_param(request, self.page_size_query_param)

@@ -22,6 +22,7 @@ from payouts import selectors, services
 from payouts.errors import MSG_NOT_EDITABLE, MSG_NOT_FOUND
 from payouts.models import Payout
 from rest_api.filters import PayoutFilter
+from rest_api.pagination import MSG_INVALID_PAGE
 from rest_api.serializers import (
     PayoutCreateSerializer,
     PayoutSerializer,
@@ -52,6 +53,11 @@ _NOT_PENDING = OpenApiResponse(
     description="The payout has left PENDING and can no longer be changed.",
     examples=[OpenApiExample("Not pending", value={"detail": MSG_NOT_EDITABLE})],
 )
+_PAGE_NOT_FOUND = OpenApiResponse(
+    response=_DETAIL,
+    description="The page number is past the last page.",
+    examples=[OpenApiExample("Past the last page", value={"detail": MSG_INVALID_PAGE})],
+)
 _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Payout id.")
 
 
@@ -59,7 +65,11 @@ _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, descripti
     list=extend_schema(
         summary="List payouts",
         description="Newest first, paginated; filter by status, currency, amount and date.",
-        responses={200: PayoutSerializer(many=True), 400: _VALIDATION_ERROR},
+        responses={
+            200: PayoutSerializer(many=True),
+            400: _VALIDATION_ERROR,
+            404: _PAGE_NOT_FOUND,
+        },
     ),
     retrieve=extend_schema(
         summary="Retrieve a payout",
@@ -98,6 +108,9 @@ class PayoutViewSet(
     serializer_class = PayoutSerializer
     filterset_class = PayoutFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Any one path segment reaches the view, so a malformed id (even with a dot, which the
+    # router's default pattern refuses) gets the JSON "Payout not found.", not Django's HTML 404.
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> QuerySet[Payout]:
         return selectors.payout_list()
