@@ -1,4 +1,4 @@
-"""The one place that turns payouts domain errors into the errors OperationInfo reports."""
+"""The one place that turns payouts domain errors and bad query input into GraphQL errors."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 
 from payouts.errors import PayoutError, PayoutInvalid
+
+# The code GraphQL servers (Apollo's convention) give an error caused by the client's arguments,
+# so that clients and tools can tell it from a failure of the server.
+BAD_USER_INPUT = "BAD_USER_INPUT"
 
 
 def to_validation_error(error: PayoutError) -> ValidationError:
@@ -28,3 +34,38 @@ def domain_errors_as_validation_errors() -> Iterator[None]:
         yield
     except PayoutError as error:
         raise to_validation_error(error) from error
+
+
+def bad_user_input(message: str) -> GraphQLError:
+    """An error a resolver raises for an argument it refuses (a malformed cursor, say)."""
+    return GraphQLError(message, extensions={"code": BAD_USER_INPUT})
+
+
+def _labelled(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if not isinstance(original, ValidationError):
+        return error
+    return GraphQLError(
+        # `messages` fills in the parameters that str(error) would leave as "%(value)s".
+        " ".join(original.messages),
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions={**(error.extensions or {}), "code": BAD_USER_INPUT},
+    )
+
+
+class ValidationErrorsAsBadUserInput(SchemaExtension):
+    """Report a Django ValidationError raised while a query runs as the client's bad input.
+
+    Mutations turn theirs into OperationInfo; one that escapes a query comes from converting an
+    argument (a filter amount of "NaN", say), so it is the client's error, not the server's.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [_labelled(error) for error in result.errors]

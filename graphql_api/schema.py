@@ -9,6 +9,7 @@ from django.conf import settings
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from graphql_api.errors import ValidationErrorsAsBadUserInput
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
 
@@ -17,6 +18,7 @@ schema = strawberry.Schema(
     mutation=Mutation,
     extensions=[
         DjangoOptimizerExtension,
+        ValidationErrorsAsBadUserInput,
         partial(QueryDepthLimiter, max_depth=settings.GRAPHQL_MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=settings.GRAPHQL_MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=settings.GRAPHQL_MAX_TOKENS),

@@ -11,16 +11,25 @@ import strawberry
 import strawberry_django
 from django.db.models import F, OrderBy, QuerySet
 from strawberry import relay
+from strawberry.relay.types import PREFIX as CURSOR_PREFIX
 from strawberry.relay.types import NodeIterableType
+from strawberry.relay.utils import from_base64
 from strawberry.scalars import JSON
 from strawberry.utils.await_maybe import AwaitableOrValue
 from strawberry_django.relay import DjangoListConnection
 
+from graphql_api.errors import bad_user_input
 from payouts.errors import PayoutNotFound
 from payouts.models import Currency, Payout, PayoutStatus
 from payouts.selectors import parse_payout_id, payout_ordering_tie_breakers
 
 PAYOUTS_PAGE_MAX = 100
+# Offsets whose page still fits the databases' 64-bit LIMIT/OFFSET; no real cursor comes close.
+CURSOR_MAX_OFFSET = 2**62
+
+MSG_INVALID_CURSOR = "Argument '{argument}' is not a valid cursor."
+MSG_PAGE_SIZE_NEGATIVE = "Argument '{argument}' must be a non-negative integer."
+MSG_PAGE_SIZE_TOO_LARGE = "Argument '{argument}' cannot be higher than {maximum}."
 
 PAYOUT_TYPE_NAME = "Payout"
 
@@ -79,6 +88,29 @@ def with_stable_order(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.order_by(*queryset.query.order_by, *tie_breakers)
 
 
+def _check_cursor(argument: str, cursor: str | None) -> None:
+    if not cursor:  # strawberry reads an empty cursor as none
+        return
+    try:
+        prefix, offset = from_base64(cursor)
+    except ValueError:
+        raise bad_user_input(MSG_INVALID_CURSOR.format(argument=argument)) from None
+    valid = prefix == CURSOR_PREFIX and offset.isascii() and offset.isdigit()
+    if not valid or int(offset) >= CURSOR_MAX_OFFSET:
+        raise bad_user_input(MSG_INVALID_CURSOR.format(argument=argument))
+
+
+def _check_page_size(argument: str, size: int | None) -> None:
+    if size is None:
+        return
+    if size < 0:
+        raise bad_user_input(MSG_PAGE_SIZE_NEGATIVE.format(argument=argument))
+    if size > PAYOUTS_PAGE_MAX:
+        raise bad_user_input(
+            MSG_PAGE_SIZE_TOO_LARGE.format(argument=argument, maximum=PAYOUTS_PAGE_MAX)
+        )
+
+
 @strawberry.type(name="PayoutConnection", description="A page of payouts.")
 class PayoutConnection(DjangoListConnection[PayoutType]):
     @classmethod
@@ -93,6 +125,12 @@ class PayoutConnection(DjangoListConnection[PayoutType]):
         last: int | None = None,
         **kwargs: Any,
     ) -> AwaitableOrValue[Self]:
+        # Checked here rather than left to strawberry, whose errors for a malformed cursor are
+        # whatever decoding raised ("Incorrect padding", a database overflow) and unlabelled.
+        _check_cursor("after", after)
+        _check_cursor("before", before)
+        _check_page_size("first", first)
+        _check_page_size("last", last)
         # Offset cursors only page correctly over a total order; the client's ordering may
         # leave ties (equal amounts), so the default order breaks them.
         if isinstance(nodes, QuerySet):

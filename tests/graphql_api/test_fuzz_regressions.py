@@ -1,0 +1,80 @@
+"""Inputs the schemathesis fuzzer found mishandled, each pinned to the answer it now gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from strawberry import relay
+
+from graphql_api.errors import BAD_USER_INPUT
+
+PAGE = """query($after: String, $before: String) {
+  payouts(after: $after, before: $before) { totalCount }
+}"""
+MALFORMED_CURSORS = [
+    "dispatch",  # base64 of bytes that are not UTF-8
+    "invalid",  # not base64 at all
+    relay.to_base64("arrayconnection", "-10"),
+    relay.to_base64("arrayconnection", "abc"),
+    relay.to_base64("arrayconnection", "99999999999999999999999"),  # past 64-bit OFFSET
+    relay.to_base64("Payout", "1"),
+]
+
+
+def _only_error(body: dict[str, Any]) -> dict[str, Any]:
+    assert body["data"] is None
+    [error] = body["errors"]
+    return {"message": error["message"], "code": error.get("extensions", {}).get("code")}
+
+
+@pytest.mark.parametrize("argument", ["after", "before"])
+@pytest.mark.parametrize("cursor", MALFORMED_CURSORS)
+def test_malformed_cursor_is_bad_user_input(graphql, pending_payout, argument, cursor):
+    body = graphql(PAGE, {argument: cursor})
+
+    assert _only_error(body) == {
+        "message": f"Argument '{argument}' is not a valid cursor.",
+        "code": BAD_USER_INPUT,
+    }
+
+
+def test_cursor_the_server_issued_still_pages(graphql, make_payout):
+    older, newer = make_payout(), make_payout()
+    first_page = graphql("{ payouts(first: 1) { edges { cursor node { payoutId } } } }")
+    [edge] = first_page["data"]["payouts"]["edges"]
+
+    body = graphql(
+        "query($after: String) { payouts(after: $after) { edges { node { payoutId } } } }",
+        {"after": edge["cursor"]},
+    )
+
+    assert edge["node"]["payoutId"] == str(newer.id)
+    assert body == {"data": {"payouts": {"edges": [{"node": {"payoutId": str(older.id)}}]}}}
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_amount_filter_is_bad_user_input(graphql, pending_payout, amount):
+    body = graphql(
+        "query($amount: Decimal!) { payouts(filters: {amount: {gt: $amount}}) { totalCount } }",
+        {"amount": amount},
+    )
+
+    assert _only_error(body) == {
+        "message": f"\u201c{amount}\u201d value must be a decimal number.",
+        "code": BAD_USER_INPUT,
+    }
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("first: 101", "Argument 'first' cannot be higher than 100."),
+        ("last: 101", "Argument 'last' cannot be higher than 100."),
+        ("first: -1", "Argument 'first' must be a non-negative integer."),
+    ],
+)
+def test_page_size_refusals_are_bad_user_input(graphql, pending_payout, page, message):
+    body = graphql(f"{{ payouts({page}) {{ totalCount }} }}")
+
+    assert _only_error(body) == {"message": message, "code": BAD_USER_INPUT}
