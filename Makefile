@@ -11,9 +11,11 @@ COMPOSE ?= docker compose
 # The PostgreSQL and Redis that `make test-postgres` and the integration tests use.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/payouts
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# `make fuzz`: examples per API operation (the bounded run in `make test` uses 25).
+FUZZ_EXAMPLES ?= 1000
 
 .PHONY: help install run worker migrate makemigrations shell test test-unit test-integration \
-	test-postgres lint format schema up down build logs clean
+	test-postgres fuzz lint format schema up down build logs clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -68,6 +70,9 @@ test: install ## The whole suite: unit tests on SQLite, then the PostgreSQL + Re
 test-postgres: install ## The whole suite again on PostgreSQL + Redis
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+fuzz: install ## Long property-based fuzz of REST and GraphQL: FUZZ_EXAMPLES per operation, FUZZ_SEED
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(UV) run --frozen pytest tests/fuzz --timeout=3600 $(PYTEST_ARGS)
 
 lint: install ## ruff check, ruff format --check, mypy, hadolint and the compose file
 	$(UV) run --frozen ruff check .

@@ -1,0 +1,53 @@
+"""Shared set-up of the fuzz runs: example budget, fixed seed and payouts with well-known ids."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from typing import Any
+
+import pytest
+from schemathesis import Config
+
+from payouts.models import Payout, PayoutStatus
+from tests.conftest import payout_payload
+
+# `make fuzz` raises the budget; the bounded run in the normal suite keeps it small.
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+FUZZ_SEED = int(os.environ.get("FUZZ_SEED", "20251203"))
+
+# One payout in each status, with ids the fuzzers also draw, so edits and reads reach real rows.
+KNOWN_PAYOUT_IDS: dict[str, uuid.UUID] = {
+    status: uuid.UUID(int=index + 1) for index, status in enumerate(PayoutStatus.values)
+}
+
+
+def fuzz_config() -> Config:
+    return Config.from_dict(
+        {
+            "seed": FUZZ_SEED,
+            "generation": {
+                "max-examples": FUZZ_EXAMPLES,
+                "deterministic": True,
+                "database": "none",
+            },
+        }
+    )
+
+
+@pytest.fixture
+def known_payouts(db: None) -> dict[str, Payout]:
+    payouts: dict[str, Payout] = {}
+    for status, payout_id in KNOWN_PAYOUT_IDS.items():
+        fields: dict[str, Any] = payout_payload()
+        if status == PayoutStatus.FAILED:
+            fields["failure_reason"] = "Failed after 1 attempt(s): declined"
+        payouts[status] = Payout.objects.create(id=payout_id, status=status, **fields)
+    return payouts
+
+
+@pytest.fixture(autouse=True)
+def _quiet_client_errors(caplog: pytest.LogCaptureFixture) -> None:
+    """Thousands of expected 4xx warnings would bury the one 5xx a failure report needs."""
+    caplog.set_level(logging.ERROR, logger="django.request")
