@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -18,3 +19,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+# With DEBUG on (make run, docker compose) the admin's CSS is served by Django itself, under any
+# WSGI server; with DEBUG off this adds nothing and a web server or CDN serves STATIC_ROOT.
+urlpatterns += staticfiles_urlpatterns()
