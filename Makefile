@@ -15,7 +15,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 FUZZ_EXAMPLES ?= 1000
 
 .PHONY: help install run worker migrate makemigrations shell test test-unit test-integration \
-	test-postgres fuzz lint format schema up down build logs clean
+	test-postgres fuzz lint format schema up down build logs clean bench
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -73,6 +73,13 @@ test-postgres: install ## The whole suite again on PostgreSQL + Redis
 
 fuzz: install ## Long property-based fuzz of REST and GraphQL: FUZZ_EXAMPLES per operation, FUZZ_SEED
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(UV) run --frozen pytest tests/fuzz --timeout=3600 $(PYTEST_ARGS)
+
+# Its own environment, with the bench group, so syncing .venv for tests never pulls it away.
+BENCH_ENV := .tools/bench-venv
+
+bench: | $(UV) ## Measure the real stack against its baselines (< 10 min): benchmarks/results/
+	UV_PROJECT_ENVIRONMENT=$(BENCH_ENV) $(UV) sync --frozen --all-groups
+	UV_PROJECT_ENVIRONMENT=$(BENCH_ENV) $(UV) run --frozen --all-groups python -m benchmarks $(BENCH_ARGS)
 
 lint: install ## ruff check, ruff format --check, mypy, hadolint and the compose file
 	$(UV) run --frozen ruff check .

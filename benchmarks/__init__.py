@@ -1,0 +1,1 @@
+"""`make bench`: the payout service measured on its real stack against baselines of the same run."""

@@ -1,0 +1,314 @@
+"""Listing at scale: seed payouts with COPY, then time REST, GraphQL and their own SQL."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import psycopg
+
+from benchmarks.load import HttpRequest, fetch, run_load
+from benchmarks.protocol import (
+    PROBE_REQUEST_HEADER,
+    QUERY_COUNT_HEADER,
+    QUERY_SQL_HEADER,
+    decode_sql,
+)
+from benchmarks.results import ListRun, QueryPlan
+from benchmarks.stack import Stack
+from benchmarks.stats import summarize
+
+PAGE_SIZE = 20
+LARGE_PAGE_SIZE = 100
+SEED_DAYS = 365
+
+# Most payouts of a service that has run for a year are finished.
+STATUS_WEIGHTS = {"COMPLETED": 80, "FAILED": 10, "PENDING": 5, "PROCESSING": 5}
+CURRENCIES = ("USD", "EUR", "GBP", "RUB")
+SEED_COLUMNS = (
+    "id",
+    "amount",
+    "currency",
+    "recipient_details",
+    "description",
+    "status",
+    "failure_reason",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
+FAILURE_REASON = "Failed after 4 attempt(s): The payment provider declined the request."
+
+GRAPHQL_QUERY = """
+query Payouts($first: Int!, $after: String, $filters: PayoutFilter) {
+  payouts(first: $first, after: $after, filters: $filters) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id payoutId amount currency recipientDetails status description failureReason
+        createdAt updatedAt
+      }
+    }
+  }
+}
+"""
+
+EXECUTION_TIME = re.compile(r"Execution Time: ([0-9.]+) ms")
+
+
+@dataclass(frozen=True)
+class ListPlan:
+    rows: int = 1_000_000
+    deep_offset: int = 100_000
+    max_requests: int = 200
+    seconds_per_case: float = 8.0
+    warmup_requests: int = 5
+
+
+@dataclass(frozen=True)
+class Seeded:
+    rows: int
+    seconds: float
+    newest: datetime
+
+
+@dataclass(frozen=True)
+class ListCase:
+    """One page a client asks for; the filter is the same on both surfaces."""
+
+    name: str
+    filtered: bool
+    offset: int
+
+
+def list_cases(deep_offset: int) -> list[ListCase]:
+    return [
+        ListCase("first page", filtered=False, offset=0),
+        ListCase("filtered page", filtered=True, offset=0),
+        ListCase("deep page", filtered=False, offset=deep_offset),
+    ]
+
+
+def _filter_window(newest: datetime) -> tuple[datetime, datetime]:
+    return newest - timedelta(days=90), newest - timedelta(days=30)
+
+
+def rest_path(case: ListCase, newest: datetime, page_size: int = PAGE_SIZE) -> str:
+    params: dict[str, str] = {"page_size": str(page_size)}
+    if case.offset:
+        params["page"] = str(case.offset // page_size + 1)
+    if case.filtered:
+        after, before = _filter_window(newest)
+        params |= {
+            "status": "COMPLETED",
+            "currency": "EUR",
+            "min_amount": "100",
+            "max_amount": "5000",
+            "created_after": after.isoformat(),
+            "created_before": before.isoformat(),
+        }
+    return "/api/payouts/?" + urlencode(params)
+
+
+def graphql_body(case: ListCase, newest: datetime, page_size: int = PAGE_SIZE) -> bytes:
+    variables: dict[str, object] = {"first": page_size}
+    if case.offset:
+        # Relay offset cursors name the last row before the page.
+        cursor = f"arrayconnection:{case.offset - 1}"
+        variables["after"] = base64.b64encode(cursor.encode()).decode()
+    if case.filtered:
+        after, before = _filter_window(newest)
+        variables["filters"] = {
+            "status": {"exact": "COMPLETED"},
+            "currency": {"exact": "EUR"},
+            "amount": {"gte": "100", "lte": "5000"},
+            "createdAt": {"gte": after.isoformat(), "lte": before.isoformat()},
+        }
+    return json.dumps({"query": GRAPHQL_QUERY, "variables": variables}).encode()
+
+
+def http_request(surface: str, case: ListCase, newest: datetime, page_size: int) -> HttpRequest:
+    if surface == "rest":
+        return HttpRequest("GET", rest_path(case, newest, page_size))
+    return HttpRequest("POST", "/graphql/", graphql_body(case, newest, page_size))
+
+
+def _seed_lines(rows: int, newest: datetime, seed: int) -> Iterator[str]:
+    rng = random.Random(seed)
+    statuses = list(STATUS_WEIGHTS)
+    weights = list(STATUS_WEIGHTS.values())
+    span = SEED_DAYS * 86400
+    newest_ts = newest.timestamp()
+    for number, status in enumerate(rng.choices(statuses, weights, k=rows)):
+        created = datetime.fromtimestamp(newest_ts - rng.random() * span, tz=UTC).isoformat()
+        amount = 10 ** rng.uniform(0, 5)
+        reason = FAILURE_REASON if status == "FAILED" else ""
+        attempts = 0 if status == "PENDING" else 1
+        details = f'{{"account_number": "DE8937040044{number:010d}"}}'
+        yield (
+            f"{rng.getrandbits(128):032x}\t{amount:.2f}\t{rng.choice(CURRENCIES)}\t{details}\t"
+            f"Seeded payout\t{status}\t{reason}\t{attempts}\t{created}\t{created}\n"
+        )
+
+
+def seed_payouts(stack: Stack, rows: int, *, seed: int = 5) -> Seeded:
+    """COPY `rows` payouts over the last year, with the secondary indexes built afterwards."""
+    started = time.perf_counter()
+    newest = datetime.now(tz=UTC)
+    with stack.connect() as conn:
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'payouts_payout' "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(psycopg.sql.SQL("DROP INDEX {}").format(psycopg.sql.Identifier(str(name))))
+        columns = ", ".join(SEED_COLUMNS)
+        with conn.cursor().copy(f"COPY payouts_payout ({columns}) FROM STDIN") as copy:
+            batch: list[str] = []
+            for line in _seed_lines(rows, newest, seed):
+                batch.append(line)
+                if len(batch) >= 10_000:
+                    copy.write("".join(batch))
+                    batch.clear()
+            copy.write("".join(batch))
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        for _, definition in indexes:
+            conn.execute(str(definition))
+        conn.execute("VACUUM (ANALYZE) payouts_payout")
+    return Seeded(rows=rows, seconds=time.perf_counter() - started, newest=newest)
+
+
+@dataclass(frozen=True)
+class Probe:
+    queries: int
+    sql: list[str]
+
+
+def probe(stack: Stack, request: HttpRequest) -> Probe:
+    """Run the request once with the query probe on; fail loudly if the server refused it."""
+    probed = HttpRequest(request.method, request.path, request.body, ((PROBE_REQUEST_HEADER, "1"),))
+    response = fetch(stack.config.host, stack.config.port, probed)
+    if response.status != 200 or b'"errors"' in response.body:
+        raise RuntimeError(f"{request.path} answered {response.status}: {response.body[:500]!r}")
+    return Probe(
+        queries=int(response.headers[QUERY_COUNT_HEADER.lower()]),
+        sql=decode_sql(response.headers[QUERY_SQL_HEADER.lower()]),
+    )
+
+
+def _time_http(stack: Stack, request: HttpRequest, plan: ListPlan) -> tuple[list[float], int]:
+    host, port = stack.config.host, stack.config.port
+    workers = stack.config.gunicorn_workers
+    # Warm every worker (its connection, its plan cache), not only the one a client reaches.
+    run_load(
+        host,
+        port,
+        request,
+        concurrency=workers,
+        max_requests=max(plan.warmup_requests, 2 * workers),
+        max_seconds=10,
+    )
+    result = run_load(
+        host,
+        port,
+        request,
+        concurrency=1,
+        max_requests=plan.max_requests,
+        max_seconds=plan.seconds_per_case,
+    )
+    return result.latencies, result.errors
+
+
+def sql_connection(stack: Stack) -> psycopg.Connection[tuple[object, ...]]:
+    # As Django sends them: client-side bound, never prepared, autocommit.
+    return psycopg.connect(
+        stack.config.conninfo(),
+        autocommit=True,
+        prepare_threshold=None,
+        cursor_factory=psycopg.ClientCursor,
+    )
+
+
+def _time_sql(
+    conn: psycopg.Connection[tuple[object, ...]], statements: list[str], plan: ListPlan
+) -> list[float]:
+    def once() -> float:
+        begin = time.perf_counter()
+        for statement in statements:
+            conn.execute(statement).fetchall()
+        return time.perf_counter() - begin
+
+    for _ in range(plan.warmup_requests):
+        once()
+    latencies: list[float] = []
+    deadline = time.perf_counter() + plan.seconds_per_case
+    while len(latencies) < plan.max_requests and time.perf_counter() < deadline:
+        latencies.append(once())
+    return latencies
+
+
+def explain(
+    conn: psycopg.Connection[tuple[object, ...]], surface: str, case: str, statements: list[str]
+) -> list[QueryPlan]:
+    plans: list[QueryPlan] = []
+    for statement in statements:
+        if not statement.lstrip().upper().startswith("SELECT"):
+            continue
+        rows = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}").fetchall()
+        text = "\n".join(str(row[0]) for row in rows)
+        match = EXECUTION_TIME.search(text)
+        plans.append(
+            QueryPlan(
+                surface=surface,
+                case=case,
+                sql=statement,
+                execution_ms=float(match.group(1)) if match else 0.0,
+                plan=text,
+            )
+        )
+    return plans
+
+
+def measure_listing(
+    stack: Stack, plan: ListPlan, newest: datetime
+) -> tuple[list[ListRun], list[QueryPlan]]:
+    runs: list[ListRun] = []
+    plans: list[QueryPlan] = []
+    with sql_connection(stack) as conn:
+        for case in list_cases(plan.deep_offset):
+            for surface in ("rest", "graphql"):
+                request = http_request(surface, case, newest, PAGE_SIZE)
+                probed = probe(stack, request)
+                large = probe(stack, http_request(surface, case, newest, LARGE_PAGE_SIZE))
+                latencies, errors = _time_http(stack, request, plan)
+                runs.append(
+                    ListRun(
+                        surface=surface,
+                        case=case.name,
+                        errors=errors,
+                        latency=summarize(latencies),
+                        queries=probed.queries,
+                        queries_large_page=large.queries,
+                        sql=probed.sql,
+                    )
+                )
+                runs.append(
+                    ListRun(
+                        surface=f"{surface} sql",
+                        case=case.name,
+                        errors=0,
+                        latency=summarize(_time_sql(conn, probed.sql, plan)),
+                        queries=probed.queries,
+                        sql=probed.sql,
+                    )
+                )
+                plans += explain(conn, surface, case.name, probed.sql)
+    return runs, plans

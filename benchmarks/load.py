@@ -1,0 +1,140 @@
+"""A lean HTTP/1.1 load generator for loopback runs, bounded in requests and in time.
+
+It shares two cores with the server it measures, so it does the least a client can: one
+pre-built request, one connection per request (gunicorn's sync workers close each one), and the
+status line read back. Every target of a comparison goes through this same client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+REQUEST_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def encode(self, host: str, port: int) -> bytes:
+        lines = [
+            f"{self.method} {self.path} HTTP/1.1",
+            f"Host: {host}:{port}",
+            "Connection: close",
+            "Accept: application/json",
+        ]
+        if self.body:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(self.body)}"]
+        lines += [f"{name}: {value}" for name, value in self.headers]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def parse_response(raw: bytes) -> HttpResponse:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise ValueError(f"not an HTTP response: {lines[0]!r}")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return HttpResponse(status=int(parts[1]), headers=headers, body=body)
+
+
+async def send(host: str, port: int, raw_request: bytes) -> HttpResponse:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(raw_request)
+        await writer.drain()
+        raw = await reader.read()
+    finally:
+        writer.close()
+    return parse_response(raw)
+
+
+async def _run_load(
+    host: str,
+    port: int,
+    request: HttpRequest,
+    *,
+    concurrency: int,
+    max_requests: int,
+    max_seconds: float,
+    expected_status: int,
+) -> LoadResult:
+    raw = request.encode(host, port)
+    result = LoadResult()
+    started = time.perf_counter()
+    deadline = started + max_seconds
+    issued = 0
+
+    async def client() -> None:
+        nonlocal issued
+        while issued < max_requests and time.perf_counter() < deadline:
+            issued += 1
+            begin = time.perf_counter()
+            try:
+                response = await asyncio.wait_for(send(host, port, raw), REQUEST_TIMEOUT_SECONDS)
+            except (OSError, ValueError, TimeoutError):
+                result.errors += 1
+                continue
+            elapsed = time.perf_counter() - begin
+            result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
+            if response.status == expected_status:
+                result.latencies.append(elapsed)
+            else:
+                result.errors += 1
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def run_load(
+    host: str,
+    port: int,
+    request: HttpRequest,
+    *,
+    concurrency: int,
+    max_requests: int,
+    max_seconds: float,
+    expected_status: int = 200,
+) -> LoadResult:
+    """Send from `concurrency` clients until max_requests were sent or max_seconds passed."""
+    return asyncio.run(
+        _run_load(
+            host,
+            port,
+            request,
+            concurrency=concurrency,
+            max_requests=max_requests,
+            max_seconds=max_seconds,
+            expected_status=expected_status,
+        )
+    )
+
+
+def fetch(host: str, port: int, request: HttpRequest) -> HttpResponse:
+    """One request, for probes and readiness checks."""
+    return asyncio.run(asyncio.wait_for(send(host, port, request.encode(host, port)), 30))

@@ -1,0 +1,445 @@
+"""The targets of issue 5, checked against one run's results, and the Markdown report."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from benchmarks.results import BenchResults, ListRun
+from benchmarks.stats import Latency
+
+CREATE_TARGET_CONCURRENCY = 8
+CREATE_MIN_RATIO = 0.7
+LIST_MAX_P99_MS = 50.0
+GRAPHQL_MAX_RATIO = 1.5
+PROCESSING_MIN_RATIO = 0.5
+SLOW_MIN_RATIO = 0.9
+
+SURFACE_NAMES = {"rest": "REST", "graphql": "GraphQL"}
+COUNT_CALL = re.compile(r"\bCOUNT\s*\(", re.IGNORECASE)
+WINDOW_COUNT = re.compile(r"\bCOUNT\s*\([^)]*\)\s*OVER\b", re.IGNORECASE)
+LIMITED_SUBQUERY = re.compile(r"\(\s*SELECT\b.*\bLIMIT\b", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One reported figure next to its baseline; `passed` is None where no target applies."""
+
+    group: str
+    name: str
+    value: float
+    unit: str
+    baseline: float | None
+    baseline_name: str
+    target: str = ""
+    passed: bool | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None or self.baseline == 0:
+            return None
+        return self.value / self.baseline
+
+    @property
+    def result(self) -> str:
+        if self.passed is None:
+            return "—"
+        return "PASS" if self.passed else "FAIL"
+
+
+def is_unbounded_count(sql: str) -> bool:
+    """A COUNT that reads every matching row: a window COUNT(...) OVER (), whatever LIMIT the
+    page has, or a COUNT that is not taken over a LIMITed subquery."""
+    if WINDOW_COUNT.search(sql):
+        return True
+    return bool(COUNT_CALL.search(sql)) and not LIMITED_SUBQUERY.search(sql)
+
+
+def unbounded_counts(statements: Iterable[str]) -> list[str]:
+    return [sql for sql in statements if is_unbounded_count(sql)]
+
+
+def constant_queries(run: ListRun) -> bool:
+    """The same number of queries for a page of 20 and of 100 rows, and no unbounded COUNT."""
+    return (
+        run.queries is not None
+        and run.queries == run.queries_large_page
+        and not unbounded_counts(run.sql)
+    )
+
+
+def at_least(ratio: float | None, minimum: float) -> bool:
+    return ratio is not None and ratio >= minimum
+
+
+def _create_figures(results: BenchResults) -> list[Figure]:
+    figures: list[Figure] = []
+    for concurrency in sorted({run.concurrency for run in results.create}):
+        api = results.create_run("api", concurrency)
+        bare = results.create_run("bare", concurrency)
+        pgbench = results.create_run("pgbench", concurrency)
+        if api is None:
+            continue
+        label = f"c={concurrency}"
+        if bare is not None:
+            throughput = Figure(
+                "Create",
+                f"POST /api/payouts/ throughput, {label}",
+                api.throughput,
+                "req/s",
+                bare.throughput,
+                "bare Django view",
+            )
+            if concurrency == CREATE_TARGET_CONCURRENCY:
+                throughput = replace(
+                    throughput,
+                    target=f">= {CREATE_MIN_RATIO}x baseline",
+                    passed=at_least(throughput.ratio, CREATE_MIN_RATIO),
+                )
+            figures.append(throughput)
+        if pgbench is not None:
+            figures.append(
+                Figure(
+                    "Create",
+                    f"POST /api/payouts/ throughput, {label}, vs pgbench",
+                    api.throughput,
+                    "req/s",
+                    pgbench.throughput,
+                    "pgbench, same INSERTs",
+                )
+            )
+        if bare is not None:
+            for name in ("p50", "p99"):
+                figures.append(
+                    Figure(
+                        "Create",
+                        f"POST /api/payouts/ {name} latency, {label}",
+                        _latency(api.latency, name),
+                        "ms",
+                        _latency(bare.latency, name),
+                        "bare Django view",
+                    )
+                )
+    return figures
+
+
+def _latency(latency: Latency, name: str) -> float:
+    value: float = getattr(latency, f"{name}_ms")
+    return value
+
+
+def _list_figures(results: BenchResults) -> list[Figure]:
+    figures: list[Figure] = []
+    cases = list(dict.fromkeys(run.case for run in results.listing))
+    for case in cases:
+        for surface in ("rest", "graphql"):
+            run = results.list_run(surface, case)
+            if run is None:
+                continue
+            sql = results.list_run(f"{surface} sql", case)
+            name = SURFACE_NAMES[surface]
+            figures.append(
+                Figure(
+                    "List",
+                    f"{name} {case} p99",
+                    run.latency.p99_ms,
+                    "ms",
+                    sql.latency.p99_ms if sql else None,
+                    "same SQL via psycopg",
+                    f"<= {LIST_MAX_P99_MS:.0f} ms",
+                    run.errors == 0 and run.latency.p99_ms <= LIST_MAX_P99_MS,
+                )
+            )
+            figures.append(
+                Figure(
+                    "List",
+                    f"{name} {case} SQL queries per request",
+                    float(run.queries or 0),
+                    "queries",
+                    float(run.queries_large_page) if run.queries_large_page is not None else None,
+                    "same request, 100 rows a page",
+                    "constant, no unbounded COUNT",
+                    constant_queries(run),
+                )
+            )
+        rest = results.list_run("rest", case)
+        graphql = results.list_run("graphql", case)
+        if rest is not None and graphql is not None:
+            figure = Figure(
+                "List",
+                f"GraphQL {case} p50",
+                graphql.latency.p50_ms,
+                "ms",
+                rest.latency.p50_ms,
+                "REST, same page",
+                f"<= {GRAPHQL_MAX_RATIO}x baseline",
+            )
+            passed = figure.ratio is not None and figure.ratio <= GRAPHQL_MAX_RATIO
+            figures.append(replace(figure, passed=passed))
+    return figures
+
+
+def _processing_figures(results: BenchResults) -> list[Figure]:
+    figures: list[Figure] = []
+    for run in results.processing:
+        if run.kind != "payouts":
+            continue
+        if run.delay_seconds == 0:
+            noop = results.processing_run("noop", run.threads, 0.0)
+            figure = Figure(
+                "Processing",
+                f"payouts/s, delay 0, {run.threads} threads",
+                run.rate,
+                "/s",
+                noop.rate if noop else None,
+                "no-op task, same consumer",
+                f">= {PROCESSING_MIN_RATIO}x baseline",
+            )
+            minimum = PROCESSING_MIN_RATIO
+        else:
+            ideal = run.threads / run.delay_seconds
+            figure = Figure(
+                "Processing",
+                f"payouts/s, {run.delay_seconds:g} s delay, {run.threads} threads",
+                run.rate,
+                "/s",
+                ideal,
+                f"ideal {run.threads}/{run.delay_seconds:g}",
+                f">= {SLOW_MIN_RATIO}x baseline",
+            )
+            minimum = SLOW_MIN_RATIO
+        passed = run.completed == run.tasks and at_least(figure.ratio, minimum)
+        figures.append(replace(figure, passed=passed))
+    return figures
+
+
+def _memory_figures(results: BenchResults) -> list[Figure]:
+    return [
+        Figure(
+            "Memory",
+            f"peak RSS, {peak.process}",
+            peak.peak_mb,
+            "MB",
+            peak.idle_mb,
+            "same process just started",
+        )
+        for peak in results.memory
+    ]
+
+
+def figures(results: BenchResults) -> list[Figure]:
+    return [
+        *_create_figures(results),
+        *_list_figures(results),
+        *_processing_figures(results),
+        *_memory_figures(results),
+    ]
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return lines
+
+
+def _summary(checked: list[Figure]) -> str:
+    with_target = [figure for figure in checked if figure.passed is not None]
+    passed = sum(1 for figure in with_target if figure.passed)
+    return f"**{passed} of {len(with_target)} targets met.**"
+
+
+def render_markdown(results: BenchResults) -> str:
+    checked = figures(results)
+    meta = results.meta
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`make bench` of commit `{meta.get('commit', '?')}` on {meta.get('started', '?')}: "
+        f"{meta.get('machine', '?')}; {meta.get('stack', '?')}. "
+        f"The whole run took {number(meta.get('duration_seconds'))} s.",
+        "",
+        "Each figure is measured next to its baseline in the same run, so the ratio holds on a "
+        "noisy machine. A missed target is reported, never a failed build.",
+        "",
+        _summary(checked),
+        "",
+        "## Figures and targets",
+        "",
+    ]
+    lines += _table(
+        ["Group", "Figure", "Value", "Baseline", "Ratio", "Target", "Result"],
+        [
+            [
+                figure.group,
+                figure.name,
+                f"{number(figure.value)} {figure.unit}",
+                f"{number(figure.baseline)} {figure.unit} ({figure.baseline_name})"
+                if figure.baseline is not None
+                else "—",
+                f"{figure.ratio:.2f}x" if figure.ratio is not None else "—",
+                figure.target or "—",
+                f"**{figure.result}**" if figure.result == "FAIL" else figure.result,
+            ]
+            for figure in checked
+        ],
+    )
+    lines += ["", "![Latency percentiles](latency.png)", ""]
+    lines += _create_section(results) + _list_section(results)
+    lines += _processing_section(results) + _memory_section(results)
+    return "\n".join(lines) + "\n"
+
+
+def _latency_cells(latency: Latency) -> list[str]:
+    return [
+        number(latency.p50_ms),
+        number(latency.p90_ms),
+        number(latency.p99_ms),
+        number(latency.max_ms),
+    ]
+
+
+def _create_section(results: BenchResults) -> list[str]:
+    if not results.create:
+        return []
+    lines = [
+        "## Create",
+        "",
+        "`api` is `POST /api/payouts/`; `bare` a benchmark-only Django view writing the same "
+        "payout and event rows and enqueueing the same task, without DRF or validation; "
+        "`pgbench` the same INSERTs in one transaction, straight to PostgreSQL.",
+        "",
+    ]
+    return (
+        lines
+        + _table(
+            [
+                "Target",
+                "Concurrency",
+                "Requests",
+                "Errors",
+                "Throughput (/s)",
+                "p50 ms",
+                "p90 ms",
+                "p99 ms",
+                "max ms",
+            ],
+            [
+                [
+                    run.target,
+                    str(run.concurrency),
+                    str(run.requests),
+                    str(run.errors),
+                    number(run.throughput),
+                    *_latency_cells(run.latency),
+                ]
+                for run in results.create
+            ],
+        )
+        + [""]
+    )
+
+
+def _list_section(results: BenchResults) -> list[str]:
+    if not results.listing:
+        return []
+    rows = results.meta.get("seeded_rows", "?")
+    lines = [
+        f"## List at {rows:,} rows" if isinstance(rows, int) else "## List",
+        "",
+        "Sequential requests (concurrency 1). `rest sql` and `graphql sql` run the SQL that the "
+        "request ran (captured by a benchmark-only middleware) straight through psycopg.",
+        "",
+    ]
+    lines += _table(
+        [
+            "Surface",
+            "Case",
+            "Requests",
+            "Errors",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "max ms",
+            "Queries",
+        ],
+        [
+            [
+                run.surface,
+                run.case,
+                str(run.latency.count),
+                str(run.errors),
+                *_latency_cells(run.latency),
+                str(run.queries) if run.queries is not None else "—",
+            ]
+            for run in results.listing
+        ],
+    )
+    if results.plans:
+        lines += ["", "### SQL of each request, with EXPLAIN ANALYZE execution time", ""]
+        lines += _table(
+            ["Surface", "Case", "Execution ms", "SQL"],
+            [
+                [plan.surface, plan.case, number(plan.execution_ms), f"`{_shorten(plan.sql)}`"]
+                for plan in results.plans
+            ],
+        )
+        lines += ["", "The full plans are in `latest.json` (`plans`)."]
+    return [*lines, ""]
+
+
+def _shorten(sql: str, limit: int = 160) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _processing_section(results: BenchResults) -> list[str]:
+    if not results.processing:
+        return []
+    lines = [
+        "## Processing",
+        "",
+        "One `run_huey -k thread` consumer per row, failure rate 0. Rate = tasks finished / "
+        "time from the first enqueue to the last finish.",
+        "",
+    ]
+    lines += _table(
+        ["Kind", "Threads", "Delay s", "Tasks", "Completed", "Seconds", "Rate (/s)"],
+        [
+            [
+                run.kind,
+                str(run.threads),
+                f"{run.delay_seconds:g}",
+                str(run.tasks),
+                str(run.completed),
+                number(run.seconds),
+                number(run.rate),
+            ]
+            for run in results.processing
+        ],
+    )
+    return [*lines, ""]
+
+
+def _memory_section(results: BenchResults) -> list[str]:
+    if not results.memory:
+        return []
+    lines = ["## Memory", "", "RSS sampled every 0.25 s during the runs.", ""]
+    lines += _table(
+        ["Process", "Just started MB", "Peak MB", "Samples"],
+        [
+            [peak.process, number(peak.idle_mb), number(peak.peak_mb), str(peak.samples)]
+            for peak in results.memory
+        ],
+    )
+    return [*lines, ""]

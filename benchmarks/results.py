@@ -1,0 +1,110 @@
+"""What one `make bench` run measured, as plain data that round-trips through latest.json."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.stats import Latency
+
+
+@dataclass(frozen=True)
+class CreateRun:
+    """One create target at one concurrency: "api", "bare" (Django view) or "pgbench"."""
+
+    target: str
+    concurrency: int
+    requests: int
+    errors: int
+    seconds: float
+    throughput: float
+    latency: Latency
+
+
+@dataclass(frozen=True)
+class ListRun:
+    """One listing case on one surface: "rest", "graphql" or "sql" (the same SQL via psycopg)."""
+
+    surface: str
+    case: str
+    errors: int
+    latency: Latency
+    queries: int | None = None
+    queries_large_page: int | None = None
+    sql: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProcessingRun:
+    """One batch through one consumer: "payouts" (process_payout) or "noop" (the baseline)."""
+
+    kind: str
+    threads: int
+    delay_seconds: float
+    tasks: int
+    completed: int
+    seconds: float
+    rate: float
+
+
+@dataclass(frozen=True)
+class MemoryPeak:
+    process: str
+    idle_mb: float
+    peak_mb: float
+    samples: int
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    surface: str
+    case: str
+    sql: str
+    execution_ms: float
+    plan: str
+
+
+@dataclass
+class BenchResults:
+    meta: dict[str, Any] = field(default_factory=dict)
+    create: list[CreateRun] = field(default_factory=list)
+    listing: list[ListRun] = field(default_factory=list)
+    processing: list[ProcessingRun] = field(default_factory=list)
+    memory: list[MemoryPeak] = field(default_factory=list)
+    plans: list[QueryPlan] = field(default_factory=list)
+
+    def create_run(self, target: str, concurrency: int) -> CreateRun | None:
+        return next(
+            (r for r in self.create if r.target == target and r.concurrency == concurrency), None
+        )
+
+    def list_run(self, surface: str, case: str) -> ListRun | None:
+        return next((r for r in self.listing if r.surface == surface and r.case == case), None)
+
+    def processing_run(self, kind: str, threads: int, delay: float) -> ProcessingRun | None:
+        return next(
+            (
+                r
+                for r in self.processing
+                if r.kind == kind and r.threads == threads and r.delay_seconds == delay
+            ),
+            None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BenchResults:
+        def with_latency(item: dict[str, Any]) -> dict[str, Any]:
+            return {**item, "latency": Latency(**item["latency"])}
+
+        return cls(
+            meta=dict(data.get("meta", {})),
+            create=[CreateRun(**with_latency(item)) for item in data.get("create", [])],
+            listing=[ListRun(**with_latency(item)) for item in data.get("listing", [])],
+            processing=[ProcessingRun(**item) for item in data.get("processing", [])],
+            memory=[MemoryPeak(**item) for item in data.get("memory", [])],
+            plans=[QueryPlan(**item) for item in data.get("plans", [])],
+        )

@@ -1,0 +1,277 @@
+"""The real stack on loopback: its own PostgreSQL database and Redis DB, gunicorn, Huey consumers.
+
+Every process starts in its own session, so stopping one stops its children too; `Stack` is a
+context manager that stops them all and drops the database however the run ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import psycopg
+import redis
+from psycopg import sql
+
+from benchmarks.load import HttpRequest, fetch
+
+ROOT = Path(__file__).resolve().parent.parent
+STOP_TIMEOUT_SECONDS = 15.0
+READY_TIMEOUT_SECONDS = 60.0
+MIGRATE_TIMEOUT_SECONDS = 180.0
+
+
+class StackError(RuntimeError):
+    """The stack could not be started; the message says which part and where its log is."""
+
+
+def free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    database: str = "payouts_bench"
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6379
+    redis_db: int = 14
+    gunicorn_workers: int = 3
+    log_dir: Path = ROOT / "data" / "bench"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgres://{self.pg_user}@{self.pg_host}:{self.pg_port}/{self.database}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    def conninfo(self, database: str | None = None) -> str:
+        return psycopg.conninfo.make_conninfo(
+            host=self.pg_host,
+            port=self.pg_port,
+            user=self.pg_user,
+            dbname=database or self.database,
+        )
+
+    def environment(self, **knobs: str) -> dict[str, str]:
+        """What every process of the stack is started with: the service reads only these."""
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+            "SECRET_KEY": "benchmark-only-secret-key-not-for-production",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": f"{self.host},localhost,testserver",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "LOG_LEVEL": "WARNING",
+            "PAYOUT_PROCESSING_DELAY_SECONDS": "0",
+            "PAYOUT_FAILURE_RATE": "0",
+            "PAYOUT_MAX_RETRIES": "3",
+            "PAYOUT_RETRY_DELAY_SECONDS": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.update(knobs)
+        return env
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def log_tail(self, lines: int = 20) -> str:
+        if not self.log.exists():
+            return ""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class Stack:
+    config: StackConfig
+    processes: list[Process] = field(default_factory=list)
+
+    def __enter__(self) -> Stack:
+        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        self.reset_database()
+        self.flush_redis()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for process in reversed(self.processes):
+            self.stop(process)
+        self.flush_redis()
+        self.drop_database()
+
+    # PostgreSQL and Redis
+
+    def _admin(self) -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(self.config.conninfo("postgres"), autocommit=True)
+
+    def reset_database(self) -> None:
+        self.drop_database()
+        with self._admin() as admin:
+            admin.execute(
+                sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.config.database))
+            )
+
+    def drop_database(self) -> None:
+        with self._admin() as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(self.config.database)
+                )
+            )
+
+    def connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(self.config.conninfo(), autocommit=True)
+
+    def clear_payouts(self) -> None:
+        """Empty the payout tables and the queue between measurements."""
+        with self.connect() as conn:
+            conn.execute("TRUNCATE payouts_payoutevent, payouts_payout")
+        self.flush_redis()
+
+    def flush_redis(self) -> None:
+        client = redis.Redis(
+            host=self.config.redis_host, port=self.config.redis_port, db=self.config.redis_db
+        )
+        try:
+            client.flushdb()
+        finally:
+            client.close()
+
+    # Processes
+
+    def _start(self, name: str, args: list[str], env: dict[str, str]) -> Process:
+        log = self.config.log_dir / f"{name}.log"
+        popen = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        process = Process(name=name, popen=popen, log=log)
+        self.processes.append(process)
+        return process
+
+    def migrate(self) -> None:
+        log = self.config.log_dir / "migrate.log"
+        with log.open("wb") as output:
+            completed = subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--no-input"],
+                cwd=ROOT,
+                env=self.config.environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=MIGRATE_TIMEOUT_SECONDS,
+                check=False,
+            )
+        if completed.returncode != 0:
+            raise StackError(f"migrate failed (exit {completed.returncode}); see {log}")
+
+    def start_gunicorn(self) -> Process:
+        process = self._start(
+            "gunicorn",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "project.wsgi:application",
+                "--bind",
+                f"{self.config.host}:{self.config.port}",
+                "--workers",
+                str(self.config.gunicorn_workers),
+                "--worker-class",
+                "sync",
+                "--graceful-timeout",
+                "5",
+            ],
+            self.config.environment(),
+        )
+        probe = HttpRequest("GET", "/api/payouts/?page_size=1")
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if not process.alive():
+                raise StackError(f"gunicorn exited:\n{process.log_tail()}")
+            try:
+                if fetch(self.config.host, self.config.port, probe).status == 200:
+                    return process
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise StackError(f"gunicorn not ready in {READY_TIMEOUT_SECONDS:.0f} s; see {process.log}")
+
+    def start_consumer(self, threads: int, **knobs: str) -> Process:
+        """Start `run_huey`; the caller checks readiness with a task round trip."""
+        return self._start(
+            f"consumer-{threads}",
+            [sys.executable, "manage.py", "run_huey", "-w", str(threads), "-k", "thread"],
+            self.config.environment(**knobs),
+        )
+
+    def stop(self, process: Process) -> None:
+        if process.alive():
+            _signal_group(process, signal.SIGTERM)
+            try:
+                process.popen.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.popen.wait(timeout=STOP_TIMEOUT_SECONDS)
+        # Workers left behind by a master that died first share its process group.
+        _signal_group(process, signal.SIGKILL)
+        if process in self.processes:
+            self.processes.remove(process)
+
+
+def _signal_group(process: Process, sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
+
+
+@contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit, so the stack's clean-up runs as it does on Ctrl-C."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,48 @@
+"""The bare-Django baseline for create: the same rows and task as the API, without DRF."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from payouts.models import Payout, PayoutEvent
+from payouts.tasks import enqueue_processing
+
+
+@csrf_exempt
+@require_POST
+def bare_payout_create(request: HttpRequest) -> JsonResponse:
+    """Insert the payout and its creation event in one transaction, enqueue on commit.
+
+    No serializers and no domain validation: the floor that a Django view doing the same writes
+    can reach, so the API's ratio to it is the price of everything the product adds on top.
+    """
+    data = json.loads(request.body)
+    with transaction.atomic():
+        payout = Payout.objects.create(
+            amount=Decimal(str(data["amount"])),
+            currency=data["currency"],
+            recipient_details=data["recipient_details"],
+            description=data.get("description", ""),
+        )
+        PayoutEvent.objects.create(payout=payout, from_status="", to_status=payout.status)
+        transaction.on_commit(lambda: enqueue_processing(payout.id))
+    return JsonResponse(
+        {
+            "id": str(payout.id),
+            "amount": f"{payout.amount:.2f}",
+            "currency": payout.currency,
+            "recipient_details": payout.recipient_details,
+            "status": payout.status,
+            "description": payout.description,
+            "failure_reason": payout.failure_reason,
+            "created_at": payout.created_at.isoformat(),
+            "updated_at": payout.updated_at.isoformat(),
+        },
+        status=201,
+    )

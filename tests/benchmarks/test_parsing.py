@@ -1,0 +1,50 @@
+"""Parsing what the load generator, the query probe and pgbench hand back."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.create import parse_pgbench_logs
+from benchmarks.load import HttpRequest, parse_response
+from benchmarks.protocol import decode_sql, encode_sql
+
+
+def test_request_is_encoded_with_length_and_close():
+    raw = HttpRequest("POST", "/api/payouts/", b'{"a": 1}', (("X-Bench-Probe", "1"),)).encode(
+        "127.0.0.1", 8000
+    )
+
+    head, body = raw.split(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"POST /api/payouts/ HTTP/1.1"
+    assert b"Content-Length: 8" in head
+    assert b"Connection: close" in head
+    assert b"X-Bench-Probe: 1" in head
+    assert body == b'{"a": 1}'
+
+
+def test_response_status_headers_and_body_are_parsed():
+    response = parse_response(
+        b"HTTP/1.1 201 Created\r\nX-Bench-Queries: 3\r\nContent-Type: application/json\r\n\r\n{}"
+    )
+
+    assert response.status == 201
+    assert response.headers["x-bench-queries"] == "3"
+    assert response.body == b"{}"
+
+
+def test_garbage_is_not_a_response():
+    with pytest.raises(ValueError, match="not an HTTP response"):
+        parse_response(b"hello")
+
+
+def test_probe_sql_round_trips_through_a_header():
+    statements = ['SELECT COUNT(*) AS "__count" FROM "payouts_payout"', "SELECT 'é'"]
+
+    assert decode_sql(encode_sql(statements)) == statements
+
+
+def test_pgbench_log_latencies_are_read_in_seconds(tmp_path):
+    log = tmp_path / "log.123"
+    log.write_text("0 1 1500 0 1700000000 123\n1 1 250 0 1700000000 456\n")
+
+    assert parse_pgbench_logs([log]) == [0.0015, 0.00025]
