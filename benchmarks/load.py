@@ -95,7 +95,10 @@ async def _run_load(
             issued += 1
             begin = time.perf_counter()
             try:
-                response = await asyncio.wait_for(send(host, port, raw), REQUEST_TIMEOUT_SECONDS)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation
+                # that Ctrl-C sends, and the run would go on.
+                async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                    response = await send(host, port, raw)
             except (OSError, ValueError, TimeoutError):
                 result.errors += 1
                 continue
@@ -135,6 +138,11 @@ def run_load(
     )
 
 
+async def _fetch(host: str, port: int, request: HttpRequest) -> HttpResponse:
+    async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+        return await send(host, port, request.encode(host, port))
+
+
 def fetch(host: str, port: int, request: HttpRequest) -> HttpResponse:
     """One request, for probes and readiness checks."""
-    return asyncio.run(asyncio.wait_for(send(host, port, request.encode(host, port)), 30))
+    return asyncio.run(_fetch(host, port, request))

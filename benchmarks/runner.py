@@ -219,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log("interrupted: every process stopped, the benchmark database dropped")
         return 130
+    except SystemExit as stop:
+        log("terminated: every process stopped, the benchmark database dropped")
+        return stop.code if isinstance(stop.code, int) else 1
     except (StackError, OSError, subprocess.SubprocessError, RuntimeError):
         log("the harness broke: every process stopped, the benchmark database dropped")
         traceback.print_exc()
