@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 from schemathesis import Config
 
 from payouts.models import Payout, PayoutStatus
@@ -51,3 +54,17 @@ def known_payouts(db: None) -> dict[str, Payout]:
 def _quiet_client_errors(caplog: pytest.LogCaptureFixture) -> None:
     """Thousands of expected 4xx warnings would bury the one 5xx a failure report needs."""
     caplog.set_level(logging.ERROR, logger="django.request")
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """Keep the test's database connection across requests, as Django's test client does.
+
+    Schemathesis calls the WSGI application directly, so Django's end-of-request hook would close
+    the connection that holds the test transaction (on PostgreSQL; SQLite's in-memory one stays).
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
