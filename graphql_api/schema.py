@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 
 import strawberry
@@ -12,10 +13,12 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from graphql_api.errors import ValidationErrorsAsBadUserInput
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
+from graphql_api.types import UTC_DATETIME
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    scalar_overrides={datetime: UTC_DATETIME},
     extensions=[
         DjangoOptimizerExtension,
         ValidationErrorsAsBadUserInput,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from strawberry.relay.types import PREFIX as CURSOR_PREFIX
 from strawberry.relay.types import NodeIterableType
 from strawberry.relay.utils import from_base64
 from strawberry.scalars import JSON
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.utils.await_maybe import AwaitableOrValue
 from strawberry_django.relay import DjangoListConnection
 
@@ -22,6 +24,7 @@ from graphql_api.errors import bad_user_input
 from payouts.errors import PayoutNotFound
 from payouts.models import Currency, Payout, PayoutStatus
 from payouts.selectors import parse_payout_id, payout_ordering_tie_breakers
+from payouts.validation import utc_timestamp
 
 PAYOUTS_PAGE_MAX = 100
 # Offsets whose page still fits the databases' 64-bit LIMIT/OFFSET; no real cursor comes close.
@@ -68,6 +71,19 @@ class PayoutType(relay.Node):
 class PayoutDeleted:
     id: relay.GlobalID
     payout_id: uuid.UUID
+
+
+def _parse_utc_datetime(value: object) -> datetime:
+    parse = DateTimeDefinition.parse_value
+    assert parse is not None  # strawberry's DateTime always has its parser
+    parsed = parse(value)
+    assert isinstance(parsed, datetime)
+    return utc_timestamp(parsed)
+
+
+# Strawberry's DateTime, except that an input is converted to UTC (see utc_timestamp): a
+# createdAt filter bound at +21:35 would otherwise reach PostgreSQL, which refuses it.
+UTC_DATETIME = dataclasses.replace(DateTimeDefinition, parse_value=_parse_utc_datetime)
 
 
 def _ordered_fields(queryset: QuerySet[Any]) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,6 +25,7 @@ MSG_DESCRIPTION_TOO_LONG = f"Description must be at most {DESCRIPTION_MAX_LENGTH
 MSG_RECIPIENT_TOO_LARGE = f"recipient_details must be at most {RECIPIENT_DETAILS_MAX_BYTES} bytes."
 MSG_NUL_CHARACTER = "Text must not contain NUL (\\u0000) characters."
 MSG_RECIPIENT_NOT_FINITE = "recipient_details must contain only finite numbers."
+MSG_TIMESTAMP_OUT_OF_RANGE = "Date and time must fall between the years 1 and 9999 in UTC."
 
 
 class _Invalid(Exception):
@@ -144,3 +146,17 @@ def payout_clean(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     if field_errors:
         raise PayoutInvalid(field_errors)
     return cleaned
+
+
+def utc_timestamp(value: datetime) -> datetime:
+    """Return a timestamp filter bound in UTC, or raise ValueError when UTC cannot hold it.
+
+    Python takes UTC offsets up to ±23:59 but PostgreSQL only up to ±15:59, so a bound is
+    converted before it reaches a query rather than letting the database refuse it.
+    """
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(MSG_TIMESTAMP_OUT_OF_RANGE) from None

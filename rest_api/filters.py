@@ -7,11 +7,11 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
-from django_filters.fields import BaseCSVField
+from django_filters.fields import BaseCSVField, IsoDateTimeField
 
 from payouts.models import Currency, Payout, PayoutStatus
 from payouts.selectors import payout_ordering_tie_breakers
-from payouts.validation import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+from payouts.validation import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, utc_timestamp
 
 MSG_EMPTY_SORT_KEY = "Sort keys must not be empty: separate them with single commas."
 
@@ -48,10 +48,25 @@ def _amount_filter(lookup: str, help_text: str) -> django_filters.NumberFilter:
     )
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    def to_python(self, value: Any) -> Any:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return utc_timestamp(parsed)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 bound taken in any UTC offset and queried in UTC."""
+
+    field_class = UtcIsoDateTimeField
+
+
 def _created_filter(lookup: str, help_text: str) -> django_filters.IsoDateTimeFilter:
-    return django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr=lookup, help_text=help_text
-    )
+    return UtcIsoDateTimeFilter(field_name="created_at", lookup_expr=lookup, help_text=help_text)
 
 
 class PayoutFilter(django_filters.FilterSet):

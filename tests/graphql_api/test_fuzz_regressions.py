@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
 from strawberry import relay
 
 from graphql_api.errors import BAD_USER_INPUT
+from payouts.validation import MSG_TIMESTAMP_OUT_OF_RANGE
 
 PAGE = """query($after: String, $before: String) {
   payouts(after: $after, before: $before) { totalCount }
@@ -78,3 +80,29 @@ def test_page_size_refusals_are_bad_user_input(graphql, pending_payout, page, me
     body = graphql(f"{{ payouts({page}) {{ totalCount }} }}")
 
     assert _only_error(body) == {"message": message, "code": BAD_USER_INPUT}
+
+
+CREATED_BEFORE = """query($bound: DateTime!) {
+  payouts(filters: {createdAt: {lte: $bound}}) { edges { node { payoutId } } }
+}"""
+
+
+def test_created_bound_with_an_offset_postgresql_refuses_is_taken_in_utc(graphql, make_payout):
+    payout = make_payout()
+    bound = payout.created_at.astimezone(timezone(timedelta(hours=21, minutes=35)))
+
+    body = graphql(CREATED_BEFORE, {"bound": bound.isoformat()})
+
+    assert body == {"data": {"payouts": {"edges": [{"node": {"payoutId": str(payout.id)}}]}}}
+
+
+def test_created_bound_outside_utc_years_is_refused(graphql, db):
+    bound = "0001-01-01T00:00:00+21:00"
+
+    body = graphql(CREATED_BEFORE, {"bound": bound})
+
+    assert body["data"] is None
+    assert [error["message"] for error in body["errors"]] == [
+        "Variable '$bound' has invalid value: Expected value of type 'DateTime', but encountered "
+        f"error '{MSG_TIMESTAMP_OUT_OF_RANGE}'; found: '{bound}'."
+    ]

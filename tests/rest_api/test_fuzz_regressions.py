@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import yaml
 
 from payouts import errors
 from payouts.models import Payout, PayoutStatus
+from payouts.validation import MSG_TIMESTAMP_OUT_OF_RANGE
 from rest_api.filters import MSG_EMPTY_SORT_KEY
 from rest_api.pagination import MSG_INVALID_PAGE
 
@@ -63,3 +65,21 @@ def test_delete_id_with_a_dot_is_the_json_404_and_deletes_nothing(api_client, pe
     assert response.status_code == 404
     assert response.json() == {"detail": errors.MSG_NOT_FOUND}
     assert Payout.objects.filter(status=PayoutStatus.PENDING).count() == 1
+
+
+def test_created_bound_with_an_offset_postgresql_refuses_is_taken_in_utc(api_client, make_payout):
+    payout = make_payout()
+    bound = payout.created_at.astimezone(timezone(timedelta(hours=21, minutes=35)))
+
+    response = api_client.get("/api/payouts/", {"created_before": bound.isoformat()})
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [str(payout.id)]
+
+
+@pytest.mark.parametrize("bound", ["0001-01-01T00:00:00+21:00", "9999-12-31T23:59:59-21:00"])
+def test_created_bound_outside_utc_years_is_refused(api_client, db, bound):
+    response = api_client.get("/api/payouts/", {"created_after": bound})
+
+    assert response.status_code == 400
+    assert response.json() == {"created_after": [MSG_TIMESTAMP_OUT_OF_RANGE]}
