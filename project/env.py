@@ -124,6 +124,8 @@ def env_database(name: str, sqlite_path: Path) -> dict[str, Any]:
         "PORT": str(port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        # Fail fast (and let /readyz say so) when the server is unreachable, instead of hanging.
+        "OPTIONS": {"connect_timeout": 5},
     }
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import pytest
 from django.db import connection
@@ -14,6 +16,8 @@ from rest_framework.test import APIClient
 from payouts import provider, services, tasks
 from payouts.models import Payout, PayoutEvent, PayoutStatus
 from tests.conftest import payout_payload
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -27,10 +31,10 @@ def unqueued_payout(transactional_db, monkeypatch) -> Payout:
     return payout
 
 
-def in_own_connection(fn):
+def in_own_connection(fn: Callable[..., T]) -> Callable[..., T]:
     """Run fn in a worker thread with its own database connection, closed afterwards."""
 
-    def run(*args):
+    def run(*args: Any) -> T:
         try:
             return fn(*args)
         finally:
