@@ -7,7 +7,13 @@ from functools import partial
 
 import strawberry
 from django.conf import settings
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from graphql_api.errors import ValidationErrorsAsBadUserInput
@@ -25,5 +31,9 @@ schema = strawberry.Schema(
         partial(QueryDepthLimiter, max_depth=settings.GRAPHQL_MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=settings.GRAPHQL_MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=settings.GRAPHQL_MAX_TOKENS),
+        # Clients send the same few documents again and again: parse and validate each once.
+        # The caches are bounded LRUs keyed by the document text, so abuse cannot grow them.
+        partial(ParserCache, maxsize=256),
+        partial(ValidationCache, maxsize=256),
     ],
 )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 
+from django.conf import settings
+from django.db import connections
 from django.db.models import QuerySet
 
 from payouts.errors import PayoutNotFound
@@ -31,6 +35,40 @@ def parse_payout_id(value: object) -> uuid.UUID:
 
 def payout_list() -> QuerySet[Payout]:
     return Payout.objects.order_by(*DEFAULT_ORDERING)
+
+
+def _planner_estimate(queryset: QuerySet[Any]) -> int | None:
+    """PostgreSQL's own estimate of the rows a query returns, from its statistics."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        row = cursor.fetchone()
+    plan = row[0] if row else None
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    if not plan:
+        return None
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def payout_count(queryset: QuerySet[Any]) -> int:
+    """How many payouts a list holds: exact up to PAYOUT_LIST_EXACT_COUNT_LIMIT, else estimated.
+
+    An exact COUNT(*) reads every matching row: over a million payouts that is the slowest part
+    of a page. Counting stops after the limit; past it PostgreSQL's planner estimate (never
+    below the limit) is close enough for "about N results", and `next` links never depend on it.
+    """
+    limit: int = settings.PAYOUT_LIST_EXACT_COUNT_LIMIT
+    counted = queryset.order_by().values("pk")[: limit + 1].count()
+    if counted <= limit:
+        return counted
+    estimate = _planner_estimate(queryset)
+    if estimate is None:
+        return queryset.count()
+    return max(estimate, limit + 1)
 
 
 def payout_get(payout_id: object) -> Payout:

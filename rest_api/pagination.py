@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from payouts.selectors import payout_count
+
 MSG_NOT_POSITIVE_INTEGER = "Must be a positive integer."
 MSG_INVALID_PAGE = "Invalid page."
+# SQL OFFSET is a signed 64-bit integer; a page beyond it cannot exist.
+MAX_OFFSET = 2**63 - 1
 
 
 def _positive_int_param(request: Request, name: str) -> int | None:
@@ -23,7 +30,47 @@ def _positive_int_param(request: Request, name: str) -> int | None:
     return int(raw)
 
 
+class PayoutPage(Page[Any]):
+    def __init__(
+        self, object_list: Sequence[Any], number: int, paginator: Paginator[Any], *, has_next: bool
+    ) -> None:
+        super().__init__(object_list, number, paginator)
+        self._has_next = has_next
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+
+class PayoutPaginator(Paginator[Any]):
+    """Reads one row past the page to know whether another follows, so neither `next` nor the
+    404 for a page past the end waits on the total; the total is counted (or estimated, see
+    payout_count) only for `count`."""
+
+    @cached_property
+    def count(self) -> int:
+        assert isinstance(self.object_list, QuerySet)
+        return payout_count(self.object_list)
+
+    def validate_number(self, number: Any) -> int:
+        try:
+            valid = int(number)
+        except (TypeError, ValueError):
+            raise EmptyPage(self.error_messages["invalid_page"]) from None
+        if valid < 1 or (valid - 1) * self.per_page > MAX_OFFSET:
+            raise EmptyPage(self.error_messages["no_results"])
+        return valid
+
+    def page(self, number: Any) -> PayoutPage:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        return PayoutPage(rows[: self.per_page], number, self, has_next=len(rows) > self.per_page)
+
+
 class PayoutPagination(PageNumberPagination):
+    django_paginator_class = PayoutPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100

@@ -1,0 +1,103 @@
+"""What keeps listing fast at a million rows: bounded counts, deferred joins, constant queries."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from payouts import models as payout_models
+from payouts import selectors
+from payouts.models import Payout
+from payouts.selectors import payout_count, payout_list
+
+URL = "/api/payouts/"
+
+
+def ids(response) -> list[str]:
+    return [row["id"] for row in response.json()["results"]]
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_a_page_costs_the_same_two_queries_whatever_its_size(api_client, make_payout, rows):
+    for _ in range(rows):
+        make_payout()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get(URL, {"page_size": 100})
+
+    assert len(response.json()["results"]) == rows
+    assert len(queries) == 2
+
+
+def test_the_count_stops_reading_rows_past_the_exact_limit(make_payout, settings):
+    settings.PAYOUT_LIST_EXACT_COUNT_LIMIT = 3
+    for _ in range(2):
+        make_payout()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert payout_count(payout_list()) == 2
+
+    assert "LIMIT 4" in queries[0]["sql"]
+
+
+def test_past_the_limit_without_planner_statistics_the_count_is_exact(
+    make_payout, settings, monkeypatch
+):
+    settings.PAYOUT_LIST_EXACT_COUNT_LIMIT = 3
+    monkeypatch.setattr(selectors, "_planner_estimate", lambda queryset: None)
+    for _ in range(5):
+        make_payout()
+
+    assert payout_count(payout_list()) == 5
+
+
+def test_next_links_do_not_depend_on_the_count(api_client, make_payout, settings):
+    settings.PAYOUT_LIST_EXACT_COUNT_LIMIT = 1
+    for _ in range(5):
+        make_payout()
+
+    first = api_client.get(URL, {"page_size": 2}).json()
+    third = api_client.get(URL, {"page_size": 2, "page": 3}).json()
+
+    assert first["next"] is not None
+    assert len(third["results"]) == 1
+    assert third["next"] is None
+    assert api_client.get(URL, {"page_size": 2, "page": 4}).status_code == 404
+
+
+def test_an_absurd_page_number_is_404_not_an_sql_overflow(api_client, make_payout):
+    make_payout()
+
+    response = api_client.get(URL, {"page": "99999999999999999999"})
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid page."}
+
+
+def test_deep_pages_read_the_ids_first_and_return_the_same_rows(
+    api_client, make_payout, monkeypatch
+):
+    for _ in range(7):
+        make_payout()
+    expected = [str(pk) for pk in payout_list().values_list("pk", flat=True)][4:6]
+    monkeypatch.setattr(payout_models, "DEFERRED_JOIN_MIN_OFFSET", 4)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get(URL, {"page_size": 2, "page": 3})
+
+    assert ids(response) == expected
+    page_sql = queries[0]["sql"]
+    assert '"payouts_payout"."id" IN (SELECT' in page_sql
+    assert "OFFSET 4" in page_sql
+
+
+def test_shallow_pages_are_one_plain_query(make_payout):
+    for _ in range(3):
+        make_payout()
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(Payout.objects.order_by("-created_at")[1:3])
+
+    assert len(rows) == 2
+    assert " IN (SELECT" not in queries[0]["sql"]
