@@ -8,7 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payouts.models import Currency, Payout
+from payouts.models import Currency, Payout, PayoutStatus
 from payouts.validation import DESCRIPTION_MAX_LENGTH
 
 MSG_UNKNOWN_FIELD = "Unknown field."
@@ -106,21 +106,17 @@ class PayoutUpdateSerializer(PayoutCreateSerializer):
         super().__init__(*args, **kwargs)
 
 
-class PayoutSerializer(serializers.ModelSerializer[Payout]):
-    amount = AmountField()
-    recipient_details = RecipientDetailsField()
+# Declared field by field rather than as a ModelSerializer, which introspects the model again
+# for every instance it builds: every create and update answers with one.
+class PayoutSerializer(serializers.Serializer[Payout]):
+    """A payout as the API returns it."""
 
-    class Meta:
-        model = Payout
-        fields = (
-            "id",
-            "amount",
-            "currency",
-            "recipient_details",
-            "status",
-            "description",
-            "failure_reason",
-            "created_at",
-            "updated_at",
-        )
-        read_only_fields = fields
+    id = serializers.UUIDField(read_only=True)
+    amount = AmountField(read_only=True)
+    currency = serializers.ChoiceField(choices=Currency.choices, read_only=True)
+    recipient_details = RecipientDetailsField(read_only=True)
+    status = serializers.ChoiceField(choices=PayoutStatus.choices, read_only=True)
+    description = serializers.CharField(read_only=True)
+    failure_reason = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
