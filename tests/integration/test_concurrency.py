@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from rest_framework.test import APIClient
 
@@ -111,3 +113,34 @@ def test_racing_deliveries_of_one_attempt_call_the_provider_once(unqueued_payout
     final = Payout.objects.get(pk=payout.id)
     assert (final.status, final.attempts) == (PayoutStatus.COMPLETED, 1)
     assert PayoutEvent.objects.filter(payout=final, to_status=PayoutStatus.PROCESSING).count() == 1
+
+
+def test_sweeps_running_at_once_take_each_stalled_payout_once(transactional_db, settings):
+    settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS = 60
+    enqueued: list[str] = []
+    lock = threading.Lock()
+
+    def record(payout_id, *, next_attempt: int = 1) -> None:
+        with lock:
+            enqueued.append(str(payout_id))
+
+    original = tasks.enqueue_processing
+    tasks.enqueue_processing = record
+    try:
+        ids = {str(services.payout_create(payout_payload()).id) for _ in range(40)}
+        Payout.objects.update(updated_at=timezone.now() - timedelta(seconds=120))
+        enqueued.clear()
+        start = threading.Barrier(4)
+
+        @in_own_connection
+        def sweep() -> services.RecoveryReport:
+            start.wait()
+            return services.payouts_recover_stalled()
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            reports = [f.result(timeout=60) for f in [pool.submit(sweep) for _ in range(4)]]
+    finally:
+        tasks.enqueue_processing = original
+
+    assert sum(report.requeued_pending for report in reports) == 40
+    assert sorted(enqueued) == sorted(ids)
