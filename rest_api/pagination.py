@@ -76,6 +76,18 @@ class PayoutPagination(PageNumberPagination):
     max_page_size = 100
     invalid_page_message = MSG_INVALID_PAGE
 
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        """Document the bounds the server enforces, so generated clients and fuzzers know them."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Results per page: default {self.page_size}, at most {self.max_page_size} "
+                    "(larger values are capped)."
+                )
+        return parameters
+
     def get_page_size(self, request: Request) -> int:
         requested = _positive_int_param(request, self.page_size_query_param)
         if requested is None:
