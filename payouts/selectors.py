@@ -11,7 +11,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 from payouts.errors import PayoutNotFound
-from payouts.models import Payout, PayoutEvent
+from payouts.models import Payout
 
 # Newest first; the id breaks ties between payouts created in the same microsecond so that
 # pages never repeat or skip a row.
@@ -83,7 +83,3 @@ def payout_get_or_none(payout_id: object) -> Payout | None:
         return payout_get(payout_id)
     except PayoutNotFound:
         return None
-
-
-def payout_event_list(payout_id: uuid.UUID) -> QuerySet[PayoutEvent]:
-    return PayoutEvent.objects.filter(payout_id=payout_id).order_by("created_at", "id")
