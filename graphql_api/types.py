@@ -178,12 +178,12 @@ class PayoutConnection(DjangoListConnection[PayoutType]):
         _check_cursor("before", before)
         _check_page_size("first", first)
         _check_page_size("last", last)
-        # Offset cursors only page correctly over a total order; the client's ordering may
-        # leave ties (equal amounts), so the default order breaks them.
         if not isinstance(nodes, QuerySet):
             return super().resolve_connection(
                 nodes, info=info, before=before, after=after, first=first, last=last, **kwargs
             )
+        # Offset cursors only page correctly over a total order; the client's ordering may
+        # leave ties (equal amounts), so the default order breaks them.
         nodes = with_stable_order(nodes)
         if last and before is None:
             # Offset cursors need the position of the end to count back from it.

@@ -41,6 +41,7 @@ class PayoutQuerySet(models.QuerySet["Payout"]):
             isinstance(k, slice)
             and (k.start or 0) >= DEFERRED_JOIN_MIN_OFFSET
             and self._result_cache is None
+            and not self.query.is_sliced
             and self._iterable_class is ModelIterable
         )
         if not deep:

@@ -230,6 +230,8 @@ def _recover_one(payout_id: uuid.UUID, stalled: Q) -> str | None:
     )
     if payout is None:
         return None
+    # The budget is this process's PAYOUT_MAX_RETRIES: the message that carried the original
+    # one is lost with the consumer that died.
     last_attempt = settings.PAYOUT_MAX_RETRIES + 1
     if payout.status == PayoutStatus.PROCESSING and payout.attempts >= last_attempt:
         _transition(

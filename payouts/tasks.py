@@ -16,8 +16,6 @@ from payouts.provider import provider_request_for, provider_send
 
 logger = logging.getLogger(__name__)
 
-RETRY_BACKOFF = 2
-
 
 def attempt_number(task: Task) -> int:
     """Huey counts retries down to 0; the message carries its last attempt, so this is stable
@@ -27,7 +25,7 @@ def attempt_number(task: Task) -> int:
     return last_attempt - retries_left
 
 
-@db_task(retry_backoff=RETRY_BACKOFF, context=True)
+@db_task(context=True)
 def process_payout(payout_id: str, last_attempt: int, task: Task) -> None:
     attempt = attempt_number(task)
     payout = services.payout_start_attempt(payout_id, attempt)
@@ -45,8 +43,8 @@ def process_payout(payout_id: str, last_attempt: int, task: Task) -> None:
 def processing_task(payout_id: uuid.UUID | str, *, next_attempt: int = 1) -> Task:
     """The task message for a payout's next attempt, with the retry budget that remains.
 
-    The budget and the first retry delay travel in the message, so retries follow the settings
-    of the process that accepted the payout, whatever the consumer's own settings say.
+    The budget, the first retry delay and the backoff travel in the message, so retries follow
+    the settings of the process that accepted the payout, whatever the consumer's own say.
     """
     last_attempt = settings.PAYOUT_MAX_RETRIES + 1
     task: Task = process_payout.s(
@@ -54,6 +52,7 @@ def processing_task(payout_id: uuid.UUID | str, *, next_attempt: int = 1) -> Tas
         last_attempt,
         retries=max(last_attempt - next_attempt, 0),
         retry_delay=settings.PAYOUT_RETRY_DELAY_SECONDS,
+        retry_backoff=settings.PAYOUT_RETRY_BACKOFF,
     )
     return task
 

@@ -98,6 +98,8 @@ PAYOUT_PROCESSING_DELAY_SECONDS = env_float("PAYOUT_PROCESSING_DELAY_SECONDS", 5
 PAYOUT_FAILURE_RATE = env_float("PAYOUT_FAILURE_RATE", 0.1, maximum=1.0)
 PAYOUT_MAX_RETRIES = env_int("PAYOUT_MAX_RETRIES", 3)
 PAYOUT_RETRY_DELAY_SECONDS = env_float("PAYOUT_RETRY_DELAY_SECONDS", 2.0)
+# Each retry waits twice as long as the one before (2, 4, 8 s with the defaults).
+PAYOUT_RETRY_BACKOFF = 2
 PAYOUT_LIST_EXACT_COUNT_LIMIT = env_int("PAYOUT_LIST_EXACT_COUNT_LIMIT", 10_000, minimum=1)
 PAYOUT_MAX_AMOUNT = env_decimal("PAYOUT_MAX_AMOUNT", Decimal("1000000.00"), places=2)
 if Decimal("1e10") <= PAYOUT_MAX_AMOUNT:
@@ -108,10 +110,18 @@ if Decimal("1e10") <= PAYOUT_MAX_AMOUNT:
 # Recovery: how long a payout may sit untouched before the periodic sweep takes it back.
 PAYOUT_RECOVERY_PENDING_AFTER_SECONDS = env_int("PAYOUT_RECOVERY_PENDING_AFTER_SECONDS", 120)
 PAYOUT_PROCESSING_LEASE_SECONDS = env_int("PAYOUT_PROCESSING_LEASE_SECONDS", 300, minimum=1)
-if PAYOUT_PROCESSING_LEASE_SECONDS <= PAYOUT_PROCESSING_DELAY_SECONDS:
+# A live payout goes untouched for at most one provider call plus the longest retry wait; a
+# shorter lease would have the sweep retry payouts whose own retry is merely scheduled.
+_LONGEST_QUIET_SECONDS = PAYOUT_PROCESSING_DELAY_SECONDS + (
+    PAYOUT_RETRY_DELAY_SECONDS * PAYOUT_RETRY_BACKOFF ** max(PAYOUT_MAX_RETRIES - 1, 0)
+    if PAYOUT_MAX_RETRIES
+    else 0
+)
+if PAYOUT_PROCESSING_LEASE_SECONDS <= _LONGEST_QUIET_SECONDS:
     raise ImproperlyConfigured(
-        "PAYOUT_PROCESSING_LEASE_SECONDS must be longer than PAYOUT_PROCESSING_DELAY_SECONDS, "
-        "or live provider calls would be taken for abandoned ones."
+        "PAYOUT_PROCESSING_LEASE_SECONDS must be longer than a provider call plus the longest "
+        f"retry wait ({_LONGEST_QUIET_SECONDS:g} s with these settings), or live payouts would "
+        "be taken for abandoned ones."
     )
 
 REDIS_URL = env_redis_url("REDIS_URL")

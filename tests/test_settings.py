@@ -58,6 +58,11 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must look like redis://host:6379/0"),
         ({"REDIS_URL": "redis://localhost:6379/zero"}, "REDIS_URL database must be a number"),
         ({"DEBUG": "maybe"}, "DEBUG must be true or false, got 'maybe'."),
+        (
+            {"PAYOUT_PROCESSING_LEASE_SECONDS": "10"},
+            "PAYOUT_PROCESSING_LEASE_SECONDS must be longer than a provider call plus the longest "
+            "retry wait (13 s with these settings)",
+        ),
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set when DEBUG is false"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -87,8 +88,12 @@ def test_retries_use_exponential_backoff(pending_payout, provider_outcomes, sett
 
     task = run_task(pending_payout.id)
 
-    assert tasks.process_payout.task_class.default_retry_backoff == 2
-    assert task.retry_delay == settings.PAYOUT_RETRY_DELAY_SECONDS * 2
+    [retry] = HUEY.scheduled()
+    assert task.retry_backoff == settings.PAYOUT_RETRY_BACKOFF == 2
+    # The first retry waits the base delay; the one after it will wait twice as long.
+    waited = (retry.eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
+    assert settings.PAYOUT_RETRY_DELAY_SECONDS - 1 < waited <= settings.PAYOUT_RETRY_DELAY_SECONDS
+    assert retry.retry_delay == settings.PAYOUT_RETRY_DELAY_SECONDS * 2
 
 
 def test_last_failure_marks_the_payout_failed_with_the_reason(
