@@ -13,9 +13,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PRINT_BACKENDS = (
     "import project.settings as s; print(s.DATABASES['default']['ENGINE'], s.HUEY['huey_class'])"
 )
-PRINT_BACKENDS = (
-    "import project.settings as s; print(s.DATABASES['default']['ENGINE'], s.HUEY['huey_class'])"
-)
 
 
 def start(**env: str) -> subprocess.CompletedProcess[str]:
