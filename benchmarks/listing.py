@@ -183,6 +183,7 @@ def seed_payouts(stack: Stack, rows: int, *, seed: int = 5) -> Seeded:
         for _, definition in indexes:
             conn.execute(str(definition))
         conn.execute("VACUUM (ANALYZE) payouts_payout")
+    stack.settle()
     return Seeded(rows=rows, seconds=time.perf_counter() - started, newest=newest)
 
 
