@@ -8,6 +8,7 @@ from functools import partial
 import strawberry
 from django.conf import settings
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -21,6 +22,14 @@ from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
 from graphql_api.types import UTC_DATETIME
 
+# The depth and alias limits are validation rules. QueryDepthLimiter and MaxAliasesLimiter build
+# new rule classes for every request, and the validation cache is keyed by the rules, so it
+# never hit. Built once here, the rules are the same objects on every request.
+ABUSE_GUARD_RULES = (
+    *QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES).validation_rules,
+)
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
@@ -28,8 +37,7 @@ schema = strawberry.Schema(
     extensions=[
         DjangoOptimizerExtension,
         ValidationErrorsAsBadUserInput,
-        partial(QueryDepthLimiter, max_depth=settings.GRAPHQL_MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=settings.GRAPHQL_MAX_ALIASES),
+        partial(AddValidationRules, list(ABUSE_GUARD_RULES)),
         partial(MaxTokensLimiter, max_token_count=settings.GRAPHQL_MAX_TOKENS),
         # Clients send the same few documents again and again: parse and validate each once.
         # The caches are bounded LRUs keyed by the document text, so abuse cannot grow them.
