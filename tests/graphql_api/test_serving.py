@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import strawberry.schema.schema as strawberry_schema
 from django.test import Client
-from graphql import DocumentNode, get_introspection_query
+from graphql import DocumentNode, get_introspection_query, validate
 
 
 def test_post_without_csrf_token_is_answered(db):
@@ -49,13 +48,12 @@ def test_graphiql_introspection_query_passes_the_guards(graphql):
 
 def test_a_repeated_document_is_validated_only_once(graphql, monkeypatch):
     validations: list[DocumentNode] = []
-    validate = strawberry_schema.validate
 
     def counting_validate(schema: Any, document: DocumentNode, *args: Any, **kwargs: Any) -> Any:
         validations.append(document)
         return validate(schema, document, *args, **kwargs)
 
-    monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
+    monkeypatch.setattr("strawberry.schema.schema.validate", counting_validate)
     # A name no other test uses, so no earlier test has put this document in the cache.
     query = f"query Repeated{uuid.uuid4().hex} {{ payouts(first: 1) {{ totalCount }} }}"
 
