@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,9 +20,10 @@ from payouts.errors import (
     PayoutNotFound,
     PayoutTransitionNotAllowed,
 )
-from payouts.models import Payout, PayoutEvent, PayoutStatus
+from payouts.models import Payout, PayoutStatus
 from payouts.selectors import parse_payout_id
-from payouts.states import EDITABLE_STATUSES, FINAL_STATUSES, can_transition
+from payouts.statements import payout_compare_and_set, payout_event_insert
+from payouts.states import EDITABLE_STATUSES, FINAL_STATUSES, sources_of
 from payouts.validation import payout_clean
 
 logger = logging.getLogger(__name__)
@@ -51,24 +52,45 @@ def _lock(payout_id: object) -> Payout:
 def _record_event(
     payout: Payout, from_status: str, reason: str = "", attempt: int | None = None
 ) -> None:
-    PayoutEvent.objects.create(
-        payout=payout,
-        from_status=from_status,
-        to_status=payout.status,
-        attempt=payout.attempts if attempt is None else attempt,
-        reason=reason,
+    payout_event_insert(
+        payout.id,
+        from_status,
+        payout.status,
+        payout.attempts if attempt is None else attempt,
+        reason,
     )
 
 
-def _transition(payout: Payout, to_status: str, *, reason: str = "") -> None:
-    """Move a locked payout to to_status, if the status machine allows it, and record it."""
-    from_status = payout.status
-    if not can_transition(from_status, to_status):
-        raise PayoutTransitionNotAllowed(from_status, to_status)
-    payout.status = to_status
-    payout.failure_reason = reason if to_status == PayoutStatus.FAILED else ""
-    payout.save(update_fields=["status", "failure_reason", "attempts", "updated_at"])
-    _record_event(payout, from_status, reason)
+def _move(
+    payout_id: uuid.UUID,
+    to_status: str,
+    *,
+    from_statuses: Iterable[str],
+    reason: str = "",
+    attempt: int | None = None,
+) -> Payout | None:
+    """Move the payout to to_status from the first of from_statuses it is found in, with its event.
+
+    With `attempt`, the payout must have had attempt - 1 attempts and now records `attempt`.
+    Each candidate status is one conditional UPDATE; None when none matched.
+    """
+    changes: dict[str, Any] = {
+        "status": to_status,
+        "failure_reason": reason if to_status == PayoutStatus.FAILED else "",
+    }
+    expected: dict[str, Any] = {}
+    if attempt is not None:
+        changes["attempts"] = attempt
+        expected["attempts"] = attempt - 1
+    for from_status in from_statuses:
+        payout = payout_compare_and_set(
+            payout_id, expected={"status": from_status, **expected}, changes=changes
+        )
+        if payout is not None:
+            if from_status != to_status:
+                _record_event(payout, from_status, reason)
+            return payout
+    return None
 
 
 @transaction.atomic
@@ -111,26 +133,24 @@ def payout_start_attempt(payout_id: object, attempt: int) -> Payout | None:
     attempt already claimed by a duplicate delivery) is left alone.
     """
     try:
-        payout = _lock(payout_id)
+        pk = parse_payout_id(payout_id)
     except PayoutNotFound:
-        logger.info("Payout %s no longer exists; nothing to process", payout_id)
         return None
-    if payout.status == PayoutStatus.PENDING and payout.attempts == attempt - 1:
-        payout.attempts = attempt
-        _transition(payout, PayoutStatus.PROCESSING)
-        return payout
-    if payout.status == PayoutStatus.PROCESSING and payout.attempts == attempt - 1:
-        payout.attempts = attempt
-        payout.save(update_fields=["attempts", "updated_at"])
-        return payout
-    logger.info(
-        "Payout %s is %s after %s attempt(s); attempt %s skipped",
-        payout.id,
-        payout.status,
-        payout.attempts,
-        attempt,
+    payout = _move(
+        pk,
+        PayoutStatus.PROCESSING,
+        from_statuses=(*sorted(sources_of(PayoutStatus.PROCESSING)), PayoutStatus.PROCESSING),
+        attempt=attempt,
     )
-    return None
+    if payout is None:
+        found = Payout.objects.filter(pk=pk).values_list("status", "attempts").first()
+        logger.info(
+            "Payout %s is %s; attempt %s skipped",
+            payout_id,
+            "gone" if found is None else f"{found[0]} after {found[1]} attempt(s)",
+            attempt,
+        )
+    return payout
 
 
 @transaction.atomic
@@ -145,18 +165,21 @@ def payout_record_attempt_failure(payout_id: object, attempt: int, reason: str) 
 
 def _finish(payout_id: object, to_status: str, reason: str = "") -> Payout | None:
     try:
-        payout = _lock(payout_id)
+        pk = parse_payout_id(payout_id)
     except PayoutNotFound:
+        return None
+    payout = _move(pk, to_status, from_statuses=sorted(sources_of(to_status)), reason=reason)
+    if payout is not None:
+        return payout
+    status = Payout.objects.filter(pk=pk).values_list("status", flat=True).first()
+    if status is None:
         logger.info("Payout %s was deleted before it became %s", payout_id, to_status)
         return None
-    if payout.status in FINAL_STATUSES:
+    if status in FINAL_STATUSES:
         # A duplicate or released attempt finishing late: the first final state stands.
-        logger.warning(
-            "Payout %s is already %s; not moving it to %s", payout.id, payout.status, to_status
-        )
+        logger.warning("Payout %s is already %s; not moving it to %s", payout_id, status, to_status)
         return None
-    _transition(payout, to_status, reason=reason)
-    return payout
+    raise PayoutTransitionNotAllowed(status, to_status)
 
 
 @transaction.atomic
@@ -234,9 +257,10 @@ def _recover_one(payout_id: uuid.UUID, stalled: Q) -> str | None:
     # one is lost with the consumer that died.
     last_attempt = settings.PAYOUT_MAX_RETRIES + 1
     if payout.status == PayoutStatus.PROCESSING and payout.attempts >= last_attempt:
-        _transition(
-            payout,
+        _move(
+            payout.id,
             PayoutStatus.FAILED,
+            from_statuses=sorted(sources_of(PayoutStatus.FAILED)),
             reason=(
                 f"Failed after {payout.attempts} attempt(s): processing was interrupted "
                 "and the retry budget is spent."

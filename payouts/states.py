@@ -19,3 +19,8 @@ FINAL_STATUSES: frozenset[str] = frozenset(
 
 def can_transition(from_status: str, to_status: str) -> bool:
     return to_status in ALLOWED_TRANSITIONS.get(from_status, frozenset())
+
+
+def sources_of(to_status: str) -> frozenset[str]:
+    """Every status the machine allows to move to to_status."""
+    return frozenset(source for source in ALLOWED_TRANSITIONS if can_transition(source, to_status))

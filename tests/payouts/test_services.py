@@ -36,6 +36,18 @@ def test_first_attempt_moves_pending_to_processing(pending_payout):
     assert events(pending_payout)[-1] == ("PENDING", "PROCESSING", 1)
 
 
+def test_a_claimed_payout_comes_back_whole_as_stored(pending_payout):
+    claimed = services.payout_start_attempt(pending_payout.id, attempt=1)
+
+    stored = Payout.objects.get(pk=pending_payout.id)
+    assert claimed is not None
+    fields = [field.attname for field in Payout._meta.concrete_fields]
+    assert {name: getattr(claimed, name) for name in fields} == {
+        name: getattr(stored, name) for name in fields
+    }
+    assert claimed.updated_at > pending_payout.updated_at
+
+
 def test_a_duplicate_first_attempt_is_skipped(pending_payout):
     services.payout_start_attempt(pending_payout.id, attempt=1)
 
