@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import psycopg
 
-from benchmarks.load import HttpRequest, fetch, run_load
+from benchmarks.load import HttpRequest, fetch, run_alternating, run_load
 from benchmarks.protocol import (
     PROBE_REQUEST_HEADER,
     QUERY_COUNT_HEADER,
@@ -205,27 +205,30 @@ def probe(stack: Stack, request: HttpRequest) -> Probe:
     )
 
 
-def _time_http(stack: Stack, request: HttpRequest, plan: ListPlan) -> tuple[list[float], int]:
+def _time_http(
+    stack: Stack, requests: list[HttpRequest], plan: ListPlan
+) -> list[tuple[list[float], int]]:
+    """Latencies and errors of each request, timed in turns (REST, GraphQL, REST, ...)."""
     host, port = stack.config.host, stack.config.port
     workers = stack.config.gunicorn_workers
     # Warm every worker (its connection, its plan cache), not only the one a client reaches.
-    run_load(
+    for request in requests:
+        run_load(
+            host,
+            port,
+            request,
+            concurrency=workers,
+            max_requests=max(plan.warmup_requests, 2 * workers),
+            max_seconds=10,
+        )
+    results = run_alternating(
         host,
         port,
-        request,
-        concurrency=workers,
-        max_requests=max(plan.warmup_requests, 2 * workers),
-        max_seconds=10,
+        requests,
+        rounds=plan.max_requests,
+        max_seconds=plan.seconds_per_case * len(requests),
     )
-    result = run_load(
-        host,
-        port,
-        request,
-        concurrency=1,
-        max_requests=plan.max_requests,
-        max_seconds=plan.seconds_per_case,
-    )
-    return result.latencies, result.errors
+    return [(result.latencies, result.errors) for result in results]
 
 
 def sql_connection(stack: Stack) -> psycopg.Connection[tuple[object, ...]]:
@@ -283,13 +286,19 @@ def measure_listing(
 ) -> tuple[list[ListRun], list[QueryPlan]]:
     runs: list[ListRun] = []
     plans: list[QueryPlan] = []
+    surfaces = ("rest", "graphql")
     with sql_connection(stack) as conn:
         for case in list_cases(plan.deep_offset):
-            for surface in ("rest", "graphql"):
-                request = http_request(surface, case, newest, PAGE_SIZE)
-                probed = probe(stack, request)
-                large = probe(stack, http_request(surface, case, newest, LARGE_PAGE_SIZE))
-                latencies, errors = _time_http(stack, request, plan)
+            requests = [http_request(surface, case, newest, PAGE_SIZE) for surface in surfaces]
+            probes = [probe(stack, request) for request in requests]
+            large_probes = [
+                probe(stack, http_request(surface, case, newest, LARGE_PAGE_SIZE))
+                for surface in surfaces
+            ]
+            timed = _time_http(stack, requests, plan)
+            for surface, probed, large, (latencies, errors) in zip(
+                surfaces, probes, large_probes, timed, strict=True
+            ):
                 runs.append(
                     ListRun(
                         surface=surface,

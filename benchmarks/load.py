@@ -138,6 +138,47 @@ def run_load(
     )
 
 
+async def _run_alternating(
+    host: str, port: int, requests: list[HttpRequest], *, rounds: int, max_seconds: float
+) -> list[LoadResult]:
+    raws = [request.encode(host, port) for request in requests]
+    results = [LoadResult() for _ in requests]
+    started = time.perf_counter()
+    deadline = started + max_seconds
+    done = 0
+    while done < rounds and time.perf_counter() < deadline:
+        done += 1
+        for raw, result in zip(raws, results, strict=True):
+            begin = time.perf_counter()
+            try:
+                async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                    response = await send(host, port, raw)
+            except (OSError, ValueError, TimeoutError):
+                result.errors += 1
+                continue
+            result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
+            if response.status == 200:
+                result.latencies.append(time.perf_counter() - begin)
+            else:
+                result.errors += 1
+    for result in results:
+        result.seconds = time.perf_counter() - started
+    return results
+
+
+def run_alternating(
+    host: str, port: int, requests: list[HttpRequest], *, rounds: int, max_seconds: float
+) -> list[LoadResult]:
+    """One client sending each request in turn, `rounds` times or until max_seconds passed.
+
+    Requests compared with each other take turns, so a slow spell of the machine lands on all
+    of them alike instead of on whichever happened to be measured then.
+    """
+    return asyncio.run(
+        _run_alternating(host, port, requests, rounds=rounds, max_seconds=max_seconds)
+    )
+
+
 async def _fetch(host: str, port: int, request: HttpRequest) -> HttpResponse:
     async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
         return await send(host, port, request.encode(host, port))

@@ -357,8 +357,9 @@ def _list_section(results: BenchResults) -> list[str]:
     lines = [
         f"## List at {rows:,} rows" if isinstance(rows, int) else "## List",
         "",
-        "Sequential requests (concurrency 1). `rest sql` and `graphql sql` run the SQL that the "
-        "request ran (captured by a benchmark-only middleware) straight through psycopg.",
+        "One client (concurrency 1); the REST and GraphQL requests of a case take turns, so a "
+        "slow spell of the machine falls on both. `rest sql` and `graphql sql` run the SQL that "
+        "the request ran (captured by a benchmark-only middleware) straight through psycopg.",
         "",
     ]
     lines += _table(

@@ -4,8 +4,8 @@ A worker moves each payout twice (claim, then finish). Through the ORM each move
 SELECT, a model save and an event create: about 1 ms of Python per move, most of a worker's
 time. Here a move is one conditional `UPDATE … RETURNING` and the event one `INSERT`, with the
 SQL written from the models' metadata and every value prepared and read back by its model
-field, so the columns, types and conversions stay the ORM's. Which moves are allowed is not decided here:
-services pass the expected status from the status machine in `payouts.states`.
+field, so the columns, types and conversions stay the ORM's. Which moves are allowed is not
+decided here: services pass the expected status from the status machine in `payouts.states`.
 """
 
 from __future__ import annotations
