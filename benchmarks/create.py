@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.load import HttpRequest, run_load
+from benchmarks.load import HttpRequest, LoadResult, run_load
 from benchmarks.protocol import BARE_CREATE_PATH
 from benchmarks.results import CreateRun
 from benchmarks.stack import Stack
@@ -44,43 +44,65 @@ FAILED_PATTERN = re.compile(r"number of failed transactions: (\d+)")
 class CreatePlan:
     concurrencies: tuple[int, ...] = (1, 8, 32)
     seconds: float = 6.0
+    # Each target's seconds are cut in this many slices, which take turns with the other's.
+    slices: int = 4
     max_requests: int = 20_000
     warmup_seconds: float = 1.0
 
 
-def _http_run(
-    stack: Stack, target: str, path: str, concurrency: int, plan: CreatePlan
-) -> CreateRun:
-    request = HttpRequest("POST", path, json.dumps(PAYLOAD).encode())
+def _http_runs(
+    stack: Stack, targets: dict[str, str], concurrency: int, plan: CreatePlan
+) -> list[CreateRun]:
+    """Load each target (name: path) for plan.seconds in all, in slices that take turns.
+
+    The slices go A B, B A, A B, ...: a slow spell of the shared machine, or a drift over the
+    run, falls on every target alike instead of on whichever ran then.
+    """
     host, port = stack.config.host, stack.config.port
-    # Warm every worker, not only those a single client would reach.
-    run_load(
-        host,
-        port,
-        request,
-        concurrency=max(concurrency, stack.config.gunicorn_workers),
-        max_requests=plan.max_requests,
-        max_seconds=plan.warmup_seconds,
-        expected_status=201,
-    )
-    result = run_load(
-        host,
-        port,
-        request,
-        concurrency=concurrency,
-        max_requests=plan.max_requests,
-        max_seconds=plan.seconds,
-        expected_status=201,
-    )
-    return CreateRun(
-        target=target,
-        concurrency=concurrency,
-        requests=len(result.latencies),
-        errors=result.errors,
-        seconds=result.seconds,
-        throughput=rate(len(result.latencies), result.seconds),
-        latency=summarize(result.latencies),
-    )
+    requests = {
+        name: HttpRequest("POST", path, json.dumps(PAYLOAD).encode())
+        for name, path in targets.items()
+    }
+    for request in requests.values():
+        # Warm every worker, not only those a single client would reach.
+        run_load(
+            host,
+            port,
+            request,
+            concurrency=max(concurrency, stack.config.gunicorn_workers),
+            max_requests=plan.max_requests,
+            max_seconds=plan.warmup_seconds,
+            expected_status=201,
+        )
+    totals = {name: LoadResult() for name in targets}
+    names = list(targets)
+    for slice_number in range(plan.slices):
+        for name in names if slice_number % 2 == 0 else reversed(names):
+            result = run_load(
+                host,
+                port,
+                requests[name],
+                concurrency=concurrency,
+                max_requests=plan.max_requests // plan.slices,
+                max_seconds=plan.seconds / plan.slices,
+                expected_status=201,
+            )
+            total = totals[name]
+            total.latencies += result.latencies
+            total.errors += result.errors
+            total.seconds += result.seconds
+    return [
+        CreateRun(
+            target=name,
+            concurrency=concurrency,
+            requests=len(total.latencies),
+            errors=total.errors,
+            seconds=total.seconds,
+            throughput=rate(len(total.latencies), total.seconds),
+            latency=summarize(total.latencies),
+        )
+        for name, total in totals.items()
+    ]
 
 
 def parse_pgbench_logs(paths: list[Path]) -> list[float]:
@@ -155,7 +177,7 @@ def _pgbench_run(stack: Stack, concurrency: int, plan: CreatePlan) -> CreateRun:
 def measure_create(stack: Stack, plan: CreatePlan) -> list[CreateRun]:
     runs: list[CreateRun] = []
     for concurrency in plan.concurrencies:
-        runs.append(_http_run(stack, "api", "/api/payouts/", concurrency, plan))
-        runs.append(_http_run(stack, "bare", BARE_CREATE_PATH, concurrency, plan))
+        targets = {"api": "/api/payouts/", "bare": BARE_CREATE_PATH}
+        runs += _http_runs(stack, targets, concurrency, plan)
         runs.append(_pgbench_run(stack, concurrency, plan))
     return runs
