@@ -15,37 +15,44 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from django.db import connection
-from django.db.models import Field
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from payouts.models import Payout, PayoutEvent
 
 
-def _quote(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _field(model: type[Payout] | type[PayoutEvent], name: str) -> Field[Any, Any]:
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
     field = model._meta.get_field(name)
     if not isinstance(field, Field) or field.column is None:
         raise TypeError(f"{model.__name__}.{name} is not a column")
     return field
 
 
-def _column(model: type[Payout] | type[PayoutEvent], name: str) -> str:
-    return _quote(str(_field(model, name).column))
+def _prepared(db: BaseDatabaseWrapper, model: type[Model], values: Mapping[str, Any]) -> list[Any]:
+    return [_field(model, name).get_db_prep_value(value, db) for name, value in values.items()]
 
 
-def _prepared(model: type[Payout] | type[PayoutEvent], values: Mapping[str, Any]) -> list[Any]:
-    return [
-        _field(model, name).get_db_prep_value(value, connection) for name, value in values.items()
-    ]
+# The SQL depends only on the columns named and on the backend's quoting: written once each.
+@cache
+def _update_sql(vendor: str, changed: tuple[str, ...], expected: tuple[str, ...]) -> str:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    assignments = ", ".join(f"{quote(_field(Payout, name).column)} = %s" for name in changed)
+    conditions = " AND ".join(f"{quote(_field(Payout, name).column)} = %s" for name in expected)
+    returning = ", ".join(quote(field.column) for field in Payout._meta.concrete_fields)
+    return (
+        f"UPDATE {quote(Payout._meta.db_table)} SET {assignments} WHERE {conditions} "
+        f"RETURNING {returning}"
+    )
 
 
 @cache
-def _returning_columns() -> str:
-    return ", ".join(_quote(field.column) for field in Payout._meta.concrete_fields)
+def _insert_sql(vendor: str, model: type[Model], columns: tuple[str, ...]) -> str:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    names = ", ".join(quote(_field(model, name).column) for name in columns)
+    placeholders = ", ".join("%s" for _ in columns)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({placeholders})"
 
 
 def payout_compare_and_set(
@@ -57,14 +64,11 @@ def payout_compare_and_set(
     waits, then finds the first one's values, matches nothing and gets None. `updated_at` is
     set as `auto_now` would. Returns the whole payout as it now stands.
     """
+    db = connections[DEFAULT_DB_ALIAS]
     changes = {**changes, "updated_at": timezone.now()}
-    assignments = ", ".join(f"{_column(Payout, name)} = %s" for name in changes)
-    conditions = " AND ".join(f"{_column(Payout, name)} = %s" for name in ("id", *expected))
-    sql = (
-        f"UPDATE {_quote(Payout._meta.db_table)} SET {assignments} WHERE {conditions} "
-        f"RETURNING {_returning_columns()}"
-    )
-    params = _prepared(Payout, changes) + _prepared(Payout, {"id": payout_id, **expected})
+    expected = {"id": payout_id, **expected}
+    sql = _update_sql(db.vendor, tuple(changes), tuple(expected))
+    params = _prepared(db, Payout, changes) + _prepared(db, Payout, expected)
     return next(iter(Payout.objects.raw(sql, params)), None)
 
 
@@ -72,6 +76,7 @@ def payout_event_insert(
     payout_id: uuid.UUID, from_status: str, to_status: str, attempt: int, reason: str = ""
 ) -> None:
     """Append one row to a payout's history."""
+    db = connections[DEFAULT_DB_ALIAS]
     values = {
         "payout": payout_id,
         "from_status": from_status,
@@ -80,10 +85,7 @@ def payout_event_insert(
         "reason": reason,
         "created_at": timezone.now(),
     }
-    columns = ", ".join(_column(PayoutEvent, name) for name in values)
-    placeholders = ", ".join("%s" for _ in values)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_quote(PayoutEvent._meta.db_table)} ({columns}) VALUES ({placeholders})",
-            _prepared(PayoutEvent, values),
+            _insert_sql(db.vendor, PayoutEvent, tuple(values)), _prepared(db, PayoutEvent, values)
         )
