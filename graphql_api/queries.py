@@ -12,7 +12,6 @@ from strawberry import relay
 from graphql_api.filters import PayoutFilter
 from graphql_api.orders import PayoutOrder
 from graphql_api.types import (
-    PAYOUTS_PAGE_MAX,
     PayoutConnection,
     PayoutType,
     payout_id_from_global_id,
@@ -20,6 +19,7 @@ from graphql_api.types import (
 from payouts import selectors
 from payouts.errors import PayoutNotFound
 from payouts.models import Payout
+from payouts.selectors import PAYOUT_PAGE_MAX
 
 
 def _payout_or_none(global_id: str) -> Payout | None:
@@ -44,8 +44,8 @@ class Query:
         PayoutConnection,
         filters=PayoutFilter,
         ordering=PayoutOrder,
-        max_results=PAYOUTS_PAGE_MAX,
-        description=f"Payouts, newest first unless ordered; at most {PAYOUTS_PAGE_MAX} a page.",
+        max_results=PAYOUT_PAGE_MAX,
+        description=f"Payouts, newest first unless ordered; at most {PAYOUT_PAGE_MAX} a page.",
     )
     def payouts(self) -> QuerySet[Payout]:
         return selectors.payout_list()

@@ -24,10 +24,14 @@ from strawberry_django.relay import DjangoListConnection
 from graphql_api.errors import bad_user_input
 from payouts.errors import PayoutNotFound
 from payouts.models import Currency, Payout, PayoutStatus
-from payouts.selectors import parse_payout_id, payout_count, payout_ordering_tie_breakers
+from payouts.selectors import (
+    PAYOUT_PAGE_MAX,
+    parse_payout_id,
+    payout_count,
+    payout_ordering_tie_breakers,
+)
 from payouts.validation import utc_timestamp
 
-PAYOUTS_PAGE_MAX = 100
 # Offsets whose page still fits the databases' 64-bit LIMIT/OFFSET; no real cursor comes close.
 CURSOR_MAX_OFFSET = 2**62
 
@@ -152,9 +156,9 @@ def _check_page_size(argument: str, size: int | None) -> None:
         return
     if size < 0:
         raise bad_user_input(MSG_PAGE_SIZE_NEGATIVE.format(argument=argument))
-    if size > PAYOUTS_PAGE_MAX:
+    if size > PAYOUT_PAGE_MAX:
         raise bad_user_input(
-            MSG_PAGE_SIZE_TOO_LARGE.format(argument=argument, maximum=PAYOUTS_PAGE_MAX)
+            MSG_PAGE_SIZE_TOO_LARGE.format(argument=argument, maximum=PAYOUT_PAGE_MAX)
         )
 
 

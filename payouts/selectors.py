@@ -16,6 +16,8 @@ from payouts.models import Payout
 # Newest first; the id breaks ties between payouts created in the same microsecond so that
 # pages never repeat or skip a row.
 DEFAULT_ORDERING: tuple[str, ...] = ("-created_at", "-id")
+# The most payouts one page of a list holds, over REST and GraphQL alike.
+PAYOUT_PAGE_MAX = 100
 
 
 def payout_ordering_tie_breakers(ordered_fields: set[str]) -> list[str]:

@@ -13,7 +13,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from payouts.selectors import payout_count
+from payouts.selectors import PAYOUT_PAGE_MAX, payout_count
 
 MSG_NOT_POSITIVE_INTEGER = "Must be a positive integer."
 MSG_INVALID_PAGE = "Invalid page."
@@ -73,7 +73,7 @@ class PayoutPagination(PageNumberPagination):
     django_paginator_class = PayoutPaginator
     page_size = 20
     page_size_query_param = "page_size"
-    max_page_size = 100
+    max_page_size = PAYOUT_PAGE_MAX
     invalid_page_message = MSG_INVALID_PAGE
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
