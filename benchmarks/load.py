@@ -73,6 +73,27 @@ async def send(host: str, port: int, raw_request: bytes) -> HttpResponse:
     return parse_response(raw)
 
 
+async def _timed_send(
+    host: str, port: int, raw: bytes, result: LoadResult, expected_status: int
+) -> None:
+    """Send one request and add its latency, or an error, to `result`."""
+    begin = time.perf_counter()
+    try:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation that
+        # Ctrl-C sends, and the run would go on.
+        async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+            response = await send(host, port, raw)
+    except (OSError, ValueError, TimeoutError):
+        result.errors += 1
+        return
+    elapsed = time.perf_counter() - begin
+    result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
+    if response.status == expected_status:
+        result.latencies.append(elapsed)
+    else:
+        result.errors += 1
+
+
 async def _run_load(
     host: str,
     port: int,
@@ -93,21 +114,7 @@ async def _run_load(
         nonlocal issued
         while issued < max_requests and time.perf_counter() < deadline:
             issued += 1
-            begin = time.perf_counter()
-            try:
-                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation
-                # that Ctrl-C sends, and the run would go on.
-                async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
-                    response = await send(host, port, raw)
-            except (OSError, ValueError, TimeoutError):
-                result.errors += 1
-                continue
-            elapsed = time.perf_counter() - begin
-            result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
-            if response.status == expected_status:
-                result.latencies.append(elapsed)
-            else:
-                result.errors += 1
+            await _timed_send(host, port, raw, result, expected_status)
 
     await asyncio.gather(*(client() for _ in range(concurrency)))
     result.seconds = time.perf_counter() - started
@@ -149,18 +156,7 @@ async def _run_alternating(
     while done < rounds and time.perf_counter() < deadline:
         done += 1
         for raw, result in zip(raws, results, strict=True):
-            begin = time.perf_counter()
-            try:
-                async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
-                    response = await send(host, port, raw)
-            except (OSError, ValueError, TimeoutError):
-                result.errors += 1
-                continue
-            result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
-            if response.status == 200:
-                result.latencies.append(time.perf_counter() - begin)
-            else:
-                result.errors += 1
+            await _timed_send(host, port, raw, result, expected_status=200)
     for result in results:
         result.seconds = time.perf_counter() - started
     return results

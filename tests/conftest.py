@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,30 @@ from rest_framework.test import APIClient
 
 from payouts import services
 from payouts.models import Payout, PayoutStatus
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_in_fresh_process(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run Python `code` in a new interpreter at the repository root, as a service starts.
+
+    It sees none of this process's payout, database or queue settings, only `env` on top of
+    a production-like base (DEBUG off, a secret key set).
+    """
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PAYOUT_", "DATABASE_", "REDIS_", "DJANGO_SETTINGS_MODULE"))
+    }
+    clean.update({"SECRET_KEY": "s3cret", "DEBUG": "false", **env})
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import run_in_fresh_process
+
 PRINT_BACKENDS = (
     "import project.settings as s; print(s.DATABASES['default']['ENGINE'], s.HUEY['huey_class'])"
 )
@@ -17,18 +15,7 @@ PRINT_BACKENDS = (
 
 def start(**env: str) -> subprocess.CompletedProcess[str]:
     """Import the settings in a fresh process, as `manage.py` or gunicorn would."""
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PAYOUT_", "DATABASE_", "REDIS_"))
-    }
-    clean.update({"SECRET_KEY": "s3cret", "DEBUG": "false", **env})
-    return subprocess.run(
-        [sys.executable, "-c", PRINT_BACKENDS],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_in_fresh_process(PRINT_BACKENDS, **env)
 
 
 @pytest.mark.parametrize(

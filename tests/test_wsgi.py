@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import run_in_fresh_process
 
 # Prints whether the collector still tracks (would scan) the GraphQL schema and a REST view.
 SCANNED_AFTER_LOAD = """
@@ -21,15 +16,7 @@ print(id(schema) in scanned, id(PayoutViewSet) in scanned, gc.get_freeze_count()
 
 
 def test_wsgi_freezes_views_and_schema_out_of_the_collectors_view() -> None:
-    env = {**os.environ, "SECRET_KEY": "s3cret", "DEBUG": "false"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    loaded = subprocess.run(
-        [sys.executable, "-c", SCANNED_AFTER_LOAD],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    loaded = run_in_fresh_process(SCANNED_AFTER_LOAD)
+
+    assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.split() == ["False", "False", "True"]
