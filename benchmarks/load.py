@@ -94,33 +94,6 @@ async def _timed_send(
         result.errors += 1
 
 
-async def _run_load(
-    host: str,
-    port: int,
-    request: HttpRequest,
-    *,
-    concurrency: int,
-    max_requests: int,
-    max_seconds: float,
-    expected_status: int,
-) -> LoadResult:
-    raw = request.encode(host, port)
-    result = LoadResult()
-    started = time.perf_counter()
-    deadline = started + max_seconds
-    issued = 0
-
-    async def client() -> None:
-        nonlocal issued
-        while issued < max_requests and time.perf_counter() < deadline:
-            issued += 1
-            await _timed_send(host, port, raw, result, expected_status)
-
-    await asyncio.gather(*(client() for _ in range(concurrency)))
-    result.seconds = time.perf_counter() - started
-    return result
-
-
 def run_load(
     host: str,
     port: int,
@@ -132,34 +105,23 @@ def run_load(
     expected_status: int = 200,
 ) -> LoadResult:
     """Send from `concurrency` clients until max_requests were sent or max_seconds passed."""
-    return asyncio.run(
-        _run_load(
-            host,
-            port,
-            request,
-            concurrency=concurrency,
-            max_requests=max_requests,
-            max_seconds=max_seconds,
-            expected_status=expected_status,
-        )
-    )
+    raw = request.encode(host, port)
+    result = LoadResult()
+    issued = 0
 
+    async def client(deadline: float) -> None:
+        nonlocal issued
+        while issued < max_requests and time.perf_counter() < deadline:
+            issued += 1
+            await _timed_send(host, port, raw, result, expected_status)
 
-async def _run_alternating(
-    host: str, port: int, requests: list[HttpRequest], *, rounds: int, max_seconds: float
-) -> list[LoadResult]:
-    raws = [request.encode(host, port) for request in requests]
-    results = [LoadResult() for _ in requests]
-    started = time.perf_counter()
-    deadline = started + max_seconds
-    done = 0
-    while done < rounds and time.perf_counter() < deadline:
-        done += 1
-        for raw, result in zip(raws, results, strict=True):
-            await _timed_send(host, port, raw, result, expected_status=200)
-    for result in results:
+    async def load() -> None:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(started + max_seconds) for _ in range(concurrency)))
         result.seconds = time.perf_counter() - started
-    return results
+
+    asyncio.run(load())
+    return result
 
 
 def run_alternating(
@@ -170,9 +132,21 @@ def run_alternating(
     Requests compared with each other take turns, so a slow spell of the machine lands on all
     of them alike instead of on whichever happened to be measured then.
     """
-    return asyncio.run(
-        _run_alternating(host, port, requests, rounds=rounds, max_seconds=max_seconds)
-    )
+    raws = [request.encode(host, port) for request in requests]
+    results = [LoadResult() for _ in requests]
+
+    async def alternate() -> None:
+        started = time.perf_counter()
+        done = 0
+        while done < rounds and time.perf_counter() < started + max_seconds:
+            done += 1
+            for raw, result in zip(raws, results, strict=True):
+                await _timed_send(host, port, raw, result, expected_status=200)
+        for result in results:
+            result.seconds = time.perf_counter() - started
+
+    asyncio.run(alternate())
+    return results
 
 
 async def _fetch(host: str, port: int, request: HttpRequest) -> HttpResponse:

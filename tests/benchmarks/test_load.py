@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from benchmarks.load import HttpRequest, run_alternating
+from benchmarks.load import HttpRequest, run_alternating, run_load
 
 
 class RecordingHandler(BaseHTTPRequestHandler):
@@ -68,3 +68,15 @@ def test_a_non_200_answer_counts_as_an_error_not_a_latency(server):
 
     assert (len(ok.latencies), ok.errors) == (2, 0)
     assert (missing.latencies, missing.errors, missing.statuses) == ([], 2, {404: 2})
+
+
+def test_concurrent_load_stops_at_its_request_budget(server):
+    host, port = server
+
+    result = run_load(
+        host, port, HttpRequest("GET", "/ok"), concurrency=3, max_requests=7, max_seconds=10
+    )
+
+    assert RecordingHandler.seen == ["/ok"] * 7
+    assert (len(result.latencies), result.errors, result.statuses) == (7, 0, {200: 7})
+    assert result.seconds > 0
