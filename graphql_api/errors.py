@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +15,8 @@ from payouts.errors import PayoutError, PayoutInvalid
 # The code GraphQL servers (Apollo's convention) give an error caused by the client's arguments,
 # so that clients and tools can tell it from a failure of the server.
 BAD_USER_INPUT = "BAD_USER_INPUT"
+
+logger = logging.getLogger(__name__)
 
 
 def to_validation_error(error: PayoutError) -> ValidationError:
@@ -41,13 +44,46 @@ def bad_user_input(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": BAD_USER_INPUT})
 
 
+def is_client_error(error: GraphQLError) -> bool:
+    """Whether the request, not the server, is at fault.
+
+    An error with no path is about the document (syntax, validation, the abuse limits). In a
+    field, the client's errors are the arguments a resolver refused and the Django
+    ValidationErrors of converting them; anything else there (a crash, a null in a non-null
+    field) is the server's.
+    """
+    if error.path is None:
+        return True
+    if (error.extensions or {}).get("code") == BAD_USER_INPUT:
+        return True
+    return isinstance(error.original_error, ValidationError)
+
+
+def log_client_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Log the client's errors in a line each, as Django does a 400; return the server's."""
+    server_errors = []
+    for error in errors:
+        if is_client_error(error):
+            logger.info("GraphQL request refused: %s", _message(error))
+        else:
+            server_errors.append(error)
+    return server_errors
+
+
+def _message(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, ValidationError):
+        # `messages` fills in the parameters that str(error) would leave as "%(value)s".
+        return " ".join(original.messages)
+    return error.message
+
+
 def _labelled(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if not isinstance(original, ValidationError):
         return error
     return GraphQLError(
-        # `messages` fills in the parameters that str(error) would leave as "%(value)s".
-        " ".join(original.messages),
+        _message(error),
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,

@@ -7,6 +7,7 @@ from functools import partial
 
 import strawberry
 from django.conf import settings
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -15,9 +16,10 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from graphql_api.errors import ValidationErrorsAsBadUserInput
+from graphql_api.errors import ValidationErrorsAsBadUserInput, log_client_errors
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
 from graphql_api.types import UTC_DATETIME
@@ -30,7 +32,17 @@ ABUSE_GUARD_RULES = (
     *MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES).validation_rules,
 )
 
-schema = strawberry.Schema(
+
+class PayoutSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Strawberry logs every error with its traceback at ERROR; a refused argument or a
+        # malformed query is the client's mistake and gets one line, like a REST 400.
+        super().process_errors(log_client_errors(errors), execution_context)
+
+
+schema = PayoutSchema(
     query=Query,
     mutation=Mutation,
     scalar_overrides={datetime: UTC_DATETIME},

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
+import pytest
 from django.test import Client
 from graphql import DocumentNode, get_introspection_query, validate
 
@@ -61,3 +63,37 @@ def test_a_repeated_document_is_validated_only_once(graphql, monkeypatch):
         assert graphql(query) == {"data": {"payouts": {"totalCount": 0}}}
 
     assert len(validations) == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ payouts(",  # a syntax error
+        "{ payouts(first: 101) { totalCount } }",  # an argument a resolver refuses
+        '{ payouts(filters: {amount: {gt: "NaN"}}) { totalCount } }',  # a failed conversion
+    ],
+)
+def test_a_clients_mistake_is_logged_in_one_line_without_a_traceback(graphql, caplog, query):
+    with caplog.at_level(logging.INFO):
+        body = graphql(query)
+
+    assert body["errors"]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert [
+        record.getMessage() for record in caplog.records if record.name == "graphql_api.errors"
+    ] == [f"GraphQL request refused: {error['message']}" for error in body["errors"]]
+
+
+def test_a_server_error_is_still_logged_with_its_traceback(graphql, caplog, monkeypatch):
+    def broken_list() -> None:
+        raise RuntimeError("the database is on fire")
+
+    monkeypatch.setattr("graphql_api.queries.selectors.payout_list", broken_list)
+
+    body = graphql("{ payouts(first: 1) { totalCount } }")
+
+    assert body["errors"][0]["message"] == "the database is on fire"
+    logged = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert [record.name for record in logged] == ["strawberry.execution"]
+    assert logged[0].exc_info is not None
+    assert isinstance(logged[0].exc_info[1], RuntimeError)
