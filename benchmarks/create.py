@@ -27,11 +27,11 @@ PAYLOAD = {
 PGBENCH_SCRIPT = """\
 BEGIN;
 INSERT INTO payouts_payout (id, amount, currency, recipient_details, description, status, \
-failure_reason, attempts, created_at, updated_at) VALUES (gen_random_uuid(), 250.00, 'EUR', \
-'{"account_number": "DE89370400440532013000", "bank_name": "DB"}', \
-'Contractor payment - March', 'PENDING', '', 0, now(), now()) RETURNING id \\gset
-INSERT INTO payouts_payoutevent (payout_id, from_status, to_status, attempt, reason, created_at) \
-VALUES (':id', '', 'PENDING', 0, '', now());
+failure_reason, attempts, max_attempts, created_at, updated_at) VALUES (gen_random_uuid(), 250.00, \
+'EUR', '{"account_number": "DE89370400440532013000", "bank_name": "DB"}', \
+'Contractor payment - March', 'PENDING', '', 0, 4, now(), now()) RETURNING id \\gset
+INSERT INTO payouts_payoutevent (payout_id, kind, from_status, to_status, attempt, reason, \
+changes, created_at) VALUES (':id', 'created', '', 'PENDING', 0, '', '{}', now());
 COMMIT;
 """
 

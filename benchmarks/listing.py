@@ -41,6 +41,7 @@ SEED_COLUMNS = (
     "status",
     "failure_reason",
     "attempts",
+    "max_attempts",
     "created_at",
     "updated_at",
 )
@@ -155,7 +156,7 @@ def _seed_lines(rows: int, newest: datetime, seed: int) -> Iterator[str]:
         details = f'{{"account_number": "DE8937040044{number:010d}"}}'
         yield (
             f"{rng.getrandbits(128):032x}\t{amount:.2f}\t{rng.choice(CURRENCIES)}\t{details}\t"
-            f"Seeded payout\t{status}\t{reason}\t{attempts}\t{created}\t{created}\n"
+            f"Seeded payout\t{status}\t{reason}\t{attempts}\t4\t{created}\t{created}\n"
         )
 
 

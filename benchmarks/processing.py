@@ -15,6 +15,8 @@ from benchmarks.stats import rate
 
 POLL_INTERVAL_SECONDS = 0.1
 READY_TIMEOUT_SECONDS = 60
+# The retry budget a payout gets with the default PAYOUT_MAX_RETRIES of 3.
+MAX_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def insert_pending(stack: Stack, count: int) -> list[str]:
         stack.connect() as conn,
         conn.cursor().copy(
             "COPY payouts_payout (id, amount, currency, recipient_details, description, status, "
-            "failure_reason, attempts, created_at, updated_at) FROM STDIN"
+            "failure_reason, attempts, max_attempts, created_at, updated_at) FROM STDIN"
         ) as copy,
     ):
         for payout_id in ids:
@@ -93,6 +95,7 @@ def insert_pending(stack: Stack, count: int) -> list[str]:
                     "PENDING",
                     "",
                     0,
+                    MAX_ATTEMPTS,
                     now,
                     now,
                 )
@@ -109,7 +112,7 @@ def run_payout_batch(
     ids = insert_pending(stack, count)
     started = time.time()
     for payout_id in ids:
-        enqueue_processing(payout_id)
+        enqueue_processing(payout_id, attempt=1, max_attempts=MAX_ATTEMPTS)
     deadline = time.monotonic() + max_seconds
     completed = 0
     last_update: datetime | None = None

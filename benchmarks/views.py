@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from payouts.models import Payout, PayoutEvent
+from payouts.models import Payout, PayoutEvent, PayoutEventKind
 from payouts.tasks import enqueue_processing
 
 
@@ -29,9 +30,14 @@ def bare_payout_create(request: HttpRequest) -> JsonResponse:
             currency=data["currency"],
             recipient_details=data["recipient_details"],
             description=data.get("description", ""),
+            max_attempts=settings.PAYOUT_MAX_RETRIES + 1,
         )
-        PayoutEvent.objects.create(payout=payout, from_status="", to_status=payout.status)
-        transaction.on_commit(lambda: enqueue_processing(payout.id))
+        PayoutEvent.objects.create(
+            payout=payout, kind=PayoutEventKind.CREATED, from_status="", to_status=payout.status
+        )
+        transaction.on_commit(
+            lambda: enqueue_processing(payout.id, attempt=1, max_attempts=payout.max_attempts)
+        )
     return JsonResponse(
         {
             "id": str(payout.id),

@@ -1,23 +1,32 @@
-"""Django admin for payouts: browse, search and edit through the services; statuses read-only."""
+"""Django admin for payouts: a console that writes through the services like every other surface."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from payouts import services
-from payouts.errors import PayoutError, PayoutInvalid, PayoutNotEditable
+from payouts.errors import PayoutError, PayoutInvalid
 from payouts.models import Payout, PayoutEvent
 from payouts.states import EDITABLE_STATUSES
-from payouts.validation import EDITABLE_FIELDS, payout_clean
+from payouts.validation import EDITABLE_FIELDS
 
 
 class PayoutAdminForm(forms.ModelForm[Payout]):
-    """Checks edits with the domain's rules, so the admin says what the APIs say."""
+    """An add or an edit, written by the services while the form validates.
+
+    Validating and writing in one service call means every refusal (bad input, or a payout a
+    worker picked up a moment ago) comes back on the form, never as a 500 after validation
+    passed. The admin wraps the whole request in one transaction, so nothing is half-written.
+    """
 
     class Meta:
         model = Payout
@@ -25,72 +34,128 @@ class PayoutAdminForm(forms.ModelForm[Payout]):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if self.instance.pk and self.instance.status not in EDITABLE_STATUSES:
-            raise forms.ValidationError(PayoutNotEditable.message)
+        if self.errors:
+            return cleaned
+        data = {field: cleaned[field] for field in EDITABLE_FIELDS if field in cleaned}
         try:
-            payout_clean({f: cleaned[f] for f in EDITABLE_FIELDS if f in cleaned}, partial=True)
+            if self.instance._state.adding:
+                self.instance = services.payout_create(data)
+            else:
+                self.instance = services.payout_update(self.instance.pk, data)
         except PayoutInvalid as invalid:
             for error in invalid.errors:
                 self.add_error(error.field, error.message)
+        except PayoutError as error:
+            raise forms.ValidationError(error.message, code=error.code.value) from error
         return cleaned
 
 
-class PayoutEventInline(admin.TabularInline[PayoutEvent, Payout]):
-    model = PayoutEvent
-    extra = 0
-    can_delete = False
-    fields = ("created_at", "from_status", "to_status", "attempt", "reason")
-    readonly_fields = fields
-    ordering = ("created_at", "id")
+def _editable(payout: Payout | None) -> bool:
+    return payout is None or (payout.deleted_at is None and payout.status in EDITABLE_STATUSES)
 
-    def has_add_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
-        return False
+def _event_details(event: PayoutEvent) -> str:
+    if event.changes:
+        return json.dumps(event.changes, ensure_ascii=False)
+    return event.reason
 
 
 @admin.register(Payout)
 class PayoutAdmin(admin.ModelAdmin[Payout]):
     form = PayoutAdminForm
-    list_display = ("id", "amount", "currency", "status", "attempts", "created_at", "updated_at")
-    list_filter = ("status", "currency")
+    list_display = ("id", "amount", "currency", "status", "attempts", "created_at", "deleted_at")
+    list_filter = ("status", "currency", ("deleted_at", admin.EmptyFieldListFilter))
     search_fields = ("=id", "recipient_details__account_number")
-    readonly_fields = ("id", "status", "failure_reason", "attempts", "created_at", "updated_at")
+    readonly_fields = (
+        "id",
+        "status",
+        "failure_reason",
+        "attempts",
+        "max_attempts",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "history",
+    )
     ordering = ("-created_at", "-id")
-    inlines = (PayoutEventInline,)
     show_full_result_count = False
     actions = None
 
-    def save_model(self, request: HttpRequest, obj: Payout, form: Any, change: bool) -> None:
-        data = {field: form.cleaned_data[field] for field in EDITABLE_FIELDS}
-        saved = services.payout_update(obj.pk, data) if change else services.payout_create(data)
-        obj.pk = saved.pk
-        obj.refresh_from_db()
+    def get_readonly_fields(self, request: HttpRequest, obj: Payout | None = None) -> Any:
+        # Adding a payout asks for its input only; the rest is set by the services.
+        return () if obj is None else self.readonly_fields
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        # Events are written by the services only; the inline is read-only.
+    def has_change_permission(self, request: HttpRequest, obj: Payout | None = None) -> bool:
+        # A payout in flight, finished or deleted is shown read-only, without Save buttons.
+        return super().has_change_permission(request, obj) and _editable(obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Payout | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and _editable(obj)
+
+    def save_model(self, request: HttpRequest, obj: Payout, form: Any, change: bool) -> None:
+        # PayoutAdminForm.clean() has written it through the services already.
         return None
+
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[str], dict[str, int], set[str], list[str]]:
+        # Deleting keeps the payout as a tombstone with its history: nothing else goes with it.
+        return (
+            [str(obj) for obj in objs],
+            {str(Payout._meta.verbose_name_plural): len(objs)},
+            set(),
+            [],
+        )
 
     def delete_model(self, request: HttpRequest, obj: Payout) -> None:
         try:
             services.payout_delete(obj.pk)
         except PayoutError as error:
-            self.message_user(request, error.message, messages.ERROR)
+            # The payout left PENDING after the confirmation page was shown.
+            raise PermissionDenied(error.message) from error
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Payout]) -> None:
         for payout in queryset:
             self.delete_model(request, payout)
 
+    @admin.display(description="History")
+    def history(self, obj: Payout) -> SafeString:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    event.created_at,
+                    event.get_kind_display(),
+                    event.from_status or "∅",
+                    event.to_status,
+                    event.attempt,
+                    _event_details(event),
+                )
+                for event in obj.events.all()
+            ),
+        )
+        return format_html(
+            "<table><tr><th>When</th><th>Event</th><th>Status</th><th>Attempt</th>"
+            "<th>Details</th></tr>{}</table>",
+            rows,
+        )
+
 
 @admin.register(PayoutEvent)
 class PayoutEventAdmin(admin.ModelAdmin[PayoutEvent]):
-    list_display = ("payout", "from_status", "to_status", "attempt", "created_at")
-    list_filter = ("to_status",)
-    readonly_fields = ("payout", "from_status", "to_status", "attempt", "reason", "created_at")
+    list_display = ("payout", "kind", "from_status", "to_status", "attempt", "created_at")
+    list_filter = ("kind", "to_status")
+    readonly_fields = (
+        "payout",
+        "kind",
+        "from_status",
+        "to_status",
+        "attempt",
+        "reason",
+        "changes",
+        "created_at",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

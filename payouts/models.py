@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db import models
-from django.db.models.query import ModelIterable
 
 
 class Currency(models.TextChoices):
@@ -23,31 +21,15 @@ class PayoutStatus(models.TextChoices):
     FAILED = "FAILED", "Failed"
 
 
-# Below this offset a page is read straight from the index scan; from it on, the ids of the
-# page are found first (an index-only scan) and only those rows are read.
-DEFERRED_JOIN_MIN_OFFSET = 1000
+# Every list reads live payouts only, so the list indexes leave deleted ones out: a page and a
+# bounded count stay index-only scans however many tombstones the table holds.
+LIVE = models.Q(deleted_at__isnull=True)
 
 
 class PayoutQuerySet(models.QuerySet["Payout"]):
-    def __getitem__(self, k: Any) -> Any:
-        """Slice deep pages with a deferred join, so OFFSET skips index entries, not rows.
-
-        `qs[100000:100101]` becomes `WHERE id IN (SELECT id ... OFFSET 100000 LIMIT 101)`:
-        PostgreSQL walks the skipped part of an index that holds the order and the id without
-        visiting the table, then reads 101 rows. Every caller that slices (Django's paginator
-        for REST, strawberry's connection for GraphQL) gets it without knowing.
-        """
-        deep = (
-            isinstance(k, slice)
-            and (k.start or 0) >= DEFERRED_JOIN_MIN_OFFSET
-            and self._result_cache is None
-            and not self.query.is_sliced
-            and self._iterable_class is ModelIterable
-        )
-        if not deep:
-            return super().__getitem__(k)
-        page_ids = self.values("pk")[k]
-        return self.filter(pk__in=page_ids)
+    def live(self) -> PayoutQuerySet:
+        """Payouts the APIs show: a deleted payout stays as a tombstone, with its history."""
+        return self.filter(LIVE)
 
 
 class Payout(models.Model):
@@ -63,8 +45,14 @@ class Payout(models.Model):
     attempts = models.PositiveIntegerField(
         default=0, help_text="Provider calls started for this payout."
     )
+    max_attempts = models.PositiveIntegerField(
+        help_text="Provider calls this payout may make: its retry budget, fixed when accepted."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was deleted; hidden from the APIs since."
+    )
 
     objects = PayoutQuerySet.as_manager()
 
@@ -73,23 +61,30 @@ class Payout(models.Model):
         indexes = [
             # The default newest-first order with its tie-breaker, and each list filter
             # combined with that order, so a filtered first page is an index range scan.
-            models.Index(fields=["-created_at", "-id"], name="payout_created_idx"),
-            models.Index(fields=["status", "-created_at", "-id"], name="payout_status_created_idx"),
+            models.Index(fields=["-created_at", "-id"], name="payout_created_idx", condition=LIVE),
             models.Index(
-                fields=["currency", "-created_at", "-id"], name="payout_currency_created_idx"
+                fields=["status", "-created_at", "-id"],
+                name="payout_status_created_idx",
+                condition=LIVE,
+            ),
+            models.Index(
+                fields=["currency", "-created_at", "-id"],
+                name="payout_currency_created_idx",
+                condition=LIVE,
             ),
             # Status and currency together, newest first, with the amount in the key: a page
             # or a count filtered on all four list filters reads only this index.
             models.Index(
                 fields=["status", "currency", "-created_at", "-id", "amount"],
                 name="payout_status_currency_idx",
+                condition=LIVE,
             ),
-            models.Index(fields=["amount"], name="payout_amount_idx"),
+            models.Index(fields=["amount"], name="payout_amount_idx", condition=LIVE),
             # The recovery sweep looks only at unfinished payouts, a small slice of the table.
             models.Index(
                 fields=["updated_at"],
                 name="payout_unfinished_idx",
-                condition=models.Q(status__in=["PENDING", "PROCESSING"]),
+                condition=LIVE & models.Q(status__in=["PENDING", "PROCESSING"]),
             ),
         ]
         constraints = [
@@ -104,20 +99,41 @@ class Payout(models.Model):
                 condition=models.Q(status=PayoutStatus.FAILED) | models.Q(failure_reason=""),
                 name="payout_failure_reason_only_when_failed",
             ),
+            models.CheckConstraint(
+                condition=models.Q(attempts__lte=models.F("max_attempts")),
+                name="payout_attempts_within_budget",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Payout {self.id} {self.amount} {self.currency} {self.status}"
 
 
-class PayoutEvent(models.Model):
-    """One status change of a payout; rows are only ever added, never changed."""
+class PayoutEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    DELETED = "deleted", "Deleted"
+    PROCESSING = "processing", "Attempt started"
+    ATTEMPT_FAILED = "attempt_failed", "Attempt failed"
+    RELEASED = "released", "Attempt released"
+    REQUEUED = "requeued", "Enqueued again"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
 
-    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="events")
+
+class PayoutEvent(models.Model):
+    """One change of a payout; rows are only ever added, never changed or deleted."""
+
+    # PROTECT: the history outlives any attempt to delete the row it describes.
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=PayoutEventKind.choices)
     from_status = models.CharField(max_length=10, choices=PayoutStatus.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=PayoutStatus.choices)
     attempt = models.PositiveIntegerField(default=0)
     reason = models.TextField(blank=True, default="")
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="Edited fields, before and after; secrets masked."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -125,4 +141,15 @@ class PayoutEvent(models.Model):
         indexes = [models.Index(fields=["payout", "created_at"], name="payout_event_payout_idx")]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status} (attempt {self.attempt})"
+        return f"{self.get_kind_display()}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class Lease(models.Model):
+    """A named lock that expires, so a holder that dies without releasing it cannot keep it."""
+
+    name = models.CharField(primary_key=True, max_length=100)
+    holder = models.UUIDField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Lease {self.name} until {self.expires_at}"

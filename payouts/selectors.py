@@ -36,23 +36,14 @@ def parse_payout_id(value: object) -> uuid.UUID:
 
 
 def payout_list() -> QuerySet[Payout]:
-    return Payout.objects.order_by(*DEFAULT_ORDERING)
+    return Payout.objects.live().order_by(*DEFAULT_ORDERING)
 
 
 def _planner_estimate(queryset: QuerySet[Any]) -> int | None:
     """PostgreSQL's own estimate of the rows a query returns, from its statistics."""
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
+    if connections[queryset.db].vendor != "postgresql":
         return None
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        row = cursor.fetchone()
-    plan = row[0] if row else None
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    if not plan:
-        return None
+    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
@@ -75,7 +66,7 @@ def payout_count(queryset: QuerySet[Any]) -> int:
 
 def payout_get(payout_id: object) -> Payout:
     try:
-        return Payout.objects.get(pk=parse_payout_id(payout_id))
+        return Payout.objects.live().get(pk=parse_payout_id(payout_id))
     except Payout.DoesNotExist:
         raise PayoutNotFound() from None
 

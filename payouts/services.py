@@ -1,12 +1,12 @@
-"""Every payout write: create, update, delete and each status transition, one transaction each."""
+"""Every payout write: create, update, delete and each step of processing, one transaction each."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,85 +20,98 @@ from payouts.errors import (
     PayoutNotFound,
     PayoutTransitionNotAllowed,
 )
-from payouts.models import Payout, PayoutStatus
+from payouts.history import edit_changes
+from payouts.models import Payout, PayoutEvent, PayoutEventKind, PayoutStatus
 from payouts.selectors import parse_payout_id
-from payouts.statements import payout_compare_and_set, payout_event_insert
-from payouts.states import EDITABLE_STATUSES, FINAL_STATUSES, sources_of
+from payouts.states import (
+    ATTEMPT_STATUS,
+    EDITABLE_STATUSES,
+    FINAL_STATUSES,
+    NOT_STARTED_STATUSES,
+    can_start_attempt,
+    can_transition,
+)
 from payouts.validation import payout_clean
 
 logger = logging.getLogger(__name__)
 
+MSG_REQUEUED_LOST = "No message for it in the queue: enqueued again."
+MSG_REQUEUED_ABANDONED = "Processing lease expired with no message for it in the queue: retrying."
+MSG_FAILED_ABANDONED = (
+    "Failed after {attempts} attempt(s): processing was interrupted and the retry budget is spent."
+)
 
-def _enqueue_processing(payout_id: uuid.UUID, *, next_attempt: int = 1) -> None:
+
+def _enqueue_processing(payout: Payout, *, attempt: int) -> None:
     # Imported here because the task module imports these services.
     from payouts.tasks import enqueue_processing
 
     try:
-        enqueue_processing(payout_id, next_attempt=next_attempt)
+        enqueue_processing(payout.id, attempt=attempt, max_attempts=payout.max_attempts)
     except Exception:
         # The payout is committed; the recovery sweep enqueues it once the queue is back.
         logger.exception(
-            "Could not enqueue payout %s; the recovery sweep will pick it up", payout_id
+            "Could not enqueue payout %s; the recovery sweep will pick it up", payout.id
         )
 
 
 def _lock(payout_id: object) -> Payout:
     try:
-        return Payout.objects.select_for_update().get(pk=parse_payout_id(payout_id))
+        return Payout.objects.live().select_for_update().get(pk=parse_payout_id(payout_id))
     except Payout.DoesNotExist:
         raise PayoutNotFound() from None
 
 
-def _record_event(
-    payout: Payout, from_status: str, reason: str = "", attempt: int | None = None
+def _lock_or_none(payout_id: object) -> Payout | None:
+    try:
+        return _lock(payout_id)
+    except PayoutNotFound:
+        return None
+
+
+def _record(
+    payout: Payout,
+    kind: str,
+    *,
+    from_status: str,
+    attempt: int | None = None,
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
 ) -> None:
-    payout_event_insert(
-        payout.id,
-        from_status,
-        payout.status,
-        payout.attempts if attempt is None else attempt,
-        reason,
+    PayoutEvent.objects.create(
+        payout=payout,
+        kind=kind,
+        from_status=from_status,
+        to_status=payout.status,
+        attempt=payout.attempts if attempt is None else attempt,
+        reason=reason,
+        changes=changes or {},
     )
 
 
-def _move(
-    payout_id: uuid.UUID,
-    to_status: str,
-    *,
-    from_statuses: Iterable[str],
-    reason: str = "",
-    attempt: int | None = None,
-) -> Payout | None:
-    """Move the payout to to_status from the first of from_statuses it is found in, with its event.
-
-    With `attempt`, the payout must have had attempt - 1 attempts and now records `attempt`.
-    Each candidate status is one conditional UPDATE; None when none matched.
-    """
-    changes: dict[str, Any] = {
-        "status": to_status,
-        "failure_reason": reason if to_status == PayoutStatus.FAILED else "",
-    }
-    expected: dict[str, Any] = {}
-    if attempt is not None:
-        changes["attempts"] = attempt
-        expected["attempts"] = attempt - 1
-    for from_status in from_statuses:
-        payout = payout_compare_and_set(
-            payout_id, expected={"status": from_status, **expected}, changes=changes
-        )
-        if payout is not None:
-            if from_status != to_status:
-                _record_event(payout, from_status, reason)
-            return payout
-    return None
+def _move(payout: Payout, to_status: str, kind: str, *, reason: str = "") -> None:
+    """Move a locked payout to to_status, as the status machine allows, and record it."""
+    if not can_transition(payout.status, to_status):
+        raise PayoutTransitionNotAllowed(payout.status, to_status)
+    from_status = payout.status
+    payout.status = to_status
+    payout.failure_reason = reason if to_status == PayoutStatus.FAILED else ""
+    payout.save(update_fields=["status", "failure_reason", "updated_at"])
+    _record(payout, kind, from_status=from_status, reason=reason)
 
 
 @transaction.atomic
 def payout_create(data: Mapping[str, Any]) -> Payout:
-    """Validate and store a PENDING payout; its processing is enqueued once the commit lands."""
-    payout = Payout.objects.create(**payout_clean(data, partial=False))
-    _record_event(payout, from_status="")
-    transaction.on_commit(lambda: _enqueue_processing(payout.id))
+    """Validate and store a PENDING payout; its processing is enqueued once the commit lands.
+
+    The retry budget is fixed here, from this process's settings, and stored with the payout:
+    every attempt, release and recovery reads it from the row.
+    """
+    payout = Payout.objects.create(
+        **payout_clean(data, partial=False), max_attempts=settings.PAYOUT_MAX_RETRIES + 1
+    )
+    _record(payout, PayoutEventKind.CREATED, from_status="")
+    transaction.on_commit(lambda: _enqueue_processing(payout, attempt=1))
     return payout
 
 
@@ -108,106 +121,109 @@ def payout_update(payout_id: object, data: Mapping[str, Any]) -> Payout:
     payout = _lock(payout_id)
     if payout.status not in EDITABLE_STATUSES:
         raise PayoutNotEditable()
-    changes = payout_clean(data, partial=True)
-    for field, value in changes.items():
+    cleaned = payout_clean(data, partial=True)
+    changed = {field: value for field, value in cleaned.items() if getattr(payout, field) != value}
+    if not changed:
+        return payout
+    changes = edit_changes(payout, changed)
+    for field, value in changed.items():
         setattr(payout, field, value)
-    payout.save(update_fields=[*changes, "updated_at"])
+    payout.save(update_fields=[*changed, "updated_at"])
+    _record(payout, PayoutEventKind.UPDATED, from_status=payout.status, changes=changes)
     return payout
 
 
 @transaction.atomic
 def payout_delete(payout_id: object) -> None:
-    """Delete a payout that no worker has started; money in flight keeps its record."""
+    """Delete a payout no worker has started: it stays as a tombstone, with its history."""
     payout = _lock(payout_id)
     if payout.status not in EDITABLE_STATUSES:
         raise PayoutNotDeletable()
-    payout.delete()
+    payout.deleted_at = timezone.now()
+    payout.save(update_fields=["deleted_at", "updated_at"])
+    _record(payout, PayoutEventKind.DELETED, from_status=payout.status)
 
 
 @transaction.atomic
 def payout_start_attempt(payout_id: object, attempt: int) -> Payout | None:
     """Claim attempt number `attempt` of a payout, or return None when it is not ours to run.
 
-    The first attempt moves PENDING to PROCESSING; a retry carries on with a PROCESSING payout
-    whose previous attempt is the one before. Anything else (a finished or deleted payout, an
-    attempt already claimed by a duplicate delivery) is left alone.
+    The row lock orders the claim against edits and duplicate deliveries: the payout must still
+    be startable, its previous attempt must be the one before, and its budget must allow this
+    one. Anything else (finished, deleted, an attempt already claimed) is left alone.
     """
-    try:
-        pk = parse_payout_id(payout_id)
-    except PayoutNotFound:
-        return None
-    payout = _move(
-        pk,
-        PayoutStatus.PROCESSING,
-        from_statuses=(*sorted(sources_of(PayoutStatus.PROCESSING)), PayoutStatus.PROCESSING),
-        attempt=attempt,
+    payout = _lock_or_none(payout_id)
+    startable = (
+        payout is not None
+        and can_start_attempt(payout.status)
+        and payout.attempts == attempt - 1
+        and attempt <= payout.max_attempts
     )
-    if payout is None:
-        found = Payout.objects.filter(pk=pk).values_list("status", "attempts").first()
+    if payout is None or not startable:
         logger.info(
             "Payout %s is %s; attempt %s skipped",
             payout_id,
-            "gone" if found is None else f"{found[0]} after {found[1]} attempt(s)",
+            "gone" if payout is None else f"{payout.status} after {payout.attempts} attempt(s)",
             attempt,
         )
+        return None
+    from_status = payout.status
+    payout.status = ATTEMPT_STATUS
+    payout.attempts = attempt
+    payout.save(update_fields=["status", "attempts", "updated_at"])
+    _record(payout, PayoutEventKind.PROCESSING, from_status=from_status)
     return payout
 
 
 @transaction.atomic
 def payout_record_attempt_failure(payout_id: object, attempt: int, reason: str) -> None:
-    """Record a failed provider call that will be retried; the payout stays PROCESSING."""
-    try:
-        payout = _lock(payout_id)
-    except PayoutNotFound:
+    """Record a failed provider call that will be retried; the payout stays in its attempt."""
+    payout = _lock_or_none(payout_id)
+    if payout is None or payout.status != ATTEMPT_STATUS or payout.attempts != attempt:
         return
-    _record_event(payout, payout.status, reason, attempt=attempt)
+    _record(payout, PayoutEventKind.ATTEMPT_FAILED, from_status=payout.status, reason=reason)
 
 
-def _finish(payout_id: object, to_status: str, reason: str = "") -> Payout | None:
-    try:
-        pk = parse_payout_id(payout_id)
-    except PayoutNotFound:
+def _finish(payout_id: object, to_status: str, kind: str, reason: str = "") -> Payout | None:
+    payout = _lock_or_none(payout_id)
+    if payout is None:
+        logger.info("Payout %s is gone; not moving it to %s", payout_id, to_status)
         return None
-    payout = _move(pk, to_status, from_statuses=sorted(sources_of(to_status)), reason=reason)
-    if payout is not None:
-        return payout
-    status = Payout.objects.filter(pk=pk).values_list("status", flat=True).first()
-    if status is None:
-        logger.info("Payout %s was deleted before it became %s", payout_id, to_status)
-        return None
-    if status in FINAL_STATUSES:
+    if payout.status in FINAL_STATUSES:
         # A duplicate or released attempt finishing late: the first final state stands.
-        logger.warning("Payout %s is already %s; not moving it to %s", payout_id, status, to_status)
+        logger.warning(
+            "Payout %s is already %s; not moving it to %s", payout_id, payout.status, to_status
+        )
         return None
-    raise PayoutTransitionNotAllowed(status, to_status)
+    _move(payout, to_status, kind, reason=reason)
+    return payout
 
 
 @transaction.atomic
 def payout_complete(payout_id: object) -> Payout | None:
-    return _finish(payout_id, PayoutStatus.COMPLETED)
+    return _finish(payout_id, PayoutStatus.COMPLETED, PayoutEventKind.COMPLETED)
 
 
 @transaction.atomic
 def payout_fail(payout_id: object, reason: str) -> Payout | None:
-    return _finish(payout_id, PayoutStatus.FAILED, reason)
+    return _finish(payout_id, PayoutStatus.FAILED, PayoutEventKind.FAILED, reason)
 
 
 @transaction.atomic
 def payout_release_attempt(payout_id: object, attempt: int, reason: str) -> bool:
     """Give back an attempt a stopping worker could not finish, so it can run again elsewhere.
 
-    Returns True when the attempt was released and should be enqueued again.
+    Returns True when the attempt was released; it is enqueued again once this commits.
     """
-    try:
-        payout = _lock(payout_id)
-    except PayoutNotFound:
-        return False
-    if payout.status != PayoutStatus.PROCESSING or payout.attempts != attempt:
+    payout = _lock_or_none(payout_id)
+    if payout is None or payout.status != ATTEMPT_STATUS or payout.attempts != attempt:
         return False
     payout.attempts = attempt - 1
     payout.save(update_fields=["attempts", "updated_at"])
-    _record_event(payout, payout.status, reason, attempt=attempt)
-    transaction.on_commit(lambda: _enqueue_processing(payout.id, next_attempt=attempt))
+    _record(
+        payout, PayoutEventKind.RELEASED, from_status=payout.status, attempt=attempt, reason=reason
+    )
+    transaction.on_commit(lambda: _enqueue_processing(payout, attempt=attempt))
     return True
 
 
@@ -216,60 +232,76 @@ class RecoveryReport:
     requeued_pending: int = 0
     retried_processing: int = 0
     failed_processing: int = 0
+    # Stalled-looking payouts left alone because a message in the queue will still reach them.
+    still_queued: int = 0
+
+
+def _stalled(now: datetime) -> Q:
+    """Unfinished payouts untouched long enough that their task may be gone."""
+    pending_cutoff = now - timedelta(seconds=settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS)
+    lease_cutoff = now - timedelta(seconds=settings.PAYOUT_PROCESSING_LEASE_SECONDS)
+    return Q(status__in=NOT_STARTED_STATUSES, updated_at__lt=pending_cutoff) | Q(
+        status=ATTEMPT_STATUS, updated_at__lt=lease_cutoff
+    )
 
 
 def payouts_recover_stalled(*, batch_size: int = 500) -> RecoveryReport:
-    """Take back payouts that no live task will finish: the periodic sweep's work.
+    """Take back payouts that no task will finish: the periodic sweep's work.
 
-    PENDING past PAYOUT_RECOVERY_PENDING_AFTER_SECONDS (its enqueue was lost) is enqueued
-    again. PROCESSING past PAYOUT_PROCESSING_LEASE_SECONDS (its consumer died mid-call) is
-    retried while the retry budget lasts, otherwise FAILED. Each payout is handled in its own
-    transaction under a row lock taken with SKIP LOCKED, so sweeps running at once, and live
-    workers, never handle the same payout twice.
+    Age only picks the candidates: a payout waiting past PAYOUT_RECOVERY_PENDING_AFTER_SECONDS
+    (not started) or PAYOUT_PROCESSING_LEASE_SECONDS (started, its consumer may have died).
+    What decides is a fact: no message for it waits in the queue or the schedule. A backlog
+    therefore never produces duplicate messages. Each payout taken back is retried as its next
+    attempt, or FAILED when its own retry budget is spent, in a transaction of its own under a
+    row lock taken with SKIP LOCKED, so concurrent sweeps and live workers never collide.
     """
-    now = timezone.now()
-    pending_cutoff = now - timedelta(seconds=settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS)
-    lease_cutoff = now - timedelta(seconds=settings.PAYOUT_PROCESSING_LEASE_SECONDS)
-    stalled = Q(status=PayoutStatus.PENDING, updated_at__lt=pending_cutoff) | Q(
-        status=PayoutStatus.PROCESSING, updated_at__lt=lease_cutoff
-    )
+    from payouts.tasks import payout_ids_with_queued_work
+
+    stalled = _stalled(timezone.now())
     candidates = list(
-        Payout.objects.filter(stalled)
+        Payout.objects.live()
+        .filter(stalled)
         .order_by("updated_at")
         .values_list("id", flat=True)[:batch_size]
     )
+    if not candidates:
+        return RecoveryReport()
+    queued = payout_ids_with_queued_work()
     counts = {"requeued_pending": 0, "retried_processing": 0, "failed_processing": 0}
+    still_queued = 0
     for payout_id in candidates:
+        if queued is None or payout_id in queued:
+            still_queued += 1
+            continue
         outcome = _recover_one(payout_id, stalled)
         if outcome:
             counts[outcome] += 1
-    return RecoveryReport(**counts)
+    return RecoveryReport(**counts, still_queued=still_queued)
 
 
 @transaction.atomic
 def _recover_one(payout_id: uuid.UUID, stalled: Q) -> str | None:
     payout = (
-        Payout.objects.select_for_update(skip_locked=True).filter(stalled, pk=payout_id).first()
+        Payout.objects.live()
+        .select_for_update(skip_locked=True)
+        .filter(stalled, pk=payout_id)
+        .first()
     )
     if payout is None:
         return None
-    # The budget is this process's PAYOUT_MAX_RETRIES: the message that carried the original
-    # one is lost with the consumer that died.
-    last_attempt = settings.PAYOUT_MAX_RETRIES + 1
-    if payout.status == PayoutStatus.PROCESSING and payout.attempts >= last_attempt:
-        _move(
-            payout.id,
-            PayoutStatus.FAILED,
-            from_statuses=sorted(sources_of(PayoutStatus.FAILED)),
-            reason=(
-                f"Failed after {payout.attempts} attempt(s): processing was interrupted "
-                "and the retry budget is spent."
-            ),
-        )
+    if payout.status == ATTEMPT_STATUS and payout.attempts >= payout.max_attempts:
+        reason = MSG_FAILED_ABANDONED.format(attempts=payout.attempts)
+        _move(payout, PayoutStatus.FAILED, PayoutEventKind.FAILED, reason=reason)
         return "failed_processing"
-    next_attempt = payout.attempts + 1
+    started = payout.status == ATTEMPT_STATUS
+    attempt = payout.attempts + 1
     payout.save(update_fields=["updated_at"])
-    if payout.status == PayoutStatus.PROCESSING:
-        _record_event(payout, payout.status, "Processing lease expired; retrying.")
-    transaction.on_commit(lambda: _enqueue_processing(payout.id, next_attempt=next_attempt))
-    return "requeued_pending" if payout.status == PayoutStatus.PENDING else "retried_processing"
+    _record(
+        payout,
+        PayoutEventKind.REQUEUED,
+        from_status=payout.status,
+        attempt=attempt,
+        reason=MSG_REQUEUED_ABANDONED if started else MSG_REQUEUED_LOST,
+    )
+    transaction.on_commit(lambda: _enqueue_processing(payout, attempt=attempt))
+    return "retried_processing" if started else "requeued_pending"

@@ -1,4 +1,4 @@
-"""The payout status machine: the one table of allowed transitions."""
+"""The payout status machine: the one table of allowed transitions, and the names of its parts."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ EDITABLE_STATUSES: frozenset[str] = frozenset({PayoutStatus.PENDING})
 FINAL_STATUSES: frozenset[str] = frozenset(
     status for status, targets in ALLOWED_TRANSITIONS.items() if not targets
 )
+UNFINISHED_STATUSES: frozenset[str] = frozenset(ALLOWED_TRANSITIONS) - FINAL_STATUSES
+# Provider calls happen in this status: every attempt, the first and each retry, runs in it.
+ATTEMPT_STATUS: str = PayoutStatus.PROCESSING
 
 
 def can_transition(from_status: str, to_status: str) -> bool:
@@ -24,3 +27,12 @@ def can_transition(from_status: str, to_status: str) -> bool:
 def sources_of(to_status: str) -> frozenset[str]:
     """Every status the machine allows to move to to_status."""
     return frozenset(source for source in ALLOWED_TRANSITIONS if can_transition(source, to_status))
+
+
+# Waiting for a first attempt: the statuses an attempt starts from.
+NOT_STARTED_STATUSES: frozenset[str] = sources_of(ATTEMPT_STATUS)
+
+
+def can_start_attempt(status: str) -> bool:
+    """A first attempt moves a payout into ATTEMPT_STATUS; a retry continues in it."""
+    return status == ATTEMPT_STATUS or can_transition(status, ATTEMPT_STATUS)

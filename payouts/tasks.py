@@ -9,24 +9,36 @@ from typing import Any
 from django.conf import settings
 from huey import crontab, signals
 from huey.api import Task
-from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, lock_task, signal
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, signal
 
 from payouts import services
+from payouts.leases import lease
 from payouts.provider import provider_request_for, provider_send
 
 logger = logging.getLogger(__name__)
 
+# Past this many waiting messages the sweep does not read the queue (100,000 take about 2 s and
+# 85 MB to read); it waits for the backlog to shrink, which a backlog that long is doing.
+QUEUE_SCAN_LIMIT = 10_000
+# Longer than any sweep takes, short enough that a consumer killed mid-sweep delays the next
+# one by minutes, not forever.
+RECOVERY_SWEEP_LEASE_SECONDS = 120
+# Recording a payment the provider already made is retried every few seconds for a day: it
+# must outlast any database outage, and it never calls the provider again.
+RECORD_PAID_RETRY_DELAY_SECONDS = 5
+RECORD_PAID_RETRIES = 24 * 3600 // RECORD_PAID_RETRY_DELAY_SECONDS
+
 
 def attempt_number(task: Task) -> int:
-    """Huey counts retries down to 0; the message carries its last attempt, so this is stable
-    even when the consumer runs with another PAYOUT_MAX_RETRIES than the API that enqueued it."""
-    last_attempt: int = task.args[1]
+    """Huey counts retries down to 0; the message carries the payout's budget, so the attempt
+    is the budget less the retries left, whatever the consumer's own settings say."""
+    max_attempts: int = task.kwargs["max_attempts"]
     retries_left: int = task.retries
-    return last_attempt - retries_left
+    return max_attempts - retries_left
 
 
 @db_task(context=True)
-def process_payout(payout_id: str, last_attempt: int, task: Task) -> None:
+def process_payout(payout_id: str, max_attempts: int, task: Task) -> None:
     attempt = attempt_number(task)
     payout = services.payout_start_attempt(payout_id, attempt)
     if payout is None:
@@ -37,28 +49,77 @@ def process_payout(payout_id: str, last_attempt: int, task: Task) -> None:
         if task.retries:
             services.payout_record_attempt_failure(payout_id, attempt, str(error))
         raise
+    record_paid(payout_id)
+
+
+def record_paid(payout_id: str) -> None:
+    """Write down that the provider paid, before anything else can fail.
+
+    From here on a failure must never count as a failed attempt: that would call the provider
+    again, or mark a paid payout FAILED. If the database refuses the record, the record alone
+    is handed to its own task, which retries it until it lands.
+    """
+    try:
+        services.payout_complete(payout_id)
+    except Exception:
+        logger.exception("Payout %s was paid; recording it failed and will be retried", payout_id)
+        try:
+            HUEY.enqueue(record_paid_later.s(payout_id=payout_id))
+        except Exception:
+            # Database and queue both down: nothing durable is left to write to.
+            logger.critical(
+                "Payout %s was paid by the provider but neither the database nor the queue "
+                "took the record; its next attempt reuses the idempotency key",
+                payout_id,
+                exc_info=True,
+            )
+
+
+@db_task(retries=RECORD_PAID_RETRIES, retry_delay=RECORD_PAID_RETRY_DELAY_SECONDS)
+def record_paid_later(payout_id: str) -> None:
+    """Record a payment the provider already made; never calls the provider."""
     services.payout_complete(payout_id)
 
 
-def processing_task(payout_id: uuid.UUID | str, *, next_attempt: int = 1) -> Task:
-    """The task message for a payout's next attempt, with the retry budget that remains.
+def processing_task(payout_id: uuid.UUID | str, *, attempt: int, max_attempts: int) -> Task:
+    """The task message for attempt `attempt` of a payout whose budget is `max_attempts`.
 
-    The budget, the first retry delay and the backoff travel in the message, so retries follow
-    the settings of the process that accepted the payout, whatever the consumer's own say.
+    The budget travels in the message so that the attempt number never depends on the
+    consumer's settings; the retry delays are those of the process that enqueues.
     """
-    last_attempt = settings.PAYOUT_MAX_RETRIES + 1
     task: Task = process_payout.s(
-        str(payout_id),
-        last_attempt,
-        retries=max(last_attempt - next_attempt, 0),
+        payout_id=str(payout_id),
+        max_attempts=max_attempts,
+        retries=max(max_attempts - attempt, 0),
         retry_delay=settings.PAYOUT_RETRY_DELAY_SECONDS,
         retry_backoff=settings.PAYOUT_RETRY_BACKOFF,
     )
     return task
 
 
-def enqueue_processing(payout_id: uuid.UUID | str, *, next_attempt: int = 1) -> None:
-    HUEY.enqueue(processing_task(payout_id, next_attempt=next_attempt))
+def enqueue_processing(payout_id: uuid.UUID | str, *, attempt: int, max_attempts: int) -> None:
+    HUEY.enqueue(processing_task(payout_id, attempt=attempt, max_attempts=max_attempts))
+
+
+def payout_ids_with_queued_work() -> set[uuid.UUID] | None:
+    """The payouts a message waiting in the queue or the schedule will still work on.
+
+    None when the queue is too long to read (see QUEUE_SCAN_LIMIT).
+    """
+    waiting = HUEY.pending_count() + HUEY.scheduled_count()
+    if waiting > QUEUE_SCAN_LIMIT:
+        logger.warning(
+            "The queue holds %d messages, more than %d: recovery waits for it to shrink",
+            waiting,
+            QUEUE_SCAN_LIMIT,
+        )
+        return None
+    payout_tasks = (process_payout.task_class, record_paid_later.task_class)
+    return {
+        uuid.UUID(task.kwargs["payout_id"])
+        for task in (*HUEY.pending(), *HUEY.scheduled())
+        if isinstance(task, payout_tasks)
+    }
 
 
 @signal(signals.SIGNAL_ERROR)
@@ -68,7 +129,7 @@ def fail_payout_after_last_attempt(
     """Huey emits an error for every failed attempt; only the last one (no retries left) fails."""
     if not isinstance(task, process_payout.task_class) or task.retries:
         return
-    payout_id = task.args[0]
+    payout_id = task.kwargs["payout_id"]
     reason = f"Failed after {attempt_number(task)} attempt(s): {exc}"
     try:
         services.payout_fail(payout_id, reason)
@@ -78,10 +139,13 @@ def fail_payout_after_last_attempt(
 
 @signal(signals.SIGNAL_INTERRUPTED)
 def release_interrupted_payout(signal_name: str, task: Task, **_: Any) -> None:
-    """A consumer stopping mid-call gives its attempt back instead of leaving it PROCESSING."""
+    """A consumer stopping mid-task gives its work back instead of leaving it PROCESSING."""
+    if isinstance(task, record_paid_later.task_class):
+        HUEY.enqueue(record_paid_later.s(payout_id=task.kwargs["payout_id"]))
+        return
     if not isinstance(task, process_payout.task_class):
         return
-    payout_id = task.args[0]
+    payout_id = task.kwargs["payout_id"]
     try:
         released = services.payout_release_attempt(
             payout_id, attempt_number(task), reason="Released: the consumer stopped mid-attempt."
@@ -94,9 +158,13 @@ def release_interrupted_payout(signal_name: str, task: Task, **_: Any) -> None:
 
 
 @db_periodic_task(crontab(minute="*"))
-@lock_task("payout-recovery-sweep")
 def recover_stalled_payouts() -> None:
-    """Every minute: re-enqueue payouts whose task was lost, retry or fail abandoned ones."""
-    report = services.payouts_recover_stalled()
-    if report != services.RecoveryReport():
+    """Every minute, in one consumer at a time: take back payouts no task will finish."""
+    with lease("payout-recovery-sweep", seconds=RECOVERY_SWEEP_LEASE_SECONDS) as held:
+        if not held:
+            return
+        report = services.payouts_recover_stalled()
+    if report.requeued_pending or report.retried_processing or report.failed_processing:
         logger.warning("Recovery sweep: %s", report)
+    elif report.still_queued:
+        logger.info("Recovery sweep: %s", report)

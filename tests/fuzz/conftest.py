@@ -46,7 +46,10 @@ def known_payouts(db: None) -> dict[str, Payout]:
         fields: dict[str, Any] = payout_payload()
         if status == PayoutStatus.FAILED:
             fields["failure_reason"] = "Failed after 1 attempt(s): declined"
-        payouts[status] = Payout.objects.create(id=payout_id, status=status, **fields)
+        attempts = 0 if status == PayoutStatus.PENDING else 1
+        payouts[status] = Payout.objects.create(
+            id=payout_id, status=status, attempts=attempts, max_attempts=4, **fields
+        )
     return payouts
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from strawberry import relay
 
+from payouts import services
 from payouts.errors import MSG_NOT_DELETABLE, MSG_NOT_FOUND
 from payouts.models import Payout, PayoutStatus
 from tests.graphql_api.conftest import global_id
@@ -186,14 +187,14 @@ def test_update_payout_that_left_pending_is_refused(graphql, make_payout, status
 
 def test_update_payout_that_was_deleted_is_not_found(graphql, pending_payout):
     payout_id = global_id(pending_payout)
-    pending_payout.delete()
+    services.payout_delete(pending_payout.id)
 
     body = graphql(UPDATE, {"id": payout_id, "data": {"amount": "5.00"}})
 
     assert body["data"]["updatePayout"] == _refusal("not_found", MSG_NOT_FOUND)
 
 
-def test_delete_payout_removes_a_pending_payout(graphql, pending_payout):
+def test_delete_payout_hides_a_pending_payout_and_keeps_its_history(graphql, pending_payout):
     body = graphql(DELETE, {"id": global_id(pending_payout)})
 
     assert body["data"]["deletePayout"] == {
@@ -201,7 +202,9 @@ def test_delete_payout_removes_a_pending_payout(graphql, pending_payout):
         "id": global_id(pending_payout),
         "payoutId": str(pending_payout.id),
     }
-    assert not Payout.objects.exists()
+    assert not Payout.objects.live().exists()
+    assert graphql("{ payouts { totalCount } }") == {"data": {"payouts": {"totalCount": 0}}}
+    assert list(pending_payout.events.values_list("kind", flat=True)) == ["created", "deleted"]
 
 
 def test_delete_payout_that_left_pending_is_refused(graphql, make_payout):

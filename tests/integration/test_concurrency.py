@@ -71,7 +71,7 @@ def test_edits_racing_the_start_of_processing_land_before_it_or_get_403(
     @in_own_connection
     def work() -> None:
         some_edits_landed.wait(timeout=30)
-        HUEY.execute(tasks.processing_task(payout.id))
+        HUEY.execute(tasks.processing_task(payout.id, attempt=1, max_attempts=payout.max_attempts))
 
     with ThreadPoolExecutor(max_workers=editors + 1) as pool:
         edits = [pool.submit(edit, editor) for editor in range(editors)]
@@ -103,7 +103,7 @@ def test_racing_deliveries_of_one_attempt_call_the_provider_once(unqueued_payout
     @in_own_connection
     def deliver() -> None:
         start.wait()
-        HUEY.execute(tasks.processing_task(payout.id))
+        HUEY.execute(tasks.processing_task(payout.id, attempt=1, max_attempts=payout.max_attempts))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         for future in [pool.submit(deliver) for _ in range(8)]:
@@ -120,7 +120,7 @@ def test_sweeps_running_at_once_take_each_stalled_payout_once(transactional_db, 
     enqueued: list[str] = []
     lock = threading.Lock()
 
-    def record(payout_id, *, next_attempt: int = 1) -> None:
+    def record(payout_id, **message) -> None:
         with lock:
             enqueued.append(str(payout_id))
 

@@ -34,11 +34,9 @@ def test_consumer_completes_payouts_created_through_the_api(api_client, start_co
     assert done, f"{statuses(ids)}\n{consumer.output()[-3000:]}"
     for payout_id in ids:
         history = list(
-            PayoutEvent.objects.filter(payout_id=payout_id)
-            .order_by("id")
-            .values_list("to_status", flat=True)
+            PayoutEvent.objects.filter(payout_id=payout_id).values_list("kind", flat=True)
         )
-        assert history == ["PENDING", "PROCESSING", "COMPLETED"]
+        assert history == ["created", "processing", "completed"]
 
 
 def test_consumer_retries_then_fails_with_the_reason(api_client, start_consumer, settings):
@@ -56,10 +54,13 @@ def test_consumer_retries_then_fails_with_the_reason(api_client, start_consumer,
     assert payout.failure_reason == (
         "Failed after 3 attempt(s): The payment provider declined the request (simulated failure)."
     )
-    retries = PayoutEvent.objects.filter(
-        payout_id=payout_id, from_status="PROCESSING", to_status="PROCESSING"
-    )
-    assert retries.count() == 2
+    history = PayoutEvent.objects.filter(payout_id=payout_id).values_list("kind", flat=True)
+    assert list(history) == [
+        "created",
+        *["processing", "attempt_failed"] * 2,
+        "processing",
+        "failed",
+    ]
 
 
 def test_every_payout_ends_final_exactly_once_under_random_failures(api_client, start_consumer):

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
+from payouts import services
 from payouts.models import Payout, PayoutStatus
 
 
 def change_form(**fields: str) -> dict[str, str]:
-    """The POST body of the payout change page, with no history inline rows."""
+    """The POST body of the payout add and change pages."""
     return {
         "amount": "100.00",
         "currency": "EUR",
         "recipient_details": '{"account_number": "X1"}',
         "description": "",
-        "events-TOTAL_FORMS": "0",
-        "events-INITIAL_FORMS": "0",
         **fields,
     }
 
@@ -69,24 +70,142 @@ def test_admin_edit_is_validated_by_the_domain(admin_client, pending_payout):
     assert str(pending_payout.amount) == "100.00"
 
 
+@pytest.mark.parametrize(
+    "status", [PayoutStatus.PROCESSING, PayoutStatus.COMPLETED, PayoutStatus.FAILED]
+)
+def test_a_payout_that_left_pending_is_shown_read_only(admin_client, make_payout, status):
+    payout = make_payout(status=status)
+
+    response = admin_client.get(f"/admin/payouts/payout/{payout.pk}/change/")
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.fields == {}
+    assert b'name="_save"' not in response.content
+    assert b"deletelink" not in response.content
+
+
 def test_admin_cannot_edit_a_payout_in_flight(admin_client, make_payout):
     payout = make_payout(status=PayoutStatus.PROCESSING)
 
     response = admin_client.post(
-        f"/admin/payouts/payout/{payout.pk}/change/",
-        change_form(amount="1.00"),
+        f"/admin/payouts/payout/{payout.pk}/change/", change_form(amount="1.00")
+    )
+
+    assert response.status_code == 403
+    assert str(Payout.objects.get(pk=payout.pk).amount) == "250.00"
+
+
+def test_admin_adds_a_payout_through_the_service(
+    admin_client, db, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            "/admin/payouts/payout/add/",
+            change_form(amount="12.50", description="From the console"),
+        )
+
+    assert response.status_code == 302
+    payout = Payout.objects.get()
+    assert (str(payout.amount), payout.status, payout.description) == (
+        "12.50",
+        PayoutStatus.PENDING,
+        "From the console",
+    )
+    assert list(payout.events.values_list("kind", flat=True)) == ["created"]
+    assert len(callbacks) == 1  # processing is enqueued once the add commits
+
+
+def test_admin_changes_a_pending_payout_through_the_service(admin_client, pending_payout):
+    response = admin_client.post(
+        f"/admin/payouts/payout/{pending_payout.pk}/change/",
+        change_form(
+            amount="42.00",
+            recipient_details='{"account_number": "DE89370400440532013000", "bank_name": "DB"}',
+            description="Contractor payment - March",
+        ),
+    )
+
+    assert response.status_code == 302
+    pending_payout.refresh_from_db()
+    assert str(pending_payout.amount) == "42.00"
+    assert pending_payout.events.last().changes == {"amount": {"from": "100.00", "to": "42.00"}}
+
+
+def test_admin_deletes_a_pending_payout_as_a_tombstone(admin_client, pending_payout):
+    response = admin_client.post(
+        f"/admin/payouts/payout/{pending_payout.pk}/delete/", {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    payout = Payout.objects.get(pk=pending_payout.pk)
+    assert payout.deleted_at is not None
+    assert list(payout.events.values_list("kind", flat=True)) == ["created", "deleted"]
+
+
+def test_admin_cannot_delete_a_payout_in_flight(admin_client, make_payout):
+    payout = make_payout(status=PayoutStatus.PROCESSING)
+
+    response = admin_client.post(f"/admin/payouts/payout/{payout.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Payout.objects.get(pk=payout.pk).deleted_at is None
+
+
+@pytest.fixture
+def picked_up_meanwhile(monkeypatch):
+    """A worker claims the payout after the admin checked it and before the service writes."""
+
+    def claim_first(write):
+        def racing(payout_id, *args):
+            services.payout_start_attempt(payout_id, attempt=1)
+            return write(payout_id, *args)
+
+        return racing
+
+    monkeypatch.setattr(services, "payout_update", claim_first(services.payout_update))
+    monkeypatch.setattr(services, "payout_delete", claim_first(services.payout_delete))
+
+
+def test_an_edit_racing_a_worker_is_refused_on_the_form(
+    admin_client, pending_payout, picked_up_meanwhile
+):
+    response = admin_client.post(
+        f"/admin/payouts/payout/{pending_payout.pk}/change/", change_form(amount="1.00")
     )
 
     assert response.status_code == 200
     assert "Only PENDING payouts can be updated." in str(response.context["adminform"].form.errors)
-    assert str(Payout.objects.get(pk=payout.pk).amount) == "250.00"
+    assert str(Payout.objects.get(pk=pending_payout.pk).amount) == "100.00"
 
 
-def test_payout_history_is_shown_read_only(admin_client, pending_payout):
+def test_a_delete_racing_a_worker_is_refused(admin_client, pending_payout, picked_up_meanwhile):
+    response = admin_client.post(
+        f"/admin/payouts/payout/{pending_payout.pk}/delete/", {"post": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert Payout.objects.get(pk=pending_payout.pk).deleted_at is None
+
+
+def shown_history(response) -> str:
+    """The History field of a payout change page, as rendered."""
+    for fieldset in response.context["adminform"]:
+        for line in fieldset:
+            for field in line:
+                if field.is_readonly and field.field["name"] == "history":
+                    return str(field.contents())
+    raise AssertionError("no History field on the page")
+
+
+def test_payout_history_is_shown_with_account_numbers_masked(admin_client, pending_payout):
+    services.payout_update(
+        pending_payout.pk, {"recipient_details": {"account_number": "GB29NWBK60161331926819"}}
+    )
+
     response = admin_client.get(f"/admin/payouts/payout/{pending_payout.pk}/change/")
 
-    inline = response.context["inline_admin_formsets"][0]
-    assert inline.has_add_permission is False
-    assert inline.has_change_permission is False
-    assert inline.has_delete_permission is False
-    assert b"PENDING" in response.content
+    history = shown_history(response)
+    assert "Created" in history
+    assert "Updated" in history
+    assert "••••6819" in history
+    assert "GB29NWBK60161331926819" not in history

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from payouts import services, tasks
-from payouts.models import Payout, PayoutEvent, PayoutStatus
+from payouts import provider, services, tasks
+from payouts.models import Lease, Payout, PayoutEvent, PayoutStatus
 
 
 def age(payout, seconds: float) -> None:
@@ -25,6 +25,22 @@ def sweep(django_capture_on_commit_callbacks, *, execute: bool):
     return report, callbacks
 
 
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Capture the task messages the services enqueue instead of running them."""
+    messages: list = []
+    monkeypatch.setattr(HUEY, "enqueue", messages.append)
+    return messages
+
+
+@pytest.fixture
+def abandoned_payout(pending_payout, settings):
+    """A payout whose consumer died during its first attempt, past the processing lease."""
+    services.payout_start_attempt(pending_payout.id, attempt=1)
+    age(pending_payout, settings.PAYOUT_PROCESSING_LEASE_SECONDS + 1)
+    return pending_payout
+
+
 def test_pending_payout_whose_enqueue_was_lost_is_requeued_and_processed(
     pending_payout, settings, django_capture_on_commit_callbacks
 ):
@@ -33,7 +49,9 @@ def test_pending_payout_whose_enqueue_was_lost_is_requeued_and_processed(
     report, _ = sweep(django_capture_on_commit_callbacks, execute=True)
 
     assert report == services.RecoveryReport(requeued_pending=1)
-    assert Payout.objects.get(pk=pending_payout.pk).status == PayoutStatus.COMPLETED
+    payout = Payout.objects.get(pk=pending_payout.pk)
+    assert payout.status == PayoutStatus.COMPLETED
+    assert payout.events.filter(kind="requeued", reason=services.MSG_REQUEUED_LOST).exists()
 
 
 def test_recent_pending_payout_is_left_to_its_task(
@@ -60,19 +78,14 @@ def test_a_requeued_payout_is_not_requeued_again_by_the_next_sweep(
 
 
 def test_processing_payout_past_its_lease_is_retried_as_the_next_attempt(
-    pending_payout, settings, django_capture_on_commit_callbacks
+    abandoned_payout, django_capture_on_commit_callbacks
 ):
-    services.payout_start_attempt(pending_payout.id, attempt=1)
-    age(pending_payout, settings.PAYOUT_PROCESSING_LEASE_SECONDS + 1)
-
     report, _ = sweep(django_capture_on_commit_callbacks, execute=True)
 
-    payout = Payout.objects.get(pk=pending_payout.pk)
+    payout = Payout.objects.get(pk=abandoned_payout.pk)
     assert report == services.RecoveryReport(retried_processing=1)
     assert (payout.status, payout.attempts) == (PayoutStatus.COMPLETED, 2)
-    assert PayoutEvent.objects.filter(
-        payout=payout, reason="Processing lease expired; retrying."
-    ).exists()
+    assert payout.events.filter(kind="requeued", reason=services.MSG_REQUEUED_ABANDONED).exists()
 
 
 def test_processing_payout_within_its_lease_is_left_alone(
@@ -87,24 +100,71 @@ def test_processing_payout_within_its_lease_is_left_alone(
     assert callbacks == []
 
 
-def test_abandoned_payout_with_no_retries_left_is_failed(
-    pending_payout, settings, django_capture_on_commit_callbacks
+def test_a_payout_whose_retry_waits_in_the_schedule_is_not_taken_for_abandoned(
+    pending_payout, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    last_attempt = settings.PAYOUT_MAX_RETRIES + 1
-    services.payout_start_attempt(pending_payout.id, attempt=1)
-    Payout.objects.filter(pk=pending_payout.pk).update(attempts=last_attempt)
+    def declined(request):
+        raise provider.ProviderError("declined")
+
+    monkeypatch.setattr(tasks, "provider_send", declined)
+    HUEY.execute(tasks.processing_task(pending_payout.id, attempt=1, max_attempts=4))
     age(pending_payout, settings.PAYOUT_PROCESSING_LEASE_SECONDS + 1)
 
     report, callbacks = sweep(django_capture_on_commit_callbacks, execute=False)
 
-    payout = Payout.objects.get(pk=pending_payout.pk)
+    assert report == services.RecoveryReport(still_queued=1)
+    assert callbacks == []
+    assert len(HUEY.scheduled()) == 1
+
+
+def test_abandoned_payout_with_no_retries_left_is_failed(
+    abandoned_payout, django_capture_on_commit_callbacks
+):
+    Payout.objects.filter(pk=abandoned_payout.pk).update(attempts=abandoned_payout.max_attempts)
+
+    report, callbacks = sweep(django_capture_on_commit_callbacks, execute=False)
+
+    payout = Payout.objects.get(pk=abandoned_payout.pk)
     assert report == services.RecoveryReport(failed_processing=1)
     assert callbacks == []
     assert payout.status == PayoutStatus.FAILED
     assert payout.failure_reason == (
-        f"Failed after {last_attempt} attempt(s): processing was interrupted "
+        f"Failed after {payout.max_attempts} attempt(s): processing was interrupted "
         "and the retry budget is spent."
     )
+
+
+def test_the_sweep_spends_the_budget_the_payout_was_accepted_with(
+    make_payout, settings, django_capture_on_commit_callbacks
+):
+    settings.PAYOUT_MAX_RETRIES = 1
+    payout = make_payout()
+    services.payout_start_attempt(payout.id, attempt=1)
+    services.payout_start_attempt(payout.id, attempt=2)
+    age(payout, settings.PAYOUT_PROCESSING_LEASE_SECONDS + 1)
+    settings.PAYOUT_MAX_RETRIES = 5  # the consumer running the sweep is configured otherwise
+
+    report, _ = sweep(django_capture_on_commit_callbacks, execute=False)
+
+    assert report == services.RecoveryReport(failed_processing=1)
+    assert Payout.objects.get(pk=payout.pk).status == PayoutStatus.FAILED
+
+
+def test_a_retry_the_sweep_enqueues_carries_the_payouts_budget(
+    make_payout, settings, enqueued, django_capture_on_commit_callbacks
+):
+    settings.PAYOUT_MAX_RETRIES = 2
+    payout = make_payout()
+    services.payout_start_attempt(payout.id, attempt=1)
+    age(payout, settings.PAYOUT_PROCESSING_LEASE_SECONDS + 1)
+    settings.PAYOUT_MAX_RETRIES = 7
+
+    sweep(django_capture_on_commit_callbacks, execute=True)
+
+    [retry] = enqueued
+    assert retry.kwargs == {"payout_id": str(payout.id), "max_attempts": 3}
+    assert tasks.attempt_number(retry) == 2
+    assert retry.retries == 1
 
 
 @pytest.mark.parametrize("status", [PayoutStatus.COMPLETED, PayoutStatus.FAILED])
@@ -118,16 +178,67 @@ def test_finished_payouts_are_never_swept(make_payout, status, django_capture_on
     assert Payout.objects.get(pk=payout.pk).status == status
 
 
+def test_deleted_payouts_are_never_swept(pending_payout, django_capture_on_commit_callbacks):
+    services.payout_delete(pending_payout.id)
+    age(pending_payout, 10**6)
+
+    report, callbacks = sweep(django_capture_on_commit_callbacks, execute=False)
+
+    assert report == services.RecoveryReport()
+    assert callbacks == []
+
+
 def test_the_sweep_runs_every_minute_in_the_consumer():
     periodic = {type(task).__name__ for task in HUEY.read_periodic(timezone.now())}
 
     assert "recover_stalled_payouts" in periodic
 
 
+def run_sweep_task() -> None:
+    HUEY.execute(tasks.recover_stalled_payouts.s())
+
+
+def test_a_sweep_whose_holder_died_does_not_stop_later_sweeps(pending_payout, settings):
+    """A consumer killed mid-sweep never releases its lease; once it expires, sweeps resume."""
+    Lease.objects.create(
+        name="payout-recovery-sweep", holder=pending_payout.id, expires_at=timezone.now()
+    )
+    age(pending_payout, settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS + 1)
+
+    run_sweep_task()
+
+    assert pending_payout.events.filter(kind="requeued").exists()
+    assert Lease.objects.get(name="payout-recovery-sweep").holder is None
+
+
+def test_a_sweep_skips_while_another_holds_the_lease(pending_payout, settings):
+    Lease.objects.create(
+        name="payout-recovery-sweep",
+        holder=pending_payout.id,
+        expires_at=timezone.now() + timedelta(seconds=60),
+    )
+    age(pending_payout, settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS + 1)
+
+    run_sweep_task()
+
+    assert not pending_payout.events.filter(kind="requeued").exists()
+
+
+def test_a_sweep_that_fails_releases_its_lease(db, monkeypatch):
+    def broken_sweep():
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "payouts_recover_stalled", broken_sweep)
+
+    run_sweep_task()
+
+    assert Lease.objects.get(name="payout-recovery-sweep").expires_at <= timezone.now()
+
+
 def test_an_interrupted_attempt_is_released_and_processed_again(
     pending_payout, django_capture_on_commit_callbacks
 ):
-    task = tasks.processing_task(pending_payout.id)
+    task = tasks.processing_task(pending_payout.id, attempt=1, max_attempts=4)
     services.payout_start_attempt(pending_payout.id, attempt=1)
     HUEY._tasks_in_flight.add(task)
 
@@ -137,8 +248,35 @@ def test_an_interrupted_attempt_is_released_and_processed_again(
     payout = Payout.objects.get(pk=pending_payout.pk)
     assert (payout.status, payout.attempts) == (PayoutStatus.COMPLETED, 1)
     assert PayoutEvent.objects.filter(
-        payout=payout, reason="Released: the consumer stopped mid-attempt."
+        payout=payout, kind="released", reason="Released: the consumer stopped mid-attempt."
     ).exists()
+
+
+def test_a_released_attempt_carries_the_payouts_budget(
+    make_payout, settings, enqueued, django_capture_on_commit_callbacks
+):
+    settings.PAYOUT_MAX_RETRIES = 2
+    payout = make_payout()
+    services.payout_start_attempt(payout.id, attempt=1)
+    settings.PAYOUT_MAX_RETRIES = 7
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payout_release_attempt(payout.id, 1, reason="stop")
+
+    [again] = enqueued
+    assert again.kwargs == {"payout_id": str(payout.id), "max_attempts": 3}
+    assert tasks.attempt_number(again) == 1
+
+
+def test_an_interrupted_record_of_a_payment_is_enqueued_again(pending_payout, enqueued):
+    task = tasks.record_paid_later.s(payout_id=str(pending_payout.id))
+    HUEY._tasks_in_flight.add(task)
+
+    HUEY.notify_interrupted_tasks()
+
+    [again] = enqueued
+    assert isinstance(again, tasks.record_paid_later.task_class)
+    assert again.kwargs == {"payout_id": str(pending_payout.id)}
 
 
 def test_releasing_an_attempt_that_already_finished_does_nothing(

@@ -72,6 +72,38 @@ def test_patch_with_empty_body_changes_nothing(api_client, pending_payout):
 
     assert response.status_code == 200
     assert response.json()["amount"] == "100.00"
+    assert list(pending_payout.events.values_list("kind", flat=True)) == ["created"]
+
+
+def test_patch_records_what_changed_in_the_history(api_client, pending_payout):
+    api_client.patch(
+        detail_url(pending_payout.id),
+        {"amount": "75.50", "description": "Contractor payment - March"},
+        format="json",
+    )
+
+    event = pending_payout.events.last()
+    assert (event.kind, event.from_status, event.to_status) == ("updated", "PENDING", "PENDING")
+    # The description sent is the one it had: only the amount changed.
+    assert event.changes == {"amount": {"from": "100.00", "to": "75.50"}}
+
+
+def test_patch_history_never_shows_an_account_number_in_clear(api_client, pending_payout):
+    api_client.patch(
+        detail_url(pending_payout.id),
+        {"recipient_details": {"account_number": "GB29NWBK60161331926819", "bank_name": "DB"}},
+        format="json",
+    )
+
+    event = pending_payout.events.last()
+    assert event.changes == {
+        "recipient_details": {
+            "from": {"account_number": "••••3000", "bank_name": "••••"},
+            "to": {"account_number": "••••6819", "bank_name": "••••"},
+        }
+    }
+    assert "GB29NWBK" not in str(event.changes)
+    assert "DE8937" not in str(event.changes)
 
 
 @pytest.mark.parametrize(
@@ -128,11 +160,25 @@ def test_put_is_not_allowed(api_client, pending_payout):
     assert response.status_code == 405
 
 
-def test_delete_pending_payout_is_204_and_removes_it(api_client, pending_payout):
+def test_delete_pending_payout_is_204_then_404(api_client, pending_payout):
     response = api_client.delete(detail_url(pending_payout.id))
 
     assert response.status_code == 204
-    assert not Payout.objects.filter(pk=pending_payout.id).exists()
+    for method in (api_client.get, api_client.patch, api_client.delete):
+        gone = method(detail_url(pending_payout.id))
+        assert (gone.status_code, gone.json()) == (404, {"detail": errors.MSG_NOT_FOUND})
+    assert api_client.get("/api/payouts/").json()["count"] == 0
+
+
+def test_a_deleted_payout_stays_as_a_tombstone_with_its_history(api_client, pending_payout):
+    api_client.delete(detail_url(pending_payout.id))
+
+    tombstone = Payout.objects.get(pk=pending_payout.id)
+    assert tombstone.deleted_at is not None
+    assert list(tombstone.events.values_list("kind", "from_status", "to_status")) == [
+        ("created", "", "PENDING"),
+        ("deleted", "PENDING", "PENDING"),
+    ]
 
 
 @pytest.mark.parametrize(
