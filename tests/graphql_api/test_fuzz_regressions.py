@@ -6,6 +6,7 @@ from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
+from django.db import connection
 from strawberry import relay
 
 from graphql_api.errors import BAD_USER_INPUT
@@ -21,6 +22,9 @@ MALFORMED_CURSORS = [
     relay.to_base64("arrayconnection", "abc"),
     relay.to_base64("arrayconnection", "99999999999999999999999"),  # past 64-bit OFFSET
     relay.to_base64("Payout", "1"),
+    relay.to_base64("orderedcursor", "not json"),
+    relay.to_base64("orderedcursor", '{"not": "a list"}'),
+    relay.to_base64("orderedcursor", "[]"),
 ]
 
 
@@ -37,6 +41,49 @@ def test_malformed_cursor_is_bad_user_input(graphql, pending_payout, argument, c
 
     assert _only_error(body) == {
         "message": f"Argument '{argument}' is not a valid cursor.",
+        "code": BAD_USER_INPUT,
+    }
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        '["2025-01-01T00:00:00+00:00"]',  # one value where the order has two
+        '["not a time", "5c6d7b1e-4a4e-4d8e-9a43-6f1e2f3a4b5c"]',
+        "[1, 2]",
+    ],
+)
+def test_a_cursor_that_does_not_fit_the_order_is_bad_user_input(graphql, pending_payout, values):
+    body = graphql(PAGE, {"after": relay.to_base64("orderedcursor", values)})
+
+    assert _only_error(body) == {
+        "message": "The cursor does not belong to a list in this order.",
+        "code": BAD_USER_INPUT,
+    }
+
+
+def test_a_cursor_time_postgresql_cannot_store_is_never_a_server_error(graphql, pending_payout):
+    values = '["2025-01-01T00:00:00+23:00", "5c6d7b1e-4a4e-4d8e-9a43-6f1e2f3a4b5c"]'
+
+    body = graphql(
+        "query($after: String) { payouts(after: $after) { edges { node { payoutId } } } }",
+        {"after": relay.to_base64("orderedcursor", values)},
+    )
+
+    if connection.vendor == "postgresql":  # its offsets stop at ±15:59
+        assert _only_error(body) == {
+            "message": "The cursor does not belong to a list in this order.",
+            "code": BAD_USER_INPUT,
+        }
+    else:  # SQLite stores UTC, so the time is simply 2024-12-31T01:00:00Z
+        assert body == {"data": {"payouts": {"edges": []}}}
+
+
+def test_first_and_last_together_are_refused(graphql, pending_payout):
+    body = graphql("{ payouts(first: 2, last: 1) { totalCount } }")
+
+    assert _only_error(body) == {
+        "message": "Pass either 'first' or 'last', not both.",
         "code": BAD_USER_INPUT,
     }
 

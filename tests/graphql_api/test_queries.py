@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from strawberry import relay
 
+from payouts import services
 from tests.graphql_api.conftest import GraphQL, global_id
 
 PAYOUT_FIELDS = """
@@ -122,3 +125,71 @@ def test_payouts_without_paging_arguments_lists_every_payout_newest_first(graphq
 
     assert _ids(page) == newest_first
     assert page["totalCount"] == 3
+
+
+def test_a_payout_created_between_two_pages_never_repeats_a_row(graphql, make_payout):
+    newest_first = [str(make_payout().id) for _ in range(4)][::-1]
+    first = _page(graphql, first=2)
+
+    make_payout()  # lands at the head of the list, before the page already read
+    second = _page(graphql, first=2, after=first["pageInfo"]["endCursor"])
+
+    assert _ids(first) + _ids(second) == newest_first
+
+
+def test_last_reads_one_bounded_page_without_counting(graphql, make_payout):
+    for _ in range(5):
+        make_payout()
+
+    with CaptureQueriesContext(connection) as queries:
+        body = graphql("{ payouts(last: 2) { edges { node { payoutId } } } }")
+
+    assert len(body["data"]["payouts"]["edges"]) == 2
+    [page_query] = [query["sql"] for query in queries]
+    assert "LIMIT 3" in page_query
+    assert "COUNT(" not in page_query.upper()
+    assert "OFFSET" not in page_query
+
+
+def test_a_page_after_a_cursor_is_bounded_by_the_cursors_sort_key(graphql, make_payout):
+    for _ in range(3):
+        make_payout()
+    first = _page(graphql, first=1)
+
+    with CaptureQueriesContext(connection) as queries:
+        _page(graphql, first=1, after=first["pageInfo"]["endCursor"])
+
+    # The plain `created_at <= X` bound is what lets PostgreSQL start its index scan at the
+    # cursor; the row comparison alone (`a < X OR (a = X AND id < Y)`) cannot.
+    assert '"payouts_payout"."created_at" <= ' in queries[0]["sql"]
+
+
+def test_total_count_is_bounded_like_the_rest_count(graphql, make_payout, settings):
+    settings.PAYOUT_LIST_EXACT_COUNT_LIMIT = 3
+    for _ in range(2):
+        make_payout()
+
+    with CaptureQueriesContext(connection) as queries:
+        body = graphql("{ payouts(first: 1) { totalCount } }")
+
+    assert body == {"data": {"payouts": {"totalCount": 2}}}
+    assert any("LIMIT 4" in query["sql"] for query in queries)
+
+
+def test_total_count_counts_the_whole_list_on_every_page(graphql, make_payout):
+    for _ in range(3):
+        make_payout()
+    first = _page(graphql, first=1)
+
+    second = _page(graphql, first=1, after=first["pageInfo"]["endCursor"])
+
+    assert second["totalCount"] == 3
+
+
+def test_deleted_payouts_are_not_listed(graphql, make_payout):
+    kept = make_payout()
+    services.payout_delete(make_payout().id)
+
+    page = _page(graphql)
+
+    assert (_ids(page), page["totalCount"]) == ([str(kept.id)], 1)
