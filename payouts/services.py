@@ -29,7 +29,7 @@ from payouts.states import (
     FINAL_STATUSES,
     NOT_STARTED_STATUSES,
     can_start_attempt,
-    can_transition,
+    sources_of,
 )
 from payouts.validation import payout_clean
 
@@ -70,34 +70,31 @@ def _lock_or_none(payout_id: object) -> Payout | None:
 
 
 def _record(
-    payout: Payout,
+    payout_id: uuid.UUID,
     kind: str,
     *,
     from_status: str,
-    attempt: int | None = None,
+    to_status: str,
+    attempt: int,
     reason: str = "",
     changes: dict[str, Any] | None = None,
 ) -> None:
+    """Append one event to a payout's history, in the transaction of the change it records."""
     PayoutEvent.objects.create(
-        payout=payout,
+        payout_id=payout_id,
         kind=kind,
         from_status=from_status,
-        to_status=payout.status,
-        attempt=payout.attempts if attempt is None else attempt,
+        to_status=to_status,
+        attempt=attempt,
         reason=reason,
         changes=changes or {},
     )
 
 
-def _move(payout: Payout, to_status: str, kind: str, *, reason: str = "") -> None:
-    """Move a locked payout to to_status, as the status machine allows, and record it."""
-    if not can_transition(payout.status, to_status):
-        raise PayoutTransitionNotAllowed(payout.status, to_status)
-    from_status = payout.status
-    payout.status = to_status
-    payout.failure_reason = reason if to_status == PayoutStatus.FAILED else ""
-    payout.save(update_fields=["status", "failure_reason", "updated_at"])
-    _record(payout, kind, from_status=from_status, reason=reason)
+def _record_on(payout: Payout, kind: str, *, from_status: str, **details: Any) -> None:
+    """Record a change of `payout`, which now holds its new status and attempt count."""
+    details.setdefault("attempt", payout.attempts)
+    _record(payout.id, kind, from_status=from_status, to_status=payout.status, **details)
 
 
 @transaction.atomic
@@ -110,7 +107,7 @@ def payout_create(data: Mapping[str, Any]) -> Payout:
     payout = Payout.objects.create(
         **payout_clean(data, partial=False), max_attempts=settings.PAYOUT_MAX_RETRIES + 1
     )
-    _record(payout, PayoutEventKind.CREATED, from_status="")
+    _record_on(payout, PayoutEventKind.CREATED, from_status="")
     transaction.on_commit(lambda: _enqueue_processing(payout, attempt=1))
     return payout
 
@@ -129,7 +126,7 @@ def payout_update(payout_id: object, data: Mapping[str, Any]) -> Payout:
     for field, value in changed.items():
         setattr(payout, field, value)
     payout.save(update_fields=[*changed, "updated_at"])
-    _record(payout, PayoutEventKind.UPDATED, from_status=payout.status, changes=changes)
+    _record_on(payout, PayoutEventKind.UPDATED, from_status=payout.status, changes=changes)
     return payout
 
 
@@ -141,7 +138,7 @@ def payout_delete(payout_id: object) -> None:
         raise PayoutNotDeletable()
     payout.deleted_at = timezone.now()
     payout.save(update_fields=["deleted_at", "updated_at"])
-    _record(payout, PayoutEventKind.DELETED, from_status=payout.status)
+    _record_on(payout, PayoutEventKind.DELETED, from_status=payout.status)
 
 
 @transaction.atomic
@@ -171,7 +168,7 @@ def payout_start_attempt(payout_id: object, attempt: int) -> Payout | None:
     payout.status = ATTEMPT_STATUS
     payout.attempts = attempt
     payout.save(update_fields=["status", "attempts", "updated_at"])
-    _record(payout, PayoutEventKind.PROCESSING, from_status=from_status)
+    _record_on(payout, PayoutEventKind.PROCESSING, from_status=from_status)
     return payout
 
 
@@ -181,32 +178,61 @@ def payout_record_attempt_failure(payout_id: object, attempt: int, reason: str) 
     payout = _lock_or_none(payout_id)
     if payout is None or payout.status != ATTEMPT_STATUS or payout.attempts != attempt:
         return
-    _record(payout, PayoutEventKind.ATTEMPT_FAILED, from_status=payout.status, reason=reason)
+    _record_on(payout, PayoutEventKind.ATTEMPT_FAILED, from_status=payout.status, reason=reason)
 
 
-def _finish(payout_id: object, to_status: str, kind: str, reason: str = "") -> Payout | None:
-    payout = _lock_or_none(payout_id)
-    if payout is None:
-        logger.info("Payout %s is gone; not moving it to %s", payout_id, to_status)
-        return None
-    if payout.status in FINAL_STATUSES:
-        # A duplicate or released attempt finishing late: the first final state stands.
-        logger.warning(
-            "Payout %s is already %s; not moving it to %s", payout_id, payout.status, to_status
+def _finish(
+    payout_id: object, to_status: str, kind: str, *, attempt: int, reason: str = ""
+) -> bool:
+    """Move a payout to a final status, as the status machine allows, and record it.
+
+    A conditional UPDATE per status the machine lets it come from: its row count says whether
+    the payout moved, and a concurrent finish waits for the row and then matches nothing.
+    False when the payout is gone or already final (a late duplicate: the first state stands).
+    """
+    pk = parse_payout_id(payout_id)
+    for from_status in sorted(sources_of(to_status)):
+        moved = (
+            Payout.objects.live()
+            .filter(pk=pk, status=from_status)
+            .update(
+                status=to_status,
+                failure_reason=reason if to_status == PayoutStatus.FAILED else "",
+                updated_at=timezone.now(),
+            )
         )
-        return None
-    _move(payout, to_status, kind, reason=reason)
-    return payout
+        if moved:
+            _record(
+                pk,
+                kind,
+                from_status=from_status,
+                to_status=to_status,
+                attempt=attempt,
+                reason=reason,
+            )
+            return True
+    status = Payout.objects.live().filter(pk=pk).values_list("status", flat=True).first()
+    if status is None:
+        logger.info("Payout %s is gone; not moving it to %s", payout_id, to_status)
+        return False
+    if status in FINAL_STATUSES:
+        logger.warning("Payout %s is already %s; not moving it to %s", payout_id, status, to_status)
+        return False
+    raise PayoutTransitionNotAllowed(status, to_status)
 
 
 @transaction.atomic
-def payout_complete(payout_id: object) -> Payout | None:
-    return _finish(payout_id, PayoutStatus.COMPLETED, PayoutEventKind.COMPLETED)
+def payout_complete(payout_id: object, attempt: int) -> bool:
+    """Record that the provider paid attempt `attempt`; False if the payout was already final."""
+    return _finish(payout_id, PayoutStatus.COMPLETED, PayoutEventKind.COMPLETED, attempt=attempt)
 
 
 @transaction.atomic
-def payout_fail(payout_id: object, reason: str) -> Payout | None:
-    return _finish(payout_id, PayoutStatus.FAILED, PayoutEventKind.FAILED, reason)
+def payout_fail(payout_id: object, attempt: int, reason: str) -> bool:
+    """Record that the payout failed for good after attempt `attempt`."""
+    return _finish(
+        payout_id, PayoutStatus.FAILED, PayoutEventKind.FAILED, attempt=attempt, reason=reason
+    )
 
 
 @transaction.atomic
@@ -220,7 +246,7 @@ def payout_release_attempt(payout_id: object, attempt: int, reason: str) -> bool
         return False
     payout.attempts = attempt - 1
     payout.save(update_fields=["attempts", "updated_at"])
-    _record(
+    _record_on(
         payout, PayoutEventKind.RELEASED, from_status=payout.status, attempt=attempt, reason=reason
     )
     transaction.on_commit(lambda: _enqueue_processing(payout, attempt=attempt))
@@ -291,12 +317,12 @@ def _recover_one(payout_id: uuid.UUID, stalled: Q) -> str | None:
         return None
     if payout.status == ATTEMPT_STATUS and payout.attempts >= payout.max_attempts:
         reason = MSG_FAILED_ABANDONED.format(attempts=payout.attempts)
-        _move(payout, PayoutStatus.FAILED, PayoutEventKind.FAILED, reason=reason)
+        payout_fail(payout.id, payout.attempts, reason)
         return "failed_processing"
     started = payout.status == ATTEMPT_STATUS
     attempt = payout.attempts + 1
     payout.save(update_fields=["updated_at"])
-    _record(
+    _record_on(
         payout,
         PayoutEventKind.REQUEUED,
         from_status=payout.status,

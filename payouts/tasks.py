@@ -49,10 +49,10 @@ def process_payout(payout_id: str, max_attempts: int, task: Task) -> None:
         if task.retries:
             services.payout_record_attempt_failure(payout_id, attempt, str(error))
         raise
-    record_paid(payout_id)
+    record_paid(payout_id, attempt)
 
 
-def record_paid(payout_id: str) -> None:
+def record_paid(payout_id: str, attempt: int) -> None:
     """Write down that the provider paid, before anything else can fail.
 
     From here on a failure must never count as a failed attempt: that would call the provider
@@ -60,11 +60,11 @@ def record_paid(payout_id: str) -> None:
     is handed to its own task, which retries it until it lands.
     """
     try:
-        services.payout_complete(payout_id)
+        services.payout_complete(payout_id, attempt)
     except Exception:
         logger.exception("Payout %s was paid; recording it failed and will be retried", payout_id)
         try:
-            HUEY.enqueue(record_paid_later.s(payout_id=payout_id))
+            HUEY.enqueue(record_paid_later.s(payout_id=payout_id, attempt=attempt))
         except Exception:
             # Database and queue both down: nothing durable is left to write to.
             logger.critical(
@@ -76,9 +76,9 @@ def record_paid(payout_id: str) -> None:
 
 
 @db_task(retries=RECORD_PAID_RETRIES, retry_delay=RECORD_PAID_RETRY_DELAY_SECONDS)
-def record_paid_later(payout_id: str) -> None:
+def record_paid_later(payout_id: str, attempt: int) -> None:
     """Record a payment the provider already made; never calls the provider."""
-    services.payout_complete(payout_id)
+    services.payout_complete(payout_id, attempt)
 
 
 def processing_task(payout_id: uuid.UUID | str, *, attempt: int, max_attempts: int) -> Task:
@@ -130,9 +130,9 @@ def fail_payout_after_last_attempt(
     if not isinstance(task, process_payout.task_class) or task.retries:
         return
     payout_id = task.kwargs["payout_id"]
-    reason = f"Failed after {attempt_number(task)} attempt(s): {exc}"
+    attempt = attempt_number(task)
     try:
-        services.payout_fail(payout_id, reason)
+        services.payout_fail(payout_id, attempt, f"Failed after {attempt} attempt(s): {exc}")
     except Exception:
         logger.exception("Could not mark payout %s as FAILED", payout_id)
 
@@ -141,7 +141,7 @@ def fail_payout_after_last_attempt(
 def release_interrupted_payout(signal_name: str, task: Task, **_: Any) -> None:
     """A consumer stopping mid-task gives its work back instead of leaving it PROCESSING."""
     if isinstance(task, record_paid_later.task_class):
-        HUEY.enqueue(record_paid_later.s(payout_id=task.kwargs["payout_id"]))
+        HUEY.enqueue(record_paid_later.s(**task.kwargs))
         return
     if not isinstance(task, process_payout.task_class):
         return

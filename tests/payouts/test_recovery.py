@@ -269,21 +269,21 @@ def test_a_released_attempt_carries_the_payouts_budget(
 
 
 def test_an_interrupted_record_of_a_payment_is_enqueued_again(pending_payout, enqueued):
-    task = tasks.record_paid_later.s(payout_id=str(pending_payout.id))
+    task = tasks.record_paid_later.s(payout_id=str(pending_payout.id), attempt=1)
     HUEY._tasks_in_flight.add(task)
 
     HUEY.notify_interrupted_tasks()
 
     [again] = enqueued
     assert isinstance(again, tasks.record_paid_later.task_class)
-    assert again.kwargs == {"payout_id": str(pending_payout.id)}
+    assert again.kwargs == {"payout_id": str(pending_payout.id), "attempt": 1}
 
 
 def test_releasing_an_attempt_that_already_finished_does_nothing(
     pending_payout, django_capture_on_commit_callbacks
 ):
     services.payout_start_attempt(pending_payout.id, attempt=1)
-    services.payout_complete(pending_payout.id)
+    services.payout_complete(pending_payout.id, 1)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         released = services.payout_release_attempt(pending_payout.id, 1, reason="stop")
@@ -294,7 +294,7 @@ def test_releasing_an_attempt_that_already_finished_does_nothing(
 
 def test_a_late_duplicate_completion_keeps_the_first_final_state(pending_payout):
     services.payout_start_attempt(pending_payout.id, attempt=1)
-    services.payout_fail(pending_payout.id, "declined")
+    services.payout_fail(pending_payout.id, 1, "declined")
 
-    assert services.payout_complete(pending_payout.id) is None
+    assert services.payout_complete(pending_payout.id, 1) is False
     assert Payout.objects.get(pk=pending_payout.pk).status == PayoutStatus.FAILED

@@ -76,7 +76,7 @@ def test_complete_is_refused_for_a_pending_payout(pending_payout):
     with pytest.raises(
         PayoutTransitionNotAllowed, match="A PENDING payout cannot move to COMPLETED"
     ):
-        services.payout_complete(pending_payout.id)
+        services.payout_complete(pending_payout.id, 1)
 
     assert Payout.objects.get(pk=pending_payout.id).status == PayoutStatus.PENDING
 
@@ -84,11 +84,27 @@ def test_complete_is_refused_for_a_pending_payout(pending_payout):
 def test_fail_records_the_reason_and_event(pending_payout):
     services.payout_start_attempt(pending_payout.id, attempt=1)
 
-    payout = services.payout_fail(pending_payout.id, "declined")
+    assert services.payout_fail(pending_payout.id, 1, "declined") is True
 
-    assert payout is not None
+    payout = Payout.objects.get(pk=pending_payout.id)
     assert (payout.status, payout.failure_reason) == (PayoutStatus.FAILED, "declined")
     assert events(pending_payout)[-1] == ("PROCESSING", "FAILED", 1)
+
+
+def test_a_claim_beyond_the_payouts_budget_is_skipped(make_payout, settings):
+    settings.PAYOUT_MAX_RETRIES = 0
+    payout = make_payout()
+    services.payout_start_attempt(payout.id, attempt=1)
+
+    assert services.payout_start_attempt(payout.id, attempt=2) is None
+    assert Payout.objects.get(pk=payout.id).attempts == 1
+
+
+def test_a_deleted_payout_is_never_claimed(pending_payout):
+    services.payout_delete(pending_payout.id)
+
+    assert services.payout_start_attempt(pending_payout.id, attempt=1) is None
+    assert Payout.objects.get(pk=pending_payout.id).status == PayoutStatus.PENDING
 
 
 def test_update_is_refused_once_processing(pending_payout):

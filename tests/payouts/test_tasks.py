@@ -47,10 +47,10 @@ def completion_fails_once(monkeypatch):
     complete = services.payout_complete
     failures = [OperationalError("server closed the connection unexpectedly")]
 
-    def flaky_complete(payout_id):
+    def flaky_complete(payout_id, attempt):
         if failures:
             raise failures.pop()
-        return complete(payout_id)
+        return complete(payout_id, attempt)
 
     monkeypatch.setattr(services, "payout_complete", flaky_complete)
     return failures
@@ -199,7 +199,7 @@ def test_recording_a_payment_is_retried_until_the_database_takes_it(
     outcomes, calls = provider_outcomes
     outcomes.append(True)
 
-    def database_down(payout_id):
+    def database_down(payout_id, attempt):
         raise OperationalError("could not connect to server")
 
     monkeypatch.setattr(services, "payout_complete", database_down)
@@ -208,7 +208,7 @@ def test_recording_a_payment_is_retried_until_the_database_takes_it(
 
     [retry] = HUEY.scheduled()
     assert isinstance(retry, tasks.record_paid_later.task_class)
-    assert retry.kwargs == {"payout_id": str(last_chance_payout.id)}
+    assert retry.kwargs == {"payout_id": str(last_chance_payout.id), "attempt": 1}
     assert retry.retry_delay == tasks.RECORD_PAID_RETRY_DELAY_SECONDS
     # Never FAILED while the record of a payment is on its way; the sweep sees the message.
     assert Payout.objects.get(pk=last_chance_payout.pk).status == PayoutStatus.PROCESSING
