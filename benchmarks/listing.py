@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 from urllib.parse import urlencode
 
 import psycopg
@@ -119,27 +120,36 @@ def rest_path(case: ListCase, newest: datetime, page_size: int = PAGE_SIZE) -> s
     return "/api/payouts/?" + urlencode(params)
 
 
-def graphql_body(case: ListCase, newest: datetime, page_size: int = PAGE_SIZE) -> bytes:
+def keyset_cursor(created_at: datetime, payout_id: str) -> str:
+    """The GraphQL cursor of a payout in the default order, as the server writes it: the sort
+    key of the row, so a page after it starts right there."""
+    values = json.dumps([created_at.astimezone(UTC).isoformat(), payout_id], separators=(",", ":"))
+    return base64.b64encode(f"orderedcursor:{values}".encode()).decode()
+
+
+def graphql_body(
+    case: ListCase, newest: datetime, page_size: int = PAGE_SIZE, after: str | None = None
+) -> bytes:
     variables: dict[str, object] = {"first": page_size}
-    if case.offset:
-        # Relay offset cursors name the last row before the page.
-        cursor = f"arrayconnection:{case.offset - 1}"
-        variables["after"] = base64.b64encode(cursor.encode()).decode()
+    if after:
+        variables["after"] = after
     if case.filtered:
-        after, before = _filter_window(newest)
+        after_time, before_time = _filter_window(newest)
         variables["filters"] = {
             "status": {"exact": "COMPLETED"},
             "currency": {"exact": "EUR"},
             "amount": {"gte": "100", "lte": "5000"},
-            "createdAt": {"gte": after.isoformat(), "lte": before.isoformat()},
+            "createdAt": {"gte": after_time.isoformat(), "lte": before_time.isoformat()},
         }
     return json.dumps({"query": GRAPHQL_QUERY, "variables": variables}).encode()
 
 
-def http_request(surface: str, case: ListCase, newest: datetime, page_size: int) -> HttpRequest:
+def http_request(
+    surface: str, case: ListCase, newest: datetime, page_size: int, after: str | None
+) -> HttpRequest:
     if surface == "rest":
         return HttpRequest("GET", rest_path(case, newest, page_size))
-    return HttpRequest("POST", "/graphql/", graphql_body(case, newest, page_size))
+    return HttpRequest("POST", "/graphql/", graphql_body(case, newest, page_size, after))
 
 
 def _seed_lines(rows: int, newest: datetime, seed: int) -> Iterator[str]:
@@ -242,6 +252,16 @@ def sql_connection(stack: Stack) -> psycopg.Connection[tuple[object, ...]]:
     )
 
 
+def deep_cursor(conn: psycopg.Connection[tuple[object, ...]], offset: int) -> str:
+    row = conn.execute(
+        "SELECT created_at, id FROM payouts_payout WHERE deleted_at IS NULL "
+        "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
+        (offset - 1,),
+    ).fetchone()
+    created_at, payout_id = cast("tuple[datetime, object]", row)
+    return keyset_cursor(created_at, str(payout_id))
+
+
 def _time_sql(
     conn: psycopg.Connection[tuple[object, ...]], statements: list[str], plan: ListPlan
 ) -> list[float]:
@@ -290,10 +310,15 @@ def measure_listing(
     surfaces = ("rest", "graphql")
     with sql_connection(stack) as conn:
         for case in list_cases(plan.deep_offset):
-            requests = [http_request(surface, case, newest, PAGE_SIZE) for surface in surfaces]
+            # REST asks for the page by number; a GraphQL client that paged this deep holds
+            # the cursor of the row just before the page.
+            after = deep_cursor(conn, case.offset) if case.offset else None
+            requests = [
+                http_request(surface, case, newest, PAGE_SIZE, after) for surface in surfaces
+            ]
             probes = [probe(stack, request) for request in requests]
             large_probes = [
-                probe(stack, http_request(surface, case, newest, LARGE_PAGE_SIZE))
+                probe(stack, http_request(surface, case, newest, LARGE_PAGE_SIZE, after))
                 for surface in surfaces
             ]
             timed = _time_http(stack, requests, plan)
