@@ -86,9 +86,7 @@ lint: install ## ruff check, ruff format --check, mypy, hadolint and the compose
 	$(UV) run --frozen ruff format --check .
 	DEBUG=true $(UV) run --frozen mypy .
 	$(UV) run --frozen hadolint Dockerfile
-	@if $(COMPOSE) version >/dev/null 2>&1; then $(COMPOSE) config --quiet; \
-	elif command -v docker-compose >/dev/null; then docker-compose config --quiet; \
-	else echo "docker compose not installed: compose file not checked"; fi
+	$(UV) run --frozen check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 format: install ## Fix lint and formatting where ruff can
 	$(UV) run --frozen ruff check --fix .
