@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from payouts.errors import (
@@ -29,6 +29,7 @@ from payouts.states import (
     FINAL_STATUSES,
     NOT_STARTED_STATUSES,
     can_start_attempt,
+    can_transition,
     sources_of,
 )
 from payouts.validation import payout_clean
@@ -182,19 +183,20 @@ def payout_record_attempt_failure(payout_id: object, attempt: int, reason: str) 
 
 
 def _finish(
-    payout_id: object, to_status: str, kind: str, *, attempt: int, reason: str = ""
+    payout_id: object, to_status: str, kind: str, *, attempt: int, reason: str = "", **match: Any
 ) -> bool:
     """Move a payout to a final status, as the status machine allows, and record it.
 
-    A conditional UPDATE per status the machine lets it come from: its row count says whether
-    the payout moved, and a concurrent finish waits for the row and then matches nothing.
-    False when the payout is gone or already final (a late duplicate: the first state stands).
+    A conditional UPDATE per status the machine lets it come from (and on `match`): its row
+    count says whether the payout moved, and a concurrent finish waits for the row and then
+    matches nothing. False when the payout is gone, already final (a late duplicate: the first
+    state stands) or past what `match` asked for.
     """
     pk = parse_payout_id(payout_id)
     for from_status in sorted(sources_of(to_status)):
         moved = (
             Payout.objects.live()
-            .filter(pk=pk, status=from_status)
+            .filter(pk=pk, status=from_status, **match)
             .update(
                 status=to_status,
                 failure_reason=reason if to_status == PayoutStatus.FAILED else "",
@@ -214,11 +216,19 @@ def _finish(
     status = Payout.objects.live().filter(pk=pk).values_list("status", flat=True).first()
     if status is None:
         logger.info("Payout %s is gone; not moving it to %s", payout_id, to_status)
-        return False
-    if status in FINAL_STATUSES:
+    elif status == PayoutStatus.FAILED and to_status == PayoutStatus.COMPLETED:
+        logger.critical(
+            "Payout %s was paid by the provider but is already FAILED: reconcile it", payout_id
+        )
+    elif status in FINAL_STATUSES:
         logger.warning("Payout %s is already %s; not moving it to %s", payout_id, status, to_status)
-        return False
-    raise PayoutTransitionNotAllowed(status, to_status)
+    elif can_transition(status, to_status):
+        logger.warning(
+            "Payout %s moved past attempt %s; not moving it to %s", pk, attempt, to_status
+        )
+    else:
+        raise PayoutTransitionNotAllowed(status, to_status)
+    return False
 
 
 @transaction.atomic
@@ -229,9 +239,15 @@ def payout_complete(payout_id: object, attempt: int) -> bool:
 
 @transaction.atomic
 def payout_fail(payout_id: object, attempt: int, reason: str) -> bool:
-    """Record that the payout failed for good after attempt `attempt`."""
+    """Record that the payout failed for good on attempt `attempt`, if that is still its
+    current attempt: a stale message never fails a payout that has moved on."""
     return _finish(
-        payout_id, PayoutStatus.FAILED, PayoutEventKind.FAILED, attempt=attempt, reason=reason
+        payout_id,
+        PayoutStatus.FAILED,
+        PayoutEventKind.FAILED,
+        attempt=attempt,
+        reason=reason,
+        attempts=attempt,
     )
 
 
@@ -283,36 +299,27 @@ def payouts_recover_stalled(*, batch_size: int = 500) -> RecoveryReport:
     """
     from payouts.tasks import payout_ids_with_queued_work
 
-    stalled = _stalled(timezone.now())
-    candidates = list(
-        Payout.objects.live()
-        .filter(stalled)
-        .order_by("updated_at")
-        .values_list("id", flat=True)[:batch_size]
-    )
-    if not candidates:
+    stalled = Payout.objects.live().filter(_stalled(timezone.now()))
+    if not stalled.exists():
         return RecoveryReport()
     queued = payout_ids_with_queued_work()
+    if queued is None:
+        return RecoveryReport(still_queued=stalled.count())
+    # The oldest stalled payouts, enough of them that a batch remains once the queued are out.
+    oldest = stalled.order_by("updated_at").values_list("id", flat=True)[: batch_size + len(queued)]
+    candidates = [payout_id for payout_id in oldest if payout_id not in queued]
     counts = {"requeued_pending": 0, "retried_processing": 0, "failed_processing": 0}
-    still_queued = 0
-    for payout_id in candidates:
-        if queued is None or payout_id in queued:
-            still_queued += 1
-            continue
+    for payout_id in candidates[:batch_size]:
         outcome = _recover_one(payout_id, stalled)
         if outcome:
             counts[outcome] += 1
-    return RecoveryReport(**counts, still_queued=still_queued)
+    return RecoveryReport(**counts, still_queued=len(oldest) - len(candidates))
 
 
 @transaction.atomic
-def _recover_one(payout_id: uuid.UUID, stalled: Q) -> str | None:
-    payout = (
-        Payout.objects.live()
-        .select_for_update(skip_locked=True)
-        .filter(stalled, pk=payout_id)
-        .first()
-    )
+def _recover_one(payout_id: uuid.UUID, stalled: QuerySet[Payout]) -> str | None:
+    # Locked and checked again: a worker or another sweep may have moved it since it was read.
+    payout = stalled.select_for_update(skip_locked=True).filter(pk=payout_id).first()
     if payout is None:
         return None
     if payout.status == ATTEMPT_STATUS and payout.attempts >= payout.max_attempts:

@@ -10,6 +10,7 @@ from django.conf import settings
 from huey import crontab, signals
 from huey.api import Task
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, signal
+from huey.exceptions import RetryTask
 
 from payouts import services
 from payouts.leases import lease
@@ -17,9 +18,9 @@ from payouts.provider import provider_request_for, provider_send
 
 logger = logging.getLogger(__name__)
 
-# Past this many waiting messages the sweep does not read the queue (100,000 take about 2 s and
-# 85 MB to read); it waits for the backlog to shrink, which a backlog that long is doing.
-QUEUE_SCAN_LIMIT = 10_000
+# Past this many waiting messages the sweep does not read the queue (50,000 take about a second
+# and 45 MB to read); it waits for the backlog to shrink, which a backlog that long is doing.
+QUEUE_SCAN_LIMIT = 50_000
 # Longer than any sweep takes, short enough that a consumer killed mid-sweep delays the next
 # one by minutes, not forever.
 RECOVERY_SWEEP_LEASE_SECONDS = 120
@@ -40,7 +41,15 @@ def attempt_number(task: Task) -> int:
 @db_task(context=True)
 def process_payout(payout_id: str, max_attempts: int, task: Task) -> None:
     attempt = attempt_number(task)
-    payout = services.payout_start_attempt(payout_id, attempt)
+    try:
+        payout = services.payout_start_attempt(payout_id, attempt)
+    except Exception as error:
+        # Nothing was claimed, so nothing was sent: run this same attempt again later. A plain
+        # failure here would spend an attempt, or fail the payout on its last one.
+        logger.warning(
+            "Payout %s: attempt %s not started (%s); retrying it", payout_id, attempt, error
+        )
+        raise RetryTask(delay=settings.PAYOUT_RETRY_DELAY_SECONDS) from error
     if payout is None:
         return
     try:
@@ -115,10 +124,10 @@ def payout_ids_with_queued_work() -> set[uuid.UUID] | None:
         )
         return None
     payout_tasks = (process_payout.task_class, record_paid_later.task_class)
+    # The schedule first: a retry that falls due meanwhile moves to the queue, read second.
+    waiting = [*HUEY.scheduled(), *HUEY.pending()]
     return {
-        uuid.UUID(task.kwargs["payout_id"])
-        for task in (*HUEY.pending(), *HUEY.scheduled())
-        if isinstance(task, payout_tasks)
+        uuid.UUID(task.kwargs["payout_id"]) for task in waiting if isinstance(task, payout_tasks)
     }
 
 
@@ -126,7 +135,18 @@ def payout_ids_with_queued_work() -> set[uuid.UUID] | None:
 def fail_payout_after_last_attempt(
     signal_name: str, task: Task, exc: BaseException | None = None, **_: Any
 ) -> None:
-    """Huey emits an error for every failed attempt; only the last one (no retries left) fails."""
+    """Huey emits an error for every failed attempt; only the last one (no retries left) fails.
+
+    A process_payout error always comes from its provider call: the task retries its claim
+    without an error, and never raises once the provider has paid.
+    """
+    if isinstance(task, record_paid_later.task_class) and not task.retries:
+        logger.critical(
+            "Payout %s was paid by the provider; recording it failed for a day: "
+            "complete it by hand after checking the provider",
+            task.kwargs["payout_id"],
+        )
+        return
     if not isinstance(task, process_payout.task_class) or task.retries:
         return
     payout_id = task.kwargs["payout_id"]
@@ -141,7 +161,14 @@ def fail_payout_after_last_attempt(
 def release_interrupted_payout(signal_name: str, task: Task, **_: Any) -> None:
     """A consumer stopping mid-task gives its work back instead of leaving it PROCESSING."""
     if isinstance(task, record_paid_later.task_class):
-        HUEY.enqueue(record_paid_later.s(**task.kwargs))
+        try:
+            HUEY.enqueue(record_paid_later.s(**task.kwargs))
+        except Exception:
+            logger.critical(
+                "Payout %s was paid; its record was interrupted and could not be queued again",
+                task.kwargs["payout_id"],
+                exc_info=True,
+            )
         return
     if not isinstance(task, process_payout.task_class):
         return

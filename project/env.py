@@ -124,8 +124,16 @@ def env_database(name: str, sqlite_path: Path) -> dict[str, Any]:
         "PORT": str(port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
-        # Fail fast (and let /readyz say so) when the server is unreachable, instead of hanging.
-        "OPTIONS": {"connect_timeout": 5},
+        "OPTIONS": {
+            # Fail fast (and let /readyz say so) when the server is unreachable, instead of hanging.
+            "connect_timeout": 5,
+            # A connection the network dropped silently fails within about a minute instead of
+            # hanging a worker (say, while it records a payment) past its processing lease.
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        },
     }
 
 

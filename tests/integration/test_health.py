@@ -64,3 +64,13 @@ def test_readyz_names_the_database_when_postgresql_is_unreachable(client, queue,
     assert body["checks"]["queue"] == "ok"
     assert body["checks"]["database"].startswith("unavailable: connection failed: ")
     assert "port 1 failed: Connection refused" in body["checks"]["database"]
+
+
+def test_database_connections_probe_a_silent_peer_within_a_minute(db):
+    connection.ensure_connection()
+
+    parameters = connection.connection.info.get_parameters()
+
+    probing = {key: parameters.get(key) for key in ("keepalives", "keepalives_idle")}
+    assert probing == {"keepalives": "1", "keepalives_idle": "30"}
+    assert int(parameters["keepalives_interval"]) * int(parameters["keepalives_count"]) == 30

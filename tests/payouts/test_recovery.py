@@ -117,6 +117,35 @@ def test_a_payout_whose_retry_waits_in_the_schedule_is_not_taken_for_abandoned(
     assert len(HUEY.scheduled()) == 1
 
 
+def test_a_lost_payout_behind_a_batch_of_queued_ones_is_still_taken_back(
+    make_payout, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = [make_payout(), make_payout()]
+    lost = make_payout()
+    for index, payout in enumerate([*queued, lost]):  # the queued ones are the oldest
+        age(payout, settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS + 100 - index)
+    monkeypatch.setattr(tasks, "payout_ids_with_queued_work", lambda: {p.id for p in queued})
+
+    with django_capture_on_commit_callbacks(execute=False):
+        report = services.payouts_recover_stalled(batch_size=1)
+
+    assert report == services.RecoveryReport(requeued_pending=1, still_queued=2)
+    assert lost.events.filter(kind="requeued").exists()
+
+
+def test_nothing_is_taken_back_while_the_queue_is_too_long_to_read(
+    pending_payout, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    age(pending_payout, settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS + 1)
+    monkeypatch.setattr(tasks, "QUEUE_SCAN_LIMIT", 0)
+    monkeypatch.setattr(HUEY, "pending_count", lambda: 1)
+
+    report, callbacks = sweep(django_capture_on_commit_callbacks, execute=False)
+
+    assert report == services.RecoveryReport(still_queued=1)
+    assert callbacks == []
+
+
 def test_abandoned_payout_with_no_retries_left_is_failed(
     abandoned_payout, django_capture_on_commit_callbacks
 ):

@@ -107,6 +107,24 @@ def test_a_deleted_payout_is_never_claimed(pending_payout):
     assert Payout.objects.get(pk=pending_payout.id).status == PayoutStatus.PENDING
 
 
+def test_a_failure_from_an_attempt_the_payout_moved_past_is_ignored(pending_payout):
+    services.payout_start_attempt(pending_payout.id, attempt=1)
+    services.payout_start_attempt(pending_payout.id, attempt=2)
+
+    assert services.payout_fail(pending_payout.id, 1, "stale") is False
+    assert Payout.objects.get(pk=pending_payout.id).status == PayoutStatus.PROCESSING
+
+
+def test_a_payment_recorded_on_a_failed_payout_is_reported_as_critical(pending_payout, caplog):
+    services.payout_start_attempt(pending_payout.id, attempt=1)
+    services.payout_fail(pending_payout.id, 1, "interrupted")
+
+    assert services.payout_complete(pending_payout.id, 1) is False
+
+    [record] = [r for r in caplog.records if r.levelname == "CRITICAL"]
+    assert "reconcile" in record.getMessage()
+
+
 def test_update_is_refused_once_processing(pending_payout):
     services.payout_start_attempt(pending_payout.id, attempt=1)
 

@@ -216,6 +216,43 @@ def test_recording_a_payment_is_retried_until_the_database_takes_it(
     assert len(calls) == 1
 
 
+def test_an_error_before_the_claim_retries_the_same_attempt_and_never_fails(
+    last_chance_payout, provider_outcomes, monkeypatch
+):
+    outcomes, calls = provider_outcomes
+    outcomes.append(True)
+    start_attempt = services.payout_start_attempt
+    failures = [OperationalError("deadlock detected")]
+
+    def flaky_start(payout_id, attempt):
+        if failures:
+            raise failures.pop()
+        return start_attempt(payout_id, attempt)
+
+    monkeypatch.setattr(services, "payout_start_attempt", flaky_start)
+
+    run_task(last_chance_payout)
+
+    assert Payout.objects.get(pk=last_chance_payout.pk).status == PayoutStatus.PENDING
+    [retry] = HUEY.scheduled()
+    assert tasks.attempt_number(retry) == 1
+    retry.eta = None
+    HUEY.execute(retry)
+    assert Payout.objects.get(pk=last_chance_payout.pk).status == PayoutStatus.COMPLETED
+    assert len(calls) == 1
+
+
+def test_a_record_that_fails_for_a_day_is_reported_as_critical(pending_payout, caplog):
+    task = tasks.record_paid_later.s(payout_id=str(pending_payout.id), attempt=1)
+    task.retries = 0
+
+    tasks.fail_payout_after_last_attempt("error", task, exc=OperationalError("down"))
+
+    [record] = [r for r in caplog.records if r.levelname == "CRITICAL"]
+    assert str(pending_payout.id) in record.getMessage()
+    assert Payout.objects.get(pk=pending_payout.pk).status == PayoutStatus.PENDING
+
+
 def test_a_deleted_payout_is_skipped_without_error(pending_payout, provider_outcomes):
     _, calls = provider_outcomes
     services.payout_delete(pending_payout.id)
