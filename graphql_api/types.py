@@ -7,16 +7,15 @@ import json
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import strawberry
 import strawberry_django
 from django.core.exceptions import ValidationError
-from django.db import DataError
 from django.db.models import F, Field, OrderBy, Q, QuerySet
 from strawberry import relay
 from strawberry.relay.types import NodeIterableType
-from strawberry.relay.utils import from_base64
+from strawberry.relay.utils import from_base64, to_base64
 from strawberry.scalars import JSON
 from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.utils.await_maybe import AwaitableOrValue
@@ -119,40 +118,51 @@ def with_stable_order(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.order_by(*queryset.query.order_by, *tie_breakers)
 
 
-def _cursor_values(argument: str, cursor: str | None) -> list[Any] | None:
-    """The ordering values a cursor holds; a cursor we could not have issued is refused."""
+def _sort_fields(queryset: QuerySet[Any]) -> list[Field[Any, Any]]:
+    fields = [Payout._meta.get_field(name) for name, _ in _order_keys(queryset)]
+    assert all(isinstance(field, Field) for field in fields)
+    return cast("list[Field[Any, Any]]", fields)
+
+
+def _cursor_values(argument: str, cursor: str | None, fields: list[Field[Any, Any]]) -> list[Any]:
+    """The sort-key values a cursor holds, parsed for this ordering, times in UTC.
+
+    Checked here, before any query: strawberry-django's own parsing would turn a bad cursor into
+    a server error, or a time PostgreSQL cannot store (an offset past ±15:59) into a database
+    error. An empty list means no cursor.
+    """
     if not cursor:  # strawberry reads an empty cursor as none
-        return None
+        return []
     try:
         prefix, payload = from_base64(cursor)
-        values = json.loads(payload)
-    except ValueError:
+        strings = json.loads(payload)
+    except (ValueError, RecursionError):  # RecursionError: a payload nested thousands deep
         raise bad_user_input(MSG_INVALID_CURSOR.format(argument=argument)) from None
-    if prefix != DjangoCursorEdge.CURSOR_PREFIX or not isinstance(values, list) or not values:
+    if prefix != DjangoCursorEdge.CURSOR_PREFIX or not isinstance(strings, list) or not strings:
         raise bad_user_input(MSG_INVALID_CURSOR.format(argument=argument))
-    return values
+    if len(strings) != len(fields) or not all(isinstance(value, str) for value in strings):
+        raise bad_user_input(MSG_CURSOR_MISMATCH)
+    try:
+        values = [field.to_python(value) for field, value in zip(fields, strings, strict=True)]
+        return [utc_timestamp(value) if isinstance(value, datetime) else value for value in values]
+    except (ValidationError, ValueError):
+        raise bad_user_input(MSG_CURSOR_MISMATCH) from None
 
 
-def _cursor_bound(queryset: QuerySet[Any], values: list[Any], *, before: bool) -> Q:
+def _cursor(values: list[Any]) -> str:
+    """A cursor holding `values`, written as strawberry-django writes its own."""
+    strings = [value.isoformat() if isinstance(value, datetime) else str(value) for value in values]
+    return to_base64(DjangoCursorEdge.CURSOR_PREFIX, json.dumps(strings, separators=(",", ":")))
+
+
+def _cursor_bound(name: str, descending: bool, value: Any, *, before: bool) -> Q:
     """A plain bound on the leading sort key, e.g. `created_at <= X` after a cursor at X.
 
     strawberry-django selects the rows past a cursor with `a < X OR (a = X AND id < Y)`, which
     PostgreSQL cannot use to start an index scan: a cursor 100,000 payouts deep read all of
-    them first (146 ms at a million rows). This bound, true of every row past the cursor, lets
-    the scan start at the cursor (0.4 ms). An unusable value adds nothing: the cursor is then
-    refused by strawberry-django itself.
+    them first (146 ms at a million rows). This bound, true of every row past the cursor (the
+    sort keys are never null), lets the scan start at the cursor (0.4 ms).
     """
-    name, descending = _order_keys(queryset)[0]
-    field = Payout._meta.get_field(name)
-    assert isinstance(field, Field)
-    try:
-        value = field.to_python(values[0])
-        if isinstance(value, datetime):
-            value = utc_timestamp(value)
-    except (ValidationError, TypeError, ValueError):
-        return Q()
-    if value is None:
-        return Q()
     return Q(**{f"{name}__{'lte' if descending != before else 'gte'}": value})
 
 
@@ -202,22 +212,22 @@ class PayoutConnection(DjangoCursorConnection[PayoutType]):
             raise bad_user_input(MSG_FIRST_AND_LAST)
         if first is None and last is None:
             first = PAYOUT_PAGE_MAX
-        after_values = _cursor_values("after", after)
-        before_values = _cursor_values("before", before)
         assert isinstance(nodes, QuerySet)
         nodes = with_stable_order(nodes)
+        fields = _sort_fields(nodes)
+        after_values = _cursor_values("after", after, fields)
+        before_values = _cursor_values("before", before, fields)
+        [(leading, descending), *_] = _order_keys(nodes)
         page = nodes
         if after_values:
-            page = page.filter(_cursor_bound(nodes, after_values, before=False))
+            page = page.filter(_cursor_bound(leading, descending, after_values[0], before=False))
+            after = _cursor(after_values)
         if before_values:
-            page = page.filter(_cursor_bound(nodes, before_values, before=True))
-        try:
-            conn = super().resolve_connection(
-                page, info=info, before=before, after=after, first=first, last=last, **kwargs
-            )
-        except (ValueError, DataError):
-            # A cursor of the right form whose values do not fit this ordering.
-            raise bad_user_input(MSG_CURSOR_MISMATCH) from None
+            page = page.filter(_cursor_bound(leading, descending, before_values[0], before=True))
+            before = _cursor(before_values)
+        conn = super().resolve_connection(
+            page, info=info, before=before, after=after, first=first, last=last, **kwargs
+        )
         assert isinstance(conn, cls)
         # totalCount counts the whole list, not only the part past the cursor.
         conn.total_count_qs = nodes
