@@ -115,19 +115,15 @@ def payout_ids_with_queued_work() -> set[uuid.UUID] | None:
 
     None when the queue is too long to read (see QUEUE_SCAN_LIMIT).
     """
-    waiting = HUEY.pending_count() + HUEY.scheduled_count()
-    if waiting > QUEUE_SCAN_LIMIT:
-        logger.warning(
-            "The queue holds %d messages, more than %d: recovery waits for it to shrink",
-            waiting,
-            QUEUE_SCAN_LIMIT,
-        )
+    count: int = HUEY.pending_count() + HUEY.scheduled_count()
+    if count > QUEUE_SCAN_LIMIT:
+        logger.warning("The queue holds %d messages: recovery waits for it to shrink", count)
         return None
     payout_tasks = (process_payout.task_class, record_paid_later.task_class)
     # The schedule first: a retry that falls due meanwhile moves to the queue, read second.
-    waiting = [*HUEY.scheduled(), *HUEY.pending()]
+    messages = [*HUEY.scheduled(), *HUEY.pending()]
     return {
-        uuid.UUID(task.kwargs["payout_id"]) for task in waiting if isinstance(task, payout_tasks)
+        uuid.UUID(task.kwargs["payout_id"]) for task in messages if isinstance(task, payout_tasks)
     }
 
 
@@ -140,13 +136,6 @@ def fail_payout_after_last_attempt(
     A process_payout error always comes from its provider call: the task retries its claim
     without an error, and never raises once the provider has paid.
     """
-    if isinstance(task, record_paid_later.task_class) and not task.retries:
-        logger.critical(
-            "Payout %s was paid by the provider; recording it failed for a day: "
-            "complete it by hand after checking the provider",
-            task.kwargs["payout_id"],
-        )
-        return
     if not isinstance(task, process_payout.task_class) or task.retries:
         return
     payout_id = task.kwargs["payout_id"]
@@ -155,6 +144,17 @@ def fail_payout_after_last_attempt(
         services.payout_fail(payout_id, attempt, f"Failed after {attempt} attempt(s): {exc}")
     except Exception:
         logger.exception("Could not mark payout %s as FAILED", payout_id)
+
+
+@signal(signals.SIGNAL_ERROR)
+def alert_unrecorded_payment(signal_name: str, task: Task, *_: Any) -> None:
+    """The record of a payment gave up after a day: someone must complete it by hand."""
+    if isinstance(task, record_paid_later.task_class) and not task.retries:
+        logger.critical(
+            "Payout %s was paid by the provider but recording it failed for a day: "
+            "complete it by hand after checking the provider",
+            task.kwargs["payout_id"],
+        )
 
 
 @signal(signals.SIGNAL_INTERRUPTED)

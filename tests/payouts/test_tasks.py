@@ -242,14 +242,21 @@ def test_an_error_before_the_claim_retries_the_same_attempt_and_never_fails(
     assert len(calls) == 1
 
 
-def test_a_record_that_fails_for_a_day_is_reported_as_critical(pending_payout, caplog):
-    task = tasks.record_paid_later.s(payout_id=str(pending_payout.id), attempt=1)
-    task.retries = 0
+def test_a_record_that_fails_for_a_day_is_reported_as_critical(
+    pending_payout, monkeypatch, caplog
+):
+    def database_down(payout_id, attempt):
+        raise OperationalError("could not connect to server")
 
-    tasks.fail_payout_after_last_attempt("error", task, exc=OperationalError("down"))
+    monkeypatch.setattr(services, "payout_complete", database_down)
+    last_try = tasks.record_paid_later.s(payout_id=str(pending_payout.id), attempt=1)
+    last_try.retries = 0
+
+    HUEY.execute(last_try)
 
     [record] = [r for r in caplog.records if r.levelname == "CRITICAL"]
     assert str(pending_payout.id) in record.getMessage()
+    assert "complete it by hand" in record.getMessage()
     assert Payout.objects.get(pk=pending_payout.pk).status == PayoutStatus.PENDING
 
 
