@@ -41,19 +41,25 @@ def provider_outcomes(monkeypatch):
     return outcomes, calls
 
 
-@pytest.fixture
-def completion_fails_once(monkeypatch):
-    """The database refuses the first completion (a dropped connection, a deadlock)."""
-    complete = services.payout_complete
-    failures = [OperationalError("server closed the connection unexpectedly")]
+def fail_once(monkeypatch, service: str, error: Exception) -> list[Exception]:
+    """The database refuses the next call of a service once; the list empties when it has."""
+    write = getattr(services, service)
+    failures = [error]
 
-    def flaky_complete(payout_id, attempt):
+    def flaky(payout_id, attempt):
         if failures:
             raise failures.pop()
-        return complete(payout_id, attempt)
+        return write(payout_id, attempt)
 
-    monkeypatch.setattr(services, "payout_complete", flaky_complete)
+    monkeypatch.setattr(services, service, flaky)
     return failures
+
+
+@pytest.fixture
+def completion_fails_once(monkeypatch):
+    """The first completion hits a dropped connection."""
+    error = OperationalError("server closed the connection unexpectedly")
+    return fail_once(monkeypatch, "payout_complete", error)
 
 
 @pytest.fixture
@@ -221,15 +227,7 @@ def test_an_error_before_the_claim_retries_the_same_attempt_and_never_fails(
 ):
     outcomes, calls = provider_outcomes
     outcomes.append(True)
-    start_attempt = services.payout_start_attempt
-    failures = [OperationalError("deadlock detected")]
-
-    def flaky_start(payout_id, attempt):
-        if failures:
-            raise failures.pop()
-        return start_attempt(payout_id, attempt)
-
-    monkeypatch.setattr(services, "payout_start_attempt", flaky_start)
+    fail_once(monkeypatch, "payout_start_attempt", OperationalError("deadlock detected"))
 
     run_task(last_chance_payout)
 
@@ -242,9 +240,7 @@ def test_an_error_before_the_claim_retries_the_same_attempt_and_never_fails(
     assert len(calls) == 1
 
 
-def test_a_record_that_fails_for_a_day_is_reported_as_critical(
-    pending_payout, monkeypatch, caplog
-):
+def test_a_record_that_fails_for_a_day_is_reported_as_critical(pending_payout, monkeypatch, caplog):
     def database_down(payout_id, attempt):
         raise OperationalError("could not connect to server")
 
