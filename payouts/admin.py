@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -113,10 +112,6 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
         except PayoutError as error:
             # The payout left PENDING after the confirmation page was shown.
             raise PermissionDenied(error.message) from error
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Payout]) -> None:
-        for payout in queryset:
-            self.delete_model(request, payout)
 
     @admin.display(description="History")
     def history(self, obj: Payout) -> SafeString:

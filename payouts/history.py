@@ -20,14 +20,14 @@ def _masked(value: Any) -> str:
     return MASK
 
 
-def masked_recipient(details: Mapping[str, Any]) -> dict[str, str]:
+def _masked_recipient(details: Mapping[str, Any]) -> dict[str, str]:
     """recipient_details with every value masked: account numbers never reach the history."""
     return {str(key): _masked(value) for key, value in details.items()}
 
 
 def _shown(field: str, value: Any) -> Any:
     if field == "recipient_details":
-        return masked_recipient(value)
+        return _masked_recipient(value)
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     return value

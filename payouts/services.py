@@ -303,8 +303,8 @@ def payouts_recover_stalled(*, batch_size: int = 500) -> RecoveryReport:
     if not stalled.exists():
         return RecoveryReport()
     queued = payout_ids_with_queued_work()
-    if queued is None:
-        return RecoveryReport(still_queued=stalled.count())
+    if queued is None:  # too long to read: nothing can be shown lost this round
+        return RecoveryReport()
     # The oldest stalled payouts, enough of them that a batch remains once the queued are out.
     oldest = stalled.order_by("updated_at").values_list("id", flat=True)[: batch_size + len(queued)]
     candidates = [payout_id for payout_id in oldest if payout_id not in queued]

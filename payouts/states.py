@@ -15,7 +15,6 @@ EDITABLE_STATUSES: frozenset[str] = frozenset({PayoutStatus.PENDING})
 FINAL_STATUSES: frozenset[str] = frozenset(
     status for status, targets in ALLOWED_TRANSITIONS.items() if not targets
 )
-UNFINISHED_STATUSES: frozenset[str] = frozenset(ALLOWED_TRANSITIONS) - FINAL_STATUSES
 # Provider calls happen in this status: every attempt, the first and each retry, runs in it.
 ATTEMPT_STATUS: str = PayoutStatus.PROCESSING
 

@@ -78,7 +78,7 @@ def record_paid(payout_id: str, attempt: int) -> None:
             # Database and queue both down: nothing durable is left to write to.
             logger.critical(
                 "Payout %s was paid by the provider but neither the database nor the queue "
-                "took the record; its next attempt reuses the idempotency key",
+                "took the record: reconcile it with the provider",
                 payout_id,
                 exc_info=True,
             )
