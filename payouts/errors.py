@@ -1,4 +1,4 @@
-"""Domain errors: a machine-readable code, a human message and, where it applies, a field."""
+"""Domain errors and the one table of error codes both APIs answer with."""
 
 from __future__ import annotations
 
@@ -7,37 +7,89 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
+    """Every machine-readable error code of the service, REST (`code`) and GraphQL (enum) alike.
+
+    Each name is its value in upper case, so GraphQL's `MIN_VALUE` is REST's `"min_value"`. The
+    field rules use Django's own validator codes.
+    """
+
+    # A field's value
     REQUIRED = "required"
+    NULL = "null"
+    BLANK = "blank"
     INVALID = "invalid"
-    NOT_POSITIVE = "min_value"
-    ABOVE_MAXIMUM = "max_value"
-    TOO_MANY_DECIMALS = "max_decimal_places"
-    TOO_MANY_DIGITS = "max_digits"
+    MIN_VALUE = "min_value"
+    MAX_VALUE = "max_value"
+    MAX_DIGITS = "max_digits"
+    MAX_DECIMAL_PLACES = "max_decimal_places"
+    MAX_WHOLE_DIGITS = "max_whole_digits"
+    MAX_LENGTH = "max_length"
+    MAX_SIZE = "max_size"
+    MAX_DEPTH = "max_depth"
     NOT_FINITE = "not_finite"
-    UNSUPPORTED_CURRENCY = "invalid_choice"
+    INVALID_TEXT = "invalid_text"
+    INVALID_CHOICE = "invalid_choice"
     NOT_AN_OBJECT = "not_an_object"
-    ACCOUNT_NUMBER_MISSING = "account_number_required"
+    ACCOUNT_NUMBER_REQUIRED = "account_number_required"
+    UNKNOWN_FIELD = "unknown_field"
+    READ_ONLY_FIELD = "read_only_field"
+    # A payout's state
+    NOT_FOUND = "not_found"
     NOT_EDITABLE = "not_editable"
     NOT_DELETABLE = "not_deletable"
     INVALID_TRANSITION = "invalid_transition"
-    NOT_FOUND = "not_found"
+    # The request as a whole
+    PARSE_ERROR = "parse_error"
+    DUPLICATE_KEY = "duplicate_key"
+    REPEATED_PARAMETER = "repeated_parameter"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    QUERY_TOO_COMPLEX = "query_too_complex"
+    # The server
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    SERVER_ERROR = "server_error"
 
 
 MSG_REQUIRED = "This field is required."
+MSG_NULL = "This field may not be null."
+MSG_BLANK = "This field may not be blank."
+MSG_UNKNOWN_FIELD = "Unknown field."
+MSG_READ_ONLY_FIELD = "This field is read-only."
+MSG_NOT_AN_OBJECT_BODY = "Expected a JSON object of payout fields."
 MSG_AMOUNT_INVALID = 'Enter a valid decimal number, e.g. "100.00".'
 MSG_AMOUNT_NOT_FINITE = "Amount must be a finite number."
 MSG_AMOUNT_NOT_POSITIVE = "Amount must be greater than 0."
-MSG_AMOUNT_ABOVE_MAXIMUM = "Amount must be less than or equal to {maximum}."
+MSG_AMOUNT_ABOVE_MAXIMUM = "Amount must be less than or equal to %(limit_value)s."
 MSG_AMOUNT_TOO_MANY_DECIMALS = "Amount must have no more than 2 decimal places."
 MSG_AMOUNT_TOO_MANY_DIGITS = "Amount must have no more than 12 digits in total."
-MSG_CURRENCY_UNSUPPORTED = "Unsupported currency {value}. Use one of: {choices}."
+MSG_AMOUNT_TOO_MANY_WHOLE_DIGITS = "Amount must have no more than 10 digits before the point."
+MSG_CURRENCY_UNSUPPORTED = 'Unsupported currency "%(value)s". Use one of: %(choices)s.'
+MSG_CURRENCY_NOT_TEXT = 'Currency must be a string such as "EUR".'
 MSG_RECIPIENT_NOT_OBJECT = "recipient_details must be a JSON object."
 MSG_ACCOUNT_NUMBER_MISSING = "recipient_details.account_number must be a non-empty string."
+MSG_RECIPIENT_TOO_LARGE = "recipient_details must be at most %(limit)s bytes."
+MSG_RECIPIENT_TOO_DEEP = "recipient_details must be nested at most %(limit)s levels deep."
+MSG_RECIPIENT_NOT_FINITE = "recipient_details must contain only finite numbers."
 MSG_DESCRIPTION_INVALID = "Description must be a string."
+MSG_DESCRIPTION_TOO_LONG = "Description must be at most %(limit_value)s characters."
+MSG_INVALID_TEXT = (
+    "Text must not contain NUL (\\u0000) or unpaired surrogate (\\ud800-\\udfff) characters."
+)
 MSG_NOT_EDITABLE = "Only PENDING payouts can be updated."
 MSG_NOT_DELETABLE = "Only PENDING payouts can be deleted."
 MSG_NOT_FOUND = "Payout not found."
 MSG_INVALID_TRANSITION = "A {from_status} payout cannot move to {to_status}."
+MSG_JSON_INVALID = "Malformed JSON: {reason}."
+MSG_JSON_NOT_UTF8 = "The body must be UTF-8 encoded JSON."
+MSG_JSON_DUPLICATE_KEY = 'Duplicate key "{key}" in a JSON object.'
+MSG_JSON_CONSTANT = "{constant} is not JSON: numbers must be finite."
+MSG_JSON_TOO_DEEP = "JSON must be nested at most {limit} levels deep."
+MSG_JSON_TOO_MANY_VALUES = "JSON must hold at most {limit} values."
+MSG_JSON_INVALID_TEXT = (
+    "JSON strings must not contain unpaired UTF-16 surrogates (\\ud800-\\udfff)."
+)
 
 
 @dataclass(frozen=True)
@@ -90,3 +142,11 @@ class PayoutTransitionNotAllowed(PayoutError):
         super().__init__(
             MSG_INVALID_TRANSITION.format(from_status=from_status, to_status=to_status)
         )
+
+
+class InputRefused(PayoutError):
+    """A request body or argument that is not acceptable input at all (malformed, too deep)."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        self.code = code
+        super().__init__(message)

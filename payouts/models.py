@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import MaxLengthValidator
 from django.db import models
+
+from payouts import errors, validators
 
 
 class Currency(models.TextChoices):
@@ -32,12 +35,49 @@ class PayoutQuerySet(models.QuerySet["Payout"]):
         return self.filter(LIVE)
 
 
+AMOUNT_MAX_DIGITS = 12
+AMOUNT_DECIMAL_PLACES = 2
+DESCRIPTION_MAX_LENGTH = 1000
+_NOT_NULL = {"null": errors.MSG_NULL, "blank": errors.MSG_BLANK}
+
+
 class Payout(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3, choices=Currency.choices)
-    recipient_details = models.JSONField()
-    description = models.TextField(blank=True, default="")
+    amount = models.DecimalField(
+        max_digits=AMOUNT_MAX_DIGITS,
+        decimal_places=AMOUNT_DECIMAL_PLACES,
+        validators=[validators.validate_amount_positive, validators.validate_amount_maximum],
+        error_messages={
+            **_NOT_NULL,
+            "max_digits": errors.MSG_AMOUNT_TOO_MANY_DIGITS,
+            "max_decimal_places": errors.MSG_AMOUNT_TOO_MANY_DECIMALS,
+            "max_whole_digits": errors.MSG_AMOUNT_TOO_MANY_WHOLE_DIGITS,
+        },
+    )
+    currency = models.CharField(
+        max_length=3,
+        choices=Currency.choices,
+        error_messages={
+            **_NOT_NULL,
+            "invalid_choice": errors.MSG_CURRENCY_UNSUPPORTED.replace(
+                "%(choices)s", ", ".join(Currency.values)
+            ),
+        },
+    )
+    recipient_details = models.JSONField(
+        validators=[validators.validate_recipient_details],
+        # An empty object is "blank" to Django; what it lacks is the account number.
+        error_messages={**_NOT_NULL, "blank": errors.MSG_ACCOUNT_NUMBER_MISSING},
+    )
+    description = models.TextField(
+        blank=True,
+        default="",
+        validators=[
+            MaxLengthValidator(DESCRIPTION_MAX_LENGTH),
+            validators.validate_storable_text,
+        ],
+        error_messages={**_NOT_NULL, "max_length": errors.MSG_DESCRIPTION_TOO_LONG},
+    )
     status = models.CharField(
         max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
     )

@@ -26,13 +26,17 @@ def payout_ordering_tie_breakers(ordered_fields: set[str]) -> list[str]:
 
 
 def parse_payout_id(value: object) -> uuid.UUID:
-    """Return the UUID for value, or raise PayoutNotFound: a malformed id names no payout."""
+    """The UUID an id names, or PayoutNotFound. Only the canonical lowercase hyphenated form
+    names a payout (as REST and GraphQL write it), so one payout has one URL."""
     if isinstance(value, uuid.UUID):
         return value
     try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise PayoutNotFound() from None
+        parsed = uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or str(parsed) != value:
+        raise PayoutNotFound()
+    return parsed
 
 
 def payout_list() -> QuerySet[Payout]:

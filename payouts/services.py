@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,14 +98,14 @@ def _record_on(payout: Payout, kind: str, *, from_status: str, **details: Any) -
 
 
 @transaction.atomic
-def payout_create(data: Mapping[str, Any]) -> Payout:
+def payout_create(data: object) -> Payout:
     """Validate and store a PENDING payout; its processing is enqueued once the commit lands.
 
     The retry budget is fixed here, from this process's settings, and stored with the payout:
     every attempt, release and recovery reads it from the row.
     """
     payout = Payout.objects.create(
-        **payout_clean(data, partial=False), max_attempts=settings.PAYOUT_MAX_RETRIES + 1
+        **payout_clean(data), max_attempts=settings.PAYOUT_MAX_RETRIES + 1
     )
     _record_on(payout, PayoutEventKind.CREATED, from_status="")
     transaction.on_commit(lambda: _enqueue_processing(payout, attempt=1))
@@ -114,12 +113,12 @@ def payout_create(data: Mapping[str, Any]) -> Payout:
 
 
 @transaction.atomic
-def payout_update(payout_id: object, data: Mapping[str, Any]) -> Payout:
+def payout_update(payout_id: object, data: object) -> Payout:
     """Apply a partial edit; refused unless the payout is still PENDING when its row is locked."""
     payout = _lock(payout_id)
     if payout.status not in EDITABLE_STATUSES:
         raise PayoutNotEditable()
-    cleaned = payout_clean(data, partial=True)
+    cleaned = payout_clean(data, instance=payout)
     changed = {field: value for field, value in cleaned.items() if getattr(payout, field) != value}
     if not changed:
         return payout

@@ -1,151 +1,175 @@
-"""Payout input rules, written once: both APIs and every service validate through here."""
+"""Payout input rules, written once: both APIs, the admin and every service validate here.
+
+Input is read in two steps. First each raw value is parsed for its type and form (an amount in
+the canonical decimal form, text that is a string, recipient_details a bounded JSON object);
+then the Payout model's own field rules run through full_clean() (digits, bounds, choices,
+lengths and the validators in payouts.validators).
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+import copy
+import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from payouts import errors
-from payouts.errors import ErrorCode, FieldError, PayoutInvalid
-from payouts.models import Currency
+from payouts.errors import ErrorCode, FieldError, InputRefused, PayoutInvalid
+from payouts.models import AMOUNT_DECIMAL_PLACES, Payout
 
 EDITABLE_FIELDS: tuple[str, ...] = ("amount", "currency", "recipient_details", "description")
 REQUIRED_FIELDS: tuple[str, ...] = ("amount", "currency", "recipient_details")
-AMOUNT_MAX_DIGITS = 12
-AMOUNT_DECIMAL_PLACES = 2
-DESCRIPTION_MAX_LENGTH = 1000
-RECIPIENT_DETAILS_MAX_BYTES = 4096
+READ_ONLY_FIELDS: tuple[str, ...] = ("id", "status", "failure_reason", "created_at", "updated_at")
+# recipient_details is a flat object in practice; a few levels leave room for an address.
+RECIPIENT_DETAILS_MAX_DEPTH = 8
 
-MSG_DESCRIPTION_TOO_LONG = f"Description must be at most {DESCRIPTION_MAX_LENGTH} characters."
-MSG_RECIPIENT_TOO_LARGE = f"recipient_details must be at most {RECIPIENT_DETAILS_MAX_BYTES} bytes."
-MSG_NUL_CHARACTER = "Text must not contain NUL (\\u0000) characters."
-MSG_RECIPIENT_NOT_FINITE = "recipient_details must contain only finite numbers."
+# The one written form of an amount, on input and in filters: ASCII digits, then optionally a
+# point and one or two digits. Decimal() itself also takes "1_000", "+1", " 1", "1e3" and
+# non-ASCII digits, which a gateway in front of us may read differently or not at all.
+AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"
+_AMOUNT_SYNTAX = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
+_NEGATIVE_AMOUNT = re.compile(r"-[0-9]+(\.[0-9]+)?", re.ASCII)
+_CENTS = Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES)
+
 MSG_TIMESTAMP_OUT_OF_RANGE = "Date and time must fall between the years 1 and 9999 in UTC."
 
 
-class _Invalid(Exception):
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        self.code = code
-        self.message = message
+def parse_amount(value: object) -> Decimal:
+    """Read an amount: canonical decimal text, an int, or an exact finite Decimal (a JSON number).
 
-
-def _count_digits(value: Decimal) -> tuple[int, int]:
-    """Return (total digits, decimal places) the way DecimalField counts them."""
-    _, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)  # finite values only reach here
-    if exponent >= 0:
-        total = len(digits) + exponent if digits != (0,) else 1
-        return total, 0
-    places = -exponent
-    return max(len(digits), places), places
-
-
-def clean_amount(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise _Invalid(ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID)
-    try:
-        amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except InvalidOperation:
-        raise _Invalid(ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID) from None
-    if not amount.is_finite():
-        raise _Invalid(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
-    total, places = _count_digits(amount)
-    if places > AMOUNT_DECIMAL_PLACES:
-        raise _Invalid(ErrorCode.TOO_MANY_DECIMALS, errors.MSG_AMOUNT_TOO_MANY_DECIMALS)
-    if total > AMOUNT_MAX_DIGITS:
-        raise _Invalid(ErrorCode.TOO_MANY_DIGITS, errors.MSG_AMOUNT_TOO_MANY_DIGITS)
-    if amount <= 0:
-        raise _Invalid(ErrorCode.NOT_POSITIVE, errors.MSG_AMOUNT_NOT_POSITIVE)
-    maximum: Decimal = settings.PAYOUT_MAX_AMOUNT
-    if amount > maximum:
-        raise _Invalid(
-            ErrorCode.ABOVE_MAXIMUM, errors.MSG_AMOUNT_ABOVE_MAXIMUM.format(maximum=maximum)
-        )
-    return amount.quantize(Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES))
-
-
-def clean_currency(value: Any) -> str:
-    if not isinstance(value, str) or value not in Currency.values:
-        shown = json.dumps(value) if isinstance(value, str | int | float | bool) else "value"
-        raise _Invalid(
-            ErrorCode.UNSUPPORTED_CURRENCY,
-            errors.MSG_CURRENCY_UNSUPPORTED.format(value=shown, choices=", ".join(Currency.values)),
-        )
-    return value
-
-
-def _contains_nul(value: Any) -> bool:
+    Raises InputRefused. The bounds (digits, places, > 0, the maximum) are the model's
+    validators; this only decides whether `value` is written as an amount at all.
+    """
+    if isinstance(value, bool):
+        raise InputRefused(ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InputRefused(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
+        return value
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
-    return False
+        if _AMOUNT_SYNTAX.fullmatch(value):
+            return Decimal(value)
+        if _NEGATIVE_AMOUNT.fullmatch(value):
+            raise InputRefused(ErrorCode.MIN_VALUE, errors.MSG_AMOUNT_NOT_POSITIVE)
+        if value.strip().lower().lstrip("+-") in ("nan", "snan", "inf", "infinity"):
+            raise InputRefused(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
+    raise InputRefused(ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID)
 
 
-def clean_recipient_details(value: Any) -> dict[str, Any]:
+def _parse_text(message: str) -> Callable[[object], object]:
+    def parse(value: object) -> object:
+        if not isinstance(value, str):
+            raise InputRefused(ErrorCode.INVALID, message)
+        return value
+
+    return parse
+
+
+def _parse_recipient_details(value: object) -> object:
+    """Bound the nesting without recursion, and make JSON numbers floats, as json.loads would."""
     if not isinstance(value, dict):
-        raise _Invalid(ErrorCode.NOT_AN_OBJECT, errors.MSG_RECIPIENT_NOT_OBJECT)
-    account_number = value.get("account_number")
-    if not isinstance(account_number, str) or not account_number.strip():
-        raise _Invalid(ErrorCode.ACCOUNT_NUMBER_MISSING, errors.MSG_ACCOUNT_NUMBER_MISSING)
-    # PostgreSQL's jsonb cannot store NUL; refusing it here keeps both databases equal.
-    if _contains_nul(value):
-        raise _Invalid(ErrorCode.INVALID, MSG_NUL_CHARACTER)
-    try:
-        encoded = json.dumps(value, allow_nan=False).encode()
-    except ValueError:
-        raise _Invalid(ErrorCode.NOT_FINITE, MSG_RECIPIENT_NOT_FINITE) from None
-    if len(encoded) > RECIPIENT_DETAILS_MAX_BYTES:
-        raise _Invalid(ErrorCode.INVALID, MSG_RECIPIENT_TOO_LARGE)
+        raise InputRefused(ErrorCode.NOT_AN_OBJECT, errors.MSG_RECIPIENT_NOT_OBJECT)
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        container, depth = pending.pop()
+        if depth > RECIPIENT_DETAILS_MAX_DEPTH:
+            raise InputRefused(
+                ErrorCode.MAX_DEPTH,
+                errors.MSG_RECIPIENT_TOO_DEEP % {"limit": RECIPIENT_DETAILS_MAX_DEPTH},
+            )
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for key, item in list(items):
+            if not isinstance(key, str | int):
+                raise InputRefused(ErrorCode.NOT_AN_OBJECT, errors.MSG_RECIPIENT_NOT_OBJECT)
+            if isinstance(item, Decimal):
+                container[key] = float(item)
+            elif isinstance(item, dict | list):
+                pending.append((item, depth + 1))
     return value
 
 
-def clean_description(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _Invalid(ErrorCode.INVALID, errors.MSG_DESCRIPTION_INVALID)
-    if "\x00" in value:
-        raise _Invalid(ErrorCode.INVALID, MSG_NUL_CHARACTER)
-    if len(value) > DESCRIPTION_MAX_LENGTH:
-        raise _Invalid(ErrorCode.INVALID, MSG_DESCRIPTION_TOO_LONG)
-    return value
-
-
-_CLEANERS = {
-    "amount": clean_amount,
-    "currency": clean_currency,
-    "recipient_details": clean_recipient_details,
-    "description": clean_description,
+_PARSERS: dict[str, Callable[[object], object]] = {
+    "amount": parse_amount,
+    "currency": _parse_text(errors.MSG_CURRENCY_NOT_TEXT),
+    "recipient_details": _parse_recipient_details,
+    "description": _parse_text(errors.MSG_DESCRIPTION_INVALID),
 }
 
 
-def payout_clean(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    """Validate payout fields; return cleaned values or raise PayoutInvalid listing every error."""
+# Django's codes that the table names more precisely for one field.
+_FIELD_CODES = {("recipient_details", "blank"): ErrorCode.ACCOUNT_NUMBER_REQUIRED}
+
+
+def _field_errors(error: ValidationError) -> list[FieldError]:
+    found = []
+    for field, field_errors in error.error_dict.items():
+        for field_error in field_errors:
+            code = _FIELD_CODES.get((field, str(field_error.code)), str(field_error.code))
+            known = ErrorCode(code) if code in ErrorCode.__members__.values() else ErrorCode.INVALID
+            found.append(FieldError(field, known, field_error.messages[0]))
+    return found
+
+
+def payout_clean(data: object, *, instance: Payout | None = None) -> dict[str, Any]:
+    """Validate payout fields for a new payout, or for an edit of `instance`.
+
+    Returns the cleaned values of the fields sent, or raises PayoutInvalid listing every error.
+    """
+    if not isinstance(data, Mapping):
+        raise PayoutInvalid(
+            [FieldError("", ErrorCode.NOT_AN_OBJECT, errors.MSG_NOT_AN_OBJECT_BODY)]
+        )
     field_errors: list[FieldError] = []
-    cleaned: dict[str, Any] = {}
-    unknown = sorted(set(data) - set(EDITABLE_FIELDS))
-    if unknown:
-        raise ValueError(f"Not payout fields: {', '.join(unknown)}")
+    for name in data:
+        if name in READ_ONLY_FIELDS:
+            field_errors.append(
+                FieldError(name, ErrorCode.READ_ONLY_FIELD, errors.MSG_READ_ONLY_FIELD)
+            )
+        elif name not in EDITABLE_FIELDS:
+            field_errors.append(
+                FieldError(str(name), ErrorCode.UNKNOWN_FIELD, errors.MSG_UNKNOWN_FIELD)
+            )
+    parsed: dict[str, Any] = {}
     for field in EDITABLE_FIELDS:
         if field not in data:
-            if not partial and field in REQUIRED_FIELDS:
+            if instance is None and field in REQUIRED_FIELDS:
                 field_errors.append(FieldError(field, ErrorCode.REQUIRED, errors.MSG_REQUIRED))
             continue
+        if data[field] is None:
+            # No payout field is nullable. Checked here because full_clean() skips a field that
+            # may be blank (description) when it holds None.
+            field_errors.append(FieldError(field, ErrorCode.NULL, errors.MSG_NULL))
+            continue
         try:
-            cleaned[field] = _CLEANERS[field](data[field])
-        except _Invalid as invalid:
-            field_errors.append(FieldError(field, invalid.code, invalid.message))
+            parsed[field] = _PARSERS[field](data[field])
+        except InputRefused as refused:
+            field_errors.append(FieldError(field, refused.code, refused.message))
+    candidate = Payout(**parsed) if instance is None else copy.copy(instance)
+    for field, value in parsed.items():
+        setattr(candidate, field, value)
+    try:
+        candidate.full_clean(
+            exclude=[field.name for field in Payout._meta.fields if field.name not in parsed],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as invalid:
+        field_errors.extend(_field_errors(invalid))
     if field_errors:
+        order = {name: index for index, name in enumerate(EDITABLE_FIELDS)}
+        field_errors.sort(key=lambda error: order.get(error.field, -1))
         raise PayoutInvalid(field_errors)
-    return cleaned
+    if "amount" in parsed:
+        parsed["amount"] = parsed["amount"].quantize(_CENTS)
+    return parsed
 
 
 def utc_timestamp(value: datetime) -> datetime:

@@ -23,3 +23,9 @@ urlpatterns = [
 # With DEBUG on (make run, docker compose) the admin's CSS is served by Django itself, under any
 # WSGI server; with DEBUG off this adds nothing and a web server or CDN serves STATIC_ROOT.
 urlpatterns += staticfiles_urlpatterns()
+
+# JSON errors under /api/ and /graphql/ (an unknown path, an uncaught exception), Django's
+# pages elsewhere.
+handler400 = "rest_api.errors.bad_request"
+handler404 = "rest_api.errors.page_not_found"
+handler500 = "rest_api.errors.server_error"

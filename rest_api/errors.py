@@ -1,15 +1,28 @@
-"""The one place that turns payouts domain errors into REST responses."""
+"""The one place that turns errors into REST responses: one JSON envelope for every /api/ error.
+
+    {"detail": "<what went wrong>", "code": "<payouts.errors.ErrorCode>",
+     "errors": [{"field": "<field or parameter, or null>", "code": "...", "message": "..."}]}
+
+`detail` and `code` summarise; `errors` lists each problem, one per field for invalid input.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import Any
 
-from rest_framework import exceptions
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from payouts.errors import (
+    ErrorCode,
+    InputRefused,
     PayoutError,
     PayoutInvalid,
     PayoutNotDeletable,
@@ -17,23 +30,141 @@ from payouts.errors import (
     PayoutNotFound,
 )
 
+MSG_INVALID_INPUT = "Invalid input."
+MSG_TOO_LARGE = "The request body is larger than the server accepts."
+MSG_UNAVAILABLE = "The service cannot reach its database; try again shortly."
+MSG_SERVER_ERROR = "The server failed to handle this request; it has been logged."
+MSG_NOT_FOUND = "Not found."
+MSG_BAD_REQUEST = "Bad request."
+# Paths whose errors are JSON; elsewhere (the admin) Django's own pages stay.
+JSON_PATH_PREFIXES = ("/api/", "/graphql/")
+
+logger = logging.getLogger(__name__)
+
+# DRF's codes that carry another name in the service's table.
+_CODE_ALIASES = {"permission_denied": ErrorCode.NOT_EDITABLE, "invalid_page": ErrorCode.NOT_FOUND}
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = MSG_TOO_LARGE
+    default_code = ErrorCode.PAYLOAD_TOO_LARGE.value
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = MSG_UNAVAILABLE
+    default_code = ErrorCode.SERVICE_UNAVAILABLE.value
+
+
+def error_body(
+    code: str, detail: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    if errors is None:
+        errors = [{"field": None, "code": code, "message": detail}]
+    return {"detail": detail, "code": code, "errors": errors}
+
+
+def _table_code(code: str | None, fallback: ErrorCode) -> str:
+    if code in ErrorCode.__members__.values():
+        return str(code)
+    return _CODE_ALIASES.get(code or "", fallback).value
+
+
+def _field_errors(detail: Any, field: str | None = None) -> Iterator[dict[str, Any]]:
+    """Flatten DRF's nested error detail into one entry per message, fields dotted."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = None if key in ("", "non_field_errors", "detail") else str(key)
+            yield from _field_errors(value, f"{field}.{name}" if field and name else name or field)
+    elif isinstance(detail, list):
+        for item in detail:
+            yield from _field_errors(item, field)
+    else:
+        code = _table_code(getattr(detail, "code", None), ErrorCode.INVALID)
+        yield {"field": field, "code": code, "message": str(detail)}
+
 
 def to_api_exception(error: PayoutError) -> exceptions.APIException:
     if isinstance(error, PayoutInvalid):
-        detail: dict[str, list[exceptions.ErrorDetail]] = {}
+        by_field: dict[str, list[exceptions.ErrorDetail]] = {}
         for field_error in error.errors:
-            detail.setdefault(field_error.field, []).append(
+            by_field.setdefault(field_error.field, []).append(
                 exceptions.ErrorDetail(field_error.message, code=field_error.code.value)
             )
-        return exceptions.ValidationError(as_serializer_error(exceptions.ValidationError(detail)))
+        return exceptions.ValidationError(by_field)
     if isinstance(error, PayoutNotFound):
         return exceptions.NotFound(error.message, code=error.code.value)
     if isinstance(error, PayoutNotEditable | PayoutNotDeletable):
         return exceptions.PermissionDenied(error.message, code=error.code.value)
-    return exceptions.ValidationError({"detail": error.message}, code=error.code.value)
+    if isinstance(error, InputRefused):
+        return exceptions.ParseError(error.message, code=error.code.value)
+    return exceptions.ValidationError(error.message, code=error.code.value)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, PayoutError):
         exc = to_api_exception(exc)
-    return drf_exception_handler(exc, context)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, OperationalError | InterfaceError):
+        logger.error("Database unavailable", exc_info=exc)
+        exc = ServiceUnavailable()
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    if isinstance(exc, exceptions.ValidationError):
+        errors = list(_field_errors(exc.detail))
+        response.data = error_body(ErrorCode.INVALID.value, MSG_INVALID_INPUT, errors)
+    else:
+        fallback = _status_code(response.status_code)
+        code = _table_code(getattr(exc.detail, "code", None), fallback)
+        response.data = error_body(code, str(exc.detail))
+    return response
+
+
+def _status_code(status_code: int) -> ErrorCode:
+    return {
+        404: ErrorCode.NOT_FOUND,
+        405: ErrorCode.METHOD_NOT_ALLOWED,
+        406: ErrorCode.NOT_ACCEPTABLE,
+        413: ErrorCode.PAYLOAD_TOO_LARGE,
+        415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        503: ErrorCode.SERVICE_UNAVAILABLE,
+    }.get(status_code, ErrorCode.INVALID if status_code < 500 else ErrorCode.SERVER_ERROR)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith(JSON_PATH_PREFIXES)
+
+
+def _json_error(code: ErrorCode, detail: str, status_code: int) -> JsonResponse:
+    return JsonResponse(error_body(code.value, detail), status=status_code)
+
+
+# Django's error views (root URLconf handler404 and friends), for what fails outside DRF: an
+# unknown path under /api/, an exception no view caught.
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_json(request):
+        return _json_error(ErrorCode.NOT_FOUND, MSG_NOT_FOUND, status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_json(request):
+        if isinstance(exception, RequestDataTooBig):
+            return _json_error(
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                MSG_TOO_LARGE,
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        return _json_error(ErrorCode.INVALID, MSG_BAD_REQUEST, status.HTTP_400_BAD_REQUEST)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return _json_error(
+            ErrorCode.SERVER_ERROR, MSG_SERVER_ERROR, status.HTTP_500_INTERNAL_SERVER_ERROR
+        )
+    return defaults.server_error(request)

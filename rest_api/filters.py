@@ -9,9 +9,9 @@ from django import forms
 from django.db.models import QuerySet
 from django_filters.fields import BaseCSVField, IsoDateTimeField
 
-from payouts.models import Currency, Payout, PayoutStatus
+from payouts.models import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, Currency, Payout, PayoutStatus
 from payouts.selectors import payout_ordering_tie_breakers
-from payouts.validation import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, utc_timestamp
+from payouts.validation import utc_timestamp
 
 MSG_EMPTY_SORT_KEY = "Sort keys must not be empty: separate them with single commas."
 

@@ -1,18 +1,19 @@
-"""Request and response shapes for /api/payouts/; business rules stay in payouts.validation."""
+"""Request and response shapes of /api/payouts/.
+
+The request serializers only describe the body in the OpenAPI document: the view hands the
+parsed body to the payouts services, which read and validate every field (payouts.validation),
+so REST decides nothing on its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payouts.models import Currency, Payout, PayoutStatus
-from payouts.validation import DESCRIPTION_MAX_LENGTH
-
-MSG_UNKNOWN_FIELD = "Unknown field."
-MSG_READ_ONLY_FIELD = "This field is read-only."
+from payouts.models import DESCRIPTION_MAX_LENGTH, Currency, Payout, PayoutStatus
+from payouts.validation import AMOUNT_PATTERN
 
 RECIPIENT_DETAILS_SCHEMA = {
     "type": "object",
@@ -21,81 +22,40 @@ RECIPIENT_DETAILS_SCHEMA = {
     "additionalProperties": True,
     "example": {"account_number": "DE89370400440532013000", "bank_name": "Deutsche Bank"},
 }
+AMOUNT_SCHEMA = {
+    "type": "string",
+    "pattern": AMOUNT_PATTERN,
+    "example": "250.00",
+}
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "example": "250.00"})
+@extend_schema_field(AMOUNT_SCHEMA)
 class AmountField(serializers.Field[Any, Any, Any, Any]):
-    """Passes the raw amount to the domain, which owns every amount rule."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        return data
-
     def to_representation(self, value: Any) -> str:
         return f"{value:.2f}"
 
 
-@extend_schema_field(serializers.ChoiceField(choices=Currency.choices))
-class CurrencyField(serializers.Field[Any, Any, Any, Any]):
-    def to_internal_value(self, data: Any) -> Any:
-        return data
-
-    def to_representation(self, value: Any) -> str:
-        return str(value)
-
-
 @extend_schema_field(RECIPIENT_DETAILS_SCHEMA)
-class RecipientDetailsField(serializers.Field[Any, Any, Any, Any]):
-    def to_internal_value(self, data: Any) -> Any:
-        return data
-
-    def to_representation(self, value: Any) -> Any:
-        return value
+class RecipientDetailsField(serializers.JSONField):
+    pass
 
 
-@extend_schema_field({"type": "string", "maxLength": DESCRIPTION_MAX_LENGTH})
-class DescriptionField(serializers.Field[Any, Any, Any, Any]):
-    def to_internal_value(self, data: Any) -> Any:
-        return data
+class PayoutCreateSerializer(serializers.Serializer[Any]):
+    """A new payout. Unknown and read-only fields are refused by name."""
 
-    def to_representation(self, value: Any) -> str:
-        return str(value)
-
-
-class StrictInputSerializer(serializers.Serializer[Any]):
-    """Refuses fields it does not know, so a typo is a 400 rather than a silent no-op."""
-
-    read_only_field_names: tuple[str, ...] = (
-        "id",
-        "status",
-        "failure_reason",
-        "created_at",
-        "updated_at",
+    amount = AmountField(
+        help_text=(
+            'Decimal string in the form "250", "250.5" or "250.50": ASCII digits, at most 2 '
+            "decimal places, greater than 0 and at most PAYOUT_MAX_AMOUNT."
+        )
     )
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            errors: dict[str, list[str]] = {}
-            for name in data:
-                if name in self.fields:
-                    continue
-                message = (
-                    MSG_READ_ONLY_FIELD if name in self.read_only_field_names else MSG_UNKNOWN_FIELD
-                )
-                errors[str(name)] = [message]
-            if errors:
-                raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
-
-
-class PayoutCreateSerializer(StrictInputSerializer):
-    """A new payout; unknown and read-only fields are refused by name."""
-
-    amount = AmountField(help_text="Decimal string, greater than 0, at most 2 decimal places.")
-    currency = CurrencyField()
+    currency = serializers.ChoiceField(choices=Currency.choices)
     recipient_details = RecipientDetailsField(
         help_text="JSON object; must hold a non-empty string account_number."
     )
-    description = DescriptionField(required=False, help_text="Free-form text.")
+    description = serializers.CharField(
+        required=False, max_length=DESCRIPTION_MAX_LENGTH, help_text="Free-form text."
+    )
 
 
 class PayoutUpdateSerializer(PayoutCreateSerializer):

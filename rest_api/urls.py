@@ -6,7 +6,20 @@ from rest_framework.routers import DefaultRouter
 
 from rest_api.views import PayoutViewSet
 
-router = DefaultRouter()
+
+class OptionalSlashRouter(DefaultRouter):
+    """Routes that match with or without the trailing slash.
+
+    Without it Django answers `POST /api/payouts` with a 301, which clients follow as a GET:
+    they get the list and believe the payout was made.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
 router.register("payouts", PayoutViewSet, basename="payout")
 
 urlpatterns = router.urls

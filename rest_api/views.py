@@ -119,15 +119,11 @@ class PayoutViewSet(
         return selectors.payout_get(self.kwargs["pk"])
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        payload = PayoutCreateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        payout = services.payout_create(payload.validated_data)
+        payout = services.payout_create(request.data)
         return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        payload = PayoutUpdateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        payout = services.payout_update(kwargs["pk"], payload.validated_data)
+        payout = services.payout_update(kwargs["pk"], request.data)
         return Response(PayoutSerializer(payout).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

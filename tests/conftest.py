@@ -62,6 +62,33 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+def api_error(code: str, detail: str) -> dict[str, Any]:
+    """The REST error body for an error that is not about one field."""
+    return {
+        "detail": detail,
+        "code": code,
+        "errors": [{"field": None, "code": code, "message": detail}],
+    }
+
+
+def field_errors(response: Any) -> dict[str | None, list[str]]:
+    """A 400's errors as {field: [messages]}, after checking the envelope around them."""
+    body = response.json()
+    assert set(body) == {"detail", "code", "errors"}, body
+    assert (body["detail"], body["code"]) == ("Invalid input.", "invalid")
+    messages: dict[str | None, list[str]] = {}
+    for error in body["errors"]:
+        messages.setdefault(error["field"], []).append(error["message"])
+    return messages
+
+
+def field_codes(response: Any) -> dict[str | None, list[str]]:
+    codes: dict[str | None, list[str]] = {}
+    for error in response.json()["errors"]:
+        codes.setdefault(error["field"], []).append(error["code"])
+    return codes
+
+
 def payout_payload(**overrides: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "amount": "250.00",

@@ -12,7 +12,7 @@ from strawberry import relay
 from graphql_api.types import PAYOUT_TYPE_NAME
 from payouts.errors import MSG_AMOUNT_ABOVE_MAXIMUM, MSG_AMOUNT_NOT_POSITIVE, MSG_NOT_EDITABLE
 from payouts.models import Payout, PayoutStatus
-from tests.conftest import payout_payload
+from tests.conftest import field_errors, payout_payload
 
 GRAPHQL_CREATE = """
 mutation($data: PayoutCreateInput!) {
@@ -31,8 +31,7 @@ def rest_create(client: Client, payout: Payout | None, amount: str) -> list[str]
         "/api/payouts/", payout_payload(amount=amount), content_type="application/json"
     )
     assert response.status_code == 400
-    messages: list[str] = response.json()["amount"]
-    return messages
+    return field_errors(response)["amount"]
 
 
 def rest_update(client: Client, payout: Payout | None, amount: str) -> list[str]:
@@ -80,7 +79,7 @@ CASES = [
         "create",
         None,
         "1000000.01",
-        MSG_AMOUNT_ABOVE_MAXIMUM.format(maximum="1000000.00"),
+        MSG_AMOUNT_ABOVE_MAXIMUM % {"limit_value": "1000000.00"},
         id="amount-above-maximum",
     ),
     pytest.param("update", PayoutStatus.PROCESSING, "5.00", MSG_NOT_EDITABLE, id="not-pending"),

@@ -8,7 +8,7 @@ import pytest
 
 from payouts import errors
 from payouts.models import Payout, PayoutEvent
-from tests.conftest import payout_payload
+from tests.conftest import api_error, field_codes, field_errors, payout_payload
 
 URL = "/api/payouts/"
 
@@ -107,43 +107,80 @@ def test_create_answers_201_when_the_queue_is_unreachable(
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "message"),
+    ("field", "value", "code", "message"),
     [
-        ("amount", "0", errors.MSG_AMOUNT_NOT_POSITIVE),
-        ("amount", "-5.00", errors.MSG_AMOUNT_NOT_POSITIVE),
-        ("amount", "1000000.01", "Amount must be less than or equal to 1000000.00."),
-        ("amount", "10.123", errors.MSG_AMOUNT_TOO_MANY_DECIMALS),
-        ("amount", "1234567890123", errors.MSG_AMOUNT_TOO_MANY_DIGITS),
-        ("amount", "NaN", errors.MSG_AMOUNT_NOT_FINITE),
-        ("amount", "Infinity", errors.MSG_AMOUNT_NOT_FINITE),
-        ("amount", "-Infinity", errors.MSG_AMOUNT_NOT_FINITE),
-        ("amount", "ten", errors.MSG_AMOUNT_INVALID),
-        ("amount", "", errors.MSG_AMOUNT_INVALID),
-        ("amount", True, errors.MSG_AMOUNT_INVALID),
-        ("amount", [1], errors.MSG_AMOUNT_INVALID),
-        ("amount", None, "This field may not be null."),
-        ("currency", "usd", 'Unsupported currency "usd". Use one of: USD, EUR, GBP, RUB.'),
-        ("currency", "JPY", 'Unsupported currency "JPY". Use one of: USD, EUR, GBP, RUB.'),
-        ("currency", 840, "Unsupported currency 840. Use one of: USD, EUR, GBP, RUB."),
-        ("recipient_details", "DE89", errors.MSG_RECIPIENT_NOT_OBJECT),
-        ("recipient_details", ["DE89"], errors.MSG_RECIPIENT_NOT_OBJECT),
-        ("recipient_details", {}, errors.MSG_ACCOUNT_NUMBER_MISSING),
-        ("recipient_details", {"account_number": ""}, errors.MSG_ACCOUNT_NUMBER_MISSING),
-        ("recipient_details", {"account_number": "   "}, errors.MSG_ACCOUNT_NUMBER_MISSING),
-        ("recipient_details", {"account_number": 12345}, errors.MSG_ACCOUNT_NUMBER_MISSING),
-        ("description", 42, errors.MSG_DESCRIPTION_INVALID),
-        ("description", "x" * 1001, "Description must be at most 1000 characters."),
-        ("description", "nul\x00byte", "Text must not contain NUL (\\u0000) characters."),
+        ("amount", "0", "min_value", errors.MSG_AMOUNT_NOT_POSITIVE),
+        ("amount", "-5.00", "min_value", errors.MSG_AMOUNT_NOT_POSITIVE),
+        ("amount", "1000000.01", "max_value", "Amount must be less than or equal to 1000000.00."),
+        ("amount", "10.123", "max_decimal_places", errors.MSG_AMOUNT_TOO_MANY_DECIMALS),
+        ("amount", "NaN", "not_finite", errors.MSG_AMOUNT_NOT_FINITE),
+        ("amount", "Infinity", "not_finite", errors.MSG_AMOUNT_NOT_FINITE),
+        ("amount", "-Infinity", "not_finite", errors.MSG_AMOUNT_NOT_FINITE),
+        ("amount", "ten", "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", "", "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", True, "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", [1], "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", None, "null", errors.MSG_NULL),
+        ("amount", "10_000", "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", "+10", "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", " 10", "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", "10 ", "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", "1e3", "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", "10.", "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", ".5", "invalid", errors.MSG_AMOUNT_INVALID),
+        ("amount", "\uff11\uff10", "invalid", errors.MSG_AMOUNT_INVALID),  # fullwidth "10"
+        ("amount", "\u0661\u0660", "invalid", errors.MSG_AMOUNT_INVALID),  # Arabic-Indic "10"
+        (
+            "currency",
+            "usd",
+            "invalid_choice",
+            'Unsupported currency "usd". Use one of: USD, EUR, GBP, RUB.',
+        ),
+        (
+            "currency",
+            "JPY",
+            "invalid_choice",
+            'Unsupported currency "JPY". Use one of: USD, EUR, GBP, RUB.',
+        ),
+        ("currency", 840, "invalid", errors.MSG_CURRENCY_NOT_TEXT),
+        ("currency", None, "null", errors.MSG_NULL),
+        ("recipient_details", "DE89", "not_an_object", errors.MSG_RECIPIENT_NOT_OBJECT),
+        ("recipient_details", ["DE89"], "not_an_object", errors.MSG_RECIPIENT_NOT_OBJECT),
+        ("recipient_details", None, "null", errors.MSG_NULL),
+        ("recipient_details", {}, "account_number_required", errors.MSG_ACCOUNT_NUMBER_MISSING),
+        (
+            "recipient_details",
+            {"account_number": ""},
+            "account_number_required",
+            errors.MSG_ACCOUNT_NUMBER_MISSING,
+        ),
+        (
+            "recipient_details",
+            {"account_number": "   "},
+            "account_number_required",
+            errors.MSG_ACCOUNT_NUMBER_MISSING,
+        ),
+        (
+            "recipient_details",
+            {"account_number": 12345},
+            "account_number_required",
+            errors.MSG_ACCOUNT_NUMBER_MISSING,
+        ),
+        ("description", 42, "invalid", errors.MSG_DESCRIPTION_INVALID),
+        ("description", None, "null", errors.MSG_NULL),
+        ("description", "x" * 1001, "max_length", "Description must be at most 1000 characters."),
+        ("description", "nul\x00byte", "invalid_text", errors.MSG_INVALID_TEXT),
     ],
 )
 def test_create_with_invalid_field_is_400_and_writes_nothing(
-    api_client, db, django_capture_on_commit_callbacks, field, value, message
+    api_client, db, django_capture_on_commit_callbacks, field, value, code, message
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         response = post(api_client, payout_payload(**{field: value}))
 
     assert response.status_code == 400
-    assert response.json() == {field: [message]}
+    assert field_errors(response) == {field: [message]}
+    assert field_codes(response) == {field: [code]}
     assert Payout.objects.count() == 0
     assert callbacks == []
 
@@ -156,15 +193,27 @@ def test_create_without_required_field_is_400(api_client, db, missing):
     response = post(api_client, body)
 
     assert response.status_code == 400
-    assert response.json() == {missing: ["This field is required."]}
+    assert field_errors(response) == {missing: ["This field is required."]}
     assert Payout.objects.count() == 0
+
+
+def test_create_reports_every_rule_an_amount_breaks(api_client, db):
+    response = post(api_client, payout_payload(amount="12345678901234"))
+
+    assert field_errors(response) == {
+        "amount": [
+            "Amount must be less than or equal to 1000000.00.",
+            errors.MSG_AMOUNT_TOO_MANY_DIGITS,
+        ]
+    }
+    assert field_codes(response) == {"amount": ["max_value", "max_digits"]}
 
 
 def test_create_reports_every_invalid_field_at_once(api_client, db):
     response = post(api_client, payout_payload(amount="0", currency="XXX"))
 
     assert response.status_code == 400
-    assert set(response.json()) == {"amount", "currency"}
+    assert set(field_errors(response)) == {"amount", "currency"}
 
 
 def test_create_respects_a_configured_maximum(api_client, db, settings):
@@ -175,7 +224,7 @@ def test_create_respects_a_configured_maximum(api_client, db, settings):
     response = post(api_client, payout_payload(amount="500.01"))
 
     assert response.status_code == 400
-    assert response.json() == {"amount": ["Amount must be less than or equal to 500.00."]}
+    assert field_errors(response) == {"amount": ["Amount must be less than or equal to 500.00."]}
 
 
 @pytest.mark.parametrize("field", ["status", "id", "created_at", "updated_at", "failure_reason"])
@@ -183,7 +232,7 @@ def test_create_with_read_only_field_is_400_naming_it(api_client, db, field):
     response = post(api_client, payout_payload(**{field: "COMPLETED"}))
 
     assert response.status_code == 400
-    assert response.json() == {field: ["This field is read-only."]}
+    assert field_errors(response) == {field: ["This field is read-only."]}
     assert Payout.objects.count() == 0
 
 
@@ -191,7 +240,7 @@ def test_create_with_unknown_field_is_400_naming_it(api_client, db):
     response = post(api_client, payout_payload(ammount="5.00"))
 
     assert response.status_code == 400
-    assert response.json() == {"ammount": ["Unknown field."]}
+    assert field_errors(response) == {"ammount": ["Unknown field."]}
     assert Payout.objects.count() == 0
 
 
@@ -200,7 +249,8 @@ def test_create_with_a_body_that_is_not_an_object_is_400(api_client, db, body):
     response = api_client.post(URL, data=json.dumps(body), content_type="application/json")
 
     assert response.status_code == 400
-    assert "non_field_errors" in response.json()
+    assert field_errors(response) == {None: [errors.MSG_NOT_AN_OBJECT_BODY]}
+    assert field_codes(response) == {None: ["not_an_object"]}
     assert Payout.objects.count() == 0
 
 
@@ -208,7 +258,9 @@ def test_create_with_malformed_json_is_400(api_client, db):
     response = api_client.post(URL, data='{"amount": ', content_type="application/json")
 
     assert response.status_code == 400
-    assert response.json()["detail"].startswith("JSON parse error")
+    assert response.json() == api_error(
+        "parse_error", "Malformed JSON: Expecting value at line 1 column 12."
+    )
     assert Payout.objects.count() == 0
 
 

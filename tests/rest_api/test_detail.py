@@ -8,6 +8,7 @@ import pytest
 
 from payouts import errors
 from payouts.models import Payout, PayoutStatus
+from tests.conftest import api_error, field_errors
 
 
 def detail_url(payout_id) -> str:
@@ -38,7 +39,7 @@ def test_get_unknown_or_malformed_id_is_404(api_client, db, payout_id):
     response = api_client.get(detail_url(payout_id))
 
     assert response.status_code == 404
-    assert response.json() == {"detail": errors.MSG_NOT_FOUND}
+    assert response.json() == api_error("not_found", errors.MSG_NOT_FOUND)
 
 
 def test_patch_changes_editable_fields_of_a_pending_payout(api_client, pending_payout):
@@ -115,7 +116,7 @@ def test_patch_after_processing_started_is_forbidden(api_client, make_payout, st
     response = api_client.patch(detail_url(payout.id), {"amount": "1.00"}, format="json")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only PENDING payouts can be updated."}
+    assert response.json() == api_error("not_editable", "Only PENDING payouts can be updated.")
     payout.refresh_from_db()
     assert str(payout.amount) == "250.00"
 
@@ -124,7 +125,7 @@ def test_patch_with_invalid_amount_is_400_and_keeps_the_row(api_client, pending_
     response = api_client.patch(detail_url(pending_payout.id), {"amount": "-1"}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"amount": [errors.MSG_AMOUNT_NOT_POSITIVE]}
+    assert field_errors(response) == {"amount": [errors.MSG_AMOUNT_NOT_POSITIVE]}
     pending_payout.refresh_from_db()
     assert str(pending_payout.amount) == "100.00"
 
@@ -135,7 +136,7 @@ def test_patch_status_is_400_naming_the_field(api_client, pending_payout):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"status": ["This field is read-only."]}
+    assert field_errors(response) == {"status": ["This field is read-only."]}
     pending_payout.refresh_from_db()
     assert pending_payout.status == PayoutStatus.PENDING
 
@@ -144,14 +145,14 @@ def test_patch_unknown_field_is_400_naming_it(api_client, pending_payout):
     response = api_client.patch(detail_url(pending_payout.id), {"currncy": "USD"}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"currncy": ["Unknown field."]}
+    assert field_errors(response) == {"currncy": ["Unknown field."]}
 
 
 def test_patch_unknown_payout_is_404(api_client, db):
     response = api_client.patch(detail_url(uuid.uuid4()), {"amount": "1.00"}, format="json")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": errors.MSG_NOT_FOUND}
+    assert response.json() == api_error("not_found", errors.MSG_NOT_FOUND)
 
 
 def test_put_is_not_allowed(api_client, pending_payout):
@@ -166,7 +167,8 @@ def test_delete_pending_payout_is_204_then_404(api_client, pending_payout):
     assert response.status_code == 204
     for method in (api_client.get, api_client.patch, api_client.delete):
         gone = method(detail_url(pending_payout.id))
-        assert (gone.status_code, gone.json()) == (404, {"detail": errors.MSG_NOT_FOUND})
+        not_found = api_error("not_found", errors.MSG_NOT_FOUND)
+        assert (gone.status_code, gone.json()) == (404, not_found)
     assert api_client.get("/api/payouts/").json()["count"] == 0
 
 
@@ -190,7 +192,7 @@ def test_delete_after_processing_started_is_forbidden(api_client, make_payout, s
     response = api_client.delete(detail_url(payout.id))
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only PENDING payouts can be deleted."}
+    assert response.json() == api_error("not_deletable", "Only PENDING payouts can be deleted.")
     assert Payout.objects.filter(pk=payout.id).exists()
 
 

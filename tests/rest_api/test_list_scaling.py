@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from payouts import selectors
 from payouts.selectors import payout_count, payout_list
+from tests.conftest import api_error
 
 URL = "/api/payouts/"
 
@@ -70,7 +71,7 @@ def test_an_absurd_page_number_is_404_not_an_sql_overflow(api_client, make_payou
     response = api_client.get(URL, {"page": "99999999999999999999"})
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Invalid page."}
+    assert response.json() == api_error("not_found", "Invalid page.")
 
 
 def test_pages_read_their_ids_first_and_return_the_rows_in_order(api_client, make_payout):
