@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 
 import strawberry
 from django.conf import settings
-from graphql import GraphQLError
+from graphql import DirectiveLocation, GraphQLDeprecatedDirective, GraphQLDirective, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -31,8 +32,34 @@ ABUSE_GUARD_RULES = (
     *MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES).validation_rules,
 )
 
+# graphql-core 3.3 lets @deprecated mark directive definitions, an experimental graphql-js feature
+# the GraphQL spec does not have. Introspection then lists DIRECTIVE_DEFINITION among its
+# locations, and graphql-core 3.2 clients (gql 3.5) refuse the whole schema for that one word.
+SPEC_DEPRECATED_DIRECTIVE = GraphQLDirective(
+    name=GraphQLDeprecatedDirective.name,
+    locations=[
+        location
+        for location in GraphQLDeprecatedDirective.locations
+        if location is not DirectiveLocation.DIRECTIVE_DEFINITION
+    ],
+    args=GraphQLDeprecatedDirective.args,
+    description=GraphQLDeprecatedDirective.description,
+)
+
 
 class PayoutSchema(strawberry.Schema):
+    def _collect_graphql_directives(
+        self, schema_directive_types: Iterable[type]
+    ) -> tuple[GraphQLDirective, ...]:
+        # Strawberry seeds the schema with graphql-core's built-in directives and offers no
+        # option to replace one; this is where it gathers them for the GraphQLSchema it builds.
+        return tuple(
+            SPEC_DEPRECATED_DIRECTIVE
+            if directive.name == SPEC_DEPRECATED_DIRECTIVE.name
+            else directive
+            for directive in super()._collect_graphql_directives(schema_directive_types)
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
