@@ -1,14 +1,27 @@
-"""The GraphQL schema: queries, mutations and the abuse guards."""
+"""The GraphQL schema: queries, mutations, the abuse guards and the SDL clients see."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
+from typing import cast
 
 import strawberry
 from django.conf import settings
-from graphql import DirectiveLocation, GraphQLDeprecatedDirective, GraphQLDirective, GraphQLError
+from graphql import (
+    DirectiveLocation,
+    GraphQLDeprecatedDirective,
+    GraphQLDirective,
+    GraphQLError,
+    GraphQLSchema,
+    IntrospectionQuery,
+    build_client_schema,
+    get_introspection_query,
+    is_specified_directive,
+    print_directive,
+    print_schema,
+)
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -86,3 +99,36 @@ schema = PayoutSchema(
         partial(ValidationCache, maxsize=256),
     ],
 )
+
+# What a current client asks for when it introspects, every optional part included.
+CLIENT_INTROSPECTION_QUERY = get_introspection_query(
+    descriptions=True,
+    specified_by_url=True,
+    directive_is_repeatable=True,
+    schema_description=True,
+    input_value_deprecation=True,
+    one_of=True,
+)
+
+
+def print_schema_with_built_in_directives(client_schema: GraphQLSchema) -> str:
+    """print_schema, preceded by the built-in directives it leaves out.
+
+    A client loads the built-ins from introspection like any other directive, so they belong in
+    the file that says what clients get: a change to them (a new location) shows up as a diff.
+    """
+    built_ins = (
+        print_directive(directive)
+        for directive in client_schema.directives
+        if is_specified_directive(directive)
+    )
+    return "\n\n".join((*built_ins, print_schema(client_schema))) + "\n"
+
+
+def schema_sdl() -> str:
+    """The SDL a client builds from introspecting this schema: what `make schema` commits."""
+    result = schema.execute_sync(CLIENT_INTROSPECTION_QUERY)
+    if result.errors or result.data is None:
+        raise ValueError(f"Introspection failed: {result.errors}")
+    client_schema = build_client_schema(cast(IntrospectionQuery, result.data))
+    return print_schema_with_built_in_directives(client_schema)
