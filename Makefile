@@ -94,7 +94,9 @@ format: install ## Fix lint and formatting where ruff can
 
 schema: install ## Regenerate the committed OpenAPI and GraphQL schema files
 	DEBUG=true $(MANAGE) spectacular --validate --file openapi.yaml
-	DEBUG=true $(MANAGE) export_schema graphql_api.schema --path graphql_api/schema.graphql
+	DEBUG=true $(MANAGE) shell --no-imports -c "from pathlib import Path; \
+		from graphql_api.schema import schema_sdl; \
+		Path('graphql_api/schema.graphql').write_text(schema_sdl())"
 
 up: ## docker compose: build and start web, worker, PostgreSQL and Redis
 	$(COMPOSE) up -d --build

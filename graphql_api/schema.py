@@ -1,13 +1,27 @@
-"""The GraphQL schema: queries, mutations and the abuse guards."""
+"""The GraphQL schema: queries, mutations, the abuse guards and the SDL clients see."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
+from typing import cast
 
 import strawberry
 from django.conf import settings
-from graphql import GraphQLError
+from graphql import (
+    DirectiveLocation,
+    GraphQLDeprecatedDirective,
+    GraphQLDirective,
+    GraphQLError,
+    GraphQLSchema,
+    IntrospectionQuery,
+    build_client_schema,
+    get_introspection_query,
+    is_specified_directive,
+    print_directive,
+    print_schema,
+)
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -31,8 +45,34 @@ ABUSE_GUARD_RULES = (
     *MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES).validation_rules,
 )
 
+# graphql-core 3.3 lets @deprecated mark directive definitions, an experimental graphql-js feature
+# the GraphQL spec does not have. Introspection then lists DIRECTIVE_DEFINITION among its
+# locations, and graphql-core 3.2 clients (gql 3.5) refuse the whole schema for that one word.
+SPEC_DEPRECATED_DIRECTIVE = GraphQLDirective(
+    name=GraphQLDeprecatedDirective.name,
+    locations=[
+        location
+        for location in GraphQLDeprecatedDirective.locations
+        if location is not DirectiveLocation.DIRECTIVE_DEFINITION
+    ],
+    args=GraphQLDeprecatedDirective.args,
+    description=GraphQLDeprecatedDirective.description,
+)
+
 
 class PayoutSchema(strawberry.Schema):
+    def _collect_graphql_directives(
+        self, schema_directive_types: Iterable[type]
+    ) -> tuple[GraphQLDirective, ...]:
+        # Strawberry seeds the schema with graphql-core's built-in directives and offers no
+        # option to replace one; this is where it gathers them for the GraphQLSchema it builds.
+        return tuple(
+            SPEC_DEPRECATED_DIRECTIVE
+            if directive.name == SPEC_DEPRECATED_DIRECTIVE.name
+            else directive
+            for directive in super()._collect_graphql_directives(schema_directive_types)
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -59,3 +99,36 @@ schema = PayoutSchema(
         partial(ValidationCache, maxsize=256),
     ],
 )
+
+# What a current client asks for when it introspects, every optional part included.
+CLIENT_INTROSPECTION_QUERY = get_introspection_query(
+    descriptions=True,
+    specified_by_url=True,
+    directive_is_repeatable=True,
+    schema_description=True,
+    input_value_deprecation=True,
+    one_of=True,
+)
+
+
+def print_schema_with_built_in_directives(client_schema: GraphQLSchema) -> str:
+    """print_schema, preceded by the built-in directives it leaves out.
+
+    A client loads the built-ins from introspection like any other directive, so they belong in
+    the file that says what clients get: a change to them (a new location) shows up as a diff.
+    """
+    built_ins = (
+        print_directive(directive)
+        for directive in client_schema.directives
+        if is_specified_directive(directive)
+    )
+    return "\n\n".join((*built_ins, print_schema(client_schema))) + "\n"
+
+
+def schema_sdl() -> str:
+    """The SDL a client builds from introspecting this schema: what `make schema` commits."""
+    result = schema.execute_sync(CLIENT_INTROSPECTION_QUERY)
+    if result.errors or result.data is None:
+        raise ValueError(f"Introspection failed: {result.errors}")
+    client_schema = build_client_schema(cast(IntrospectionQuery, result.data))
+    return print_schema_with_built_in_directives(client_schema)
