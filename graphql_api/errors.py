@@ -1,42 +1,73 @@
-"""The one place that turns payouts domain errors and bad query input into GraphQL errors."""
+"""The one place that turns errors into GraphQL answers.
+
+A refused write is data: the mutation answers `PayoutErrors`, each error with the field, a code
+from payouts' table (the `PayoutErrorCode` enum, REST's codes upper-cased) and the message.
+Anything else is an entry in `errors`: the client's mistakes with `BAD_USER_INPUT`, a failure
+of the server masked to a fixed message, never with a library's or the database's text.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+import strawberry
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.utils.str_converters import to_camel_case
 
-from payouts.errors import PayoutError, PayoutInvalid
+from payouts.errors import ErrorCode, PayoutError, PayoutInvalid
 
 # The code GraphQL servers (Apollo's convention) give an error caused by the client's arguments,
 # so that clients and tools can tell it from a failure of the server.
 BAD_USER_INPUT = "BAD_USER_INPUT"
+MSG_SERVER_ERROR = "The server failed to handle this request; it has been logged."
+MSG_UNAVAILABLE = "The service cannot reach its database; try again shortly."
 
 logger = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    PayoutErrorCode = ErrorCode
+else:
+    PayoutErrorCode = strawberry.enum(
+        ErrorCode,
+        name="PayoutErrorCode",
+        description="Why a request was refused; REST's `code` is the same value in lower case.",
+    )
 
-def to_validation_error(error: PayoutError) -> ValidationError:
-    """Keep the domain's code, field and message; strawberry-django camelCases the field."""
+
+@strawberry.type(name="PayoutError", description="One reason a payout write was refused.")
+class PayoutErrorType:
+    field: str | None = strawberry.field(
+        description="The input field in camelCase, or null when the whole payout is refused."
+    )
+    code: PayoutErrorCode
+    message: str
+
+
+@strawberry.type(description="A refused write: nothing was changed or queued.")
+class PayoutErrors:
+    errors: list[PayoutErrorType]
+
+
+def payout_errors(error: PayoutError) -> PayoutErrors:
     if isinstance(error, PayoutInvalid):
-        by_field: dict[str, list[ValidationError]] = {}
-        for field_error in error.errors:
-            by_field.setdefault(field_error.field, []).append(
-                ValidationError(field_error.message, code=field_error.code.value)
-            )
-        return ValidationError(by_field)
-    return ValidationError(error.message, code=error.code.value)
-
-
-@contextmanager
-def domain_errors_as_validation_errors() -> Iterator[None]:
-    try:
-        yield
-    except PayoutError as error:
-        raise to_validation_error(error) from error
+        return PayoutErrors(
+            errors=[
+                PayoutErrorType(
+                    field=to_camel_case(field_error.field) or None,
+                    code=field_error.code,
+                    message=field_error.message,
+                )
+                for field_error in error.errors
+            ]
+        )
+    return PayoutErrors(
+        errors=[PayoutErrorType(field=None, code=error.code, message=error.message)]
+    )
 
 
 def bad_user_input(message: str) -> GraphQLError:
@@ -47,16 +78,16 @@ def bad_user_input(message: str) -> GraphQLError:
 def is_client_error(error: GraphQLError) -> bool:
     """Whether the request, not the server, is at fault.
 
-    An error with no path is about the document (syntax, validation, the abuse limits). In a
-    field, the client's errors are the arguments a resolver refused and the Django
-    ValidationErrors of converting them; anything else there (a crash, a null in a non-null
-    field) is the server's.
+    An error with no path is about the document or its variables (syntax, validation, a value
+    its type refuses, the abuse limits). In a field, the client's errors are the arguments a
+    resolver refused and the domain's or Django's refusals of converting them; anything else
+    there (a crash, a null in a non-null field, a database that is down) is the server's.
     """
     if error.path is None:
         return True
     if (error.extensions or {}).get("code") == BAD_USER_INPUT:
         return True
-    return isinstance(error.original_error, ValidationError)
+    return isinstance(error.original_error, ValidationError | PayoutError)
 
 
 def log_client_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -80,7 +111,7 @@ def _message(error: GraphQLError) -> str:
 
 def _labelled(error: GraphQLError) -> GraphQLError:
     original = error.original_error
-    if not isinstance(original, ValidationError):
+    if not isinstance(original, ValidationError | PayoutError):
         return error
     return GraphQLError(
         _message(error),
@@ -93,15 +124,31 @@ def _labelled(error: GraphQLError) -> GraphQLError:
     )
 
 
-class ValidationErrorsAsBadUserInput(SchemaExtension):
-    """Report a Django ValidationError raised while a query runs as the client's bad input.
-
-    Mutations turn theirs into OperationInfo; one that escapes a query comes from converting an
-    argument (a filter amount of "NaN", say), so it is the client's error, not the server's.
-    """
+class ClientErrorsAsBadUserInput(SchemaExtension):
+    """Report a refusal raised while a query runs (converting an argument) as bad user input."""
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [_labelled(error) for error in result.errors]
+
+
+class MaskServerErrors(MaskErrors):
+    """Answer a server failure with a fixed message and a code; the log keeps the original
+    (Strawberry hands errors to process_errors before extensions see them)."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not is_client_error(error))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        unavailable = isinstance(error.original_error, OperationalError | InterfaceError)
+        code = ErrorCode.SERVICE_UNAVAILABLE if unavailable else ErrorCode.SERVER_ERROR
+        return GraphQLError(
+            MSG_UNAVAILABLE if unavailable else MSG_SERVER_ERROR,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": code.name},
+        )

@@ -17,7 +17,7 @@ from strawberry import relay
 from strawberry.relay.types import NodeIterableType
 from strawberry.relay.utils import from_base64, to_base64
 from strawberry.scalars import JSON
-from strawberry.schema.types.base_scalars import DateTimeDefinition
+from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
 from strawberry.utils.await_maybe import AwaitableOrValue
 from strawberry_django.relay import DjangoCursorConnection, DjangoCursorEdge
 
@@ -94,9 +94,34 @@ def _parse_utc_datetime(value: object) -> datetime:
     return utc_timestamp(parsed)
 
 
+def _serialize_datetime(value: datetime) -> str:
+    """ISO 8601 with `Z` for UTC, as REST writes it (DRF's DateTimeField)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 # Strawberry's DateTime, except that an input is converted to UTC (see utc_timestamp): a
 # createdAt filter bound at +21:35 would otherwise reach PostgreSQL, which refuses it.
-UTC_DATETIME = dataclasses.replace(DateTimeDefinition, parse_value=_parse_utc_datetime)
+UTC_DATETIME = dataclasses.replace(
+    DateTimeDefinition, parse_value=_parse_utc_datetime, serialize=_serialize_datetime
+)
+
+
+def _amount_as_sent(value: object) -> object:
+    """Hand an amount on as the client wrote it: the domain reads it (parse_amount), so a
+    mutation refuses it with the same code as REST, and the amount filter checks its bounds."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError(f"Decimal cannot represent {type(value).__name__} values.")
+    return value
+
+
+# Strawberry's Decimal turns "1e309", "10_000" or 30 digits into a Decimal before the domain
+# sees them; this one leaves them to the domain's one reading of an amount.
+AMOUNT = dataclasses.replace(
+    DecimalDefinition,
+    description='An amount: ASCII digits, at most 2 decimal places, sent as a string ("250.00").',
+    parse_value=_amount_as_sent,
+)
 
 
 def _order_keys(queryset: QuerySet[Any]) -> list[tuple[str, bool]]:

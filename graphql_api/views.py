@@ -4,12 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import HTTPException
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView
 
 from graphql_api.schema import schema
+from payouts import strict_json
+from payouts.errors import ErrorCode, InputRefused
+
+MSG_TOO_LARGE = "The request body is larger than the server accepts."
+
+# What a request error that carries no code of its own is, by its HTTP status.
+_CODES_BY_STATUS = {
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+class RefusedRequest(HTTPException):
+    """A request error with its code from payouts' table."""
+
+    def __init__(self, status_code: int, reason: str, code: ErrorCode) -> None:
+        super().__init__(status_code, reason)
+        self.code = code
+
+
+def request_error(status_code: int, message: str, code: ErrorCode) -> JsonResponse:
+    """A request that never reached execution, answered as GraphQL over HTTP answers one."""
+    body = {"errors": [{"message": message, "extensions": {"code": code.name}}]}
+    return JsonResponse(body, status=status_code)
 
 
 # Clients POST JSON without a CSRF token; like the REST API, there is no session auth to protect.
@@ -21,3 +50,22 @@ class PayoutGraphQLView(GraphQLView):
         super().__init__(schema=schema, **kwargs)
         # Django builds a view per request, so the setting is read per request too.
         self.graphql_ide = "graphiql" if settings.GRAPHQL_GRAPHIQL else None
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return strict_json.loads(data)
+        except InputRefused as refused:
+            raise RefusedRequest(400, refused.message, refused.code) from None
+
+    def run(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        # Strawberry answers its request errors (a body that is not JSON, no query, a PUT) in
+        # plain text; they are JSON here, like every other answer of the API.
+        try:
+            return super().run(request, *args, **kwargs)
+        except RequestDataTooBig:
+            return request_error(413, MSG_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE)
+        except RefusedRequest as refused:
+            return request_error(refused.status_code, refused.reason, refused.code)
+        except HTTPException as error:
+            code = _CODES_BY_STATUS.get(error.status_code, ErrorCode.INVALID)
+            return request_error(error.status_code, error.reason, code)

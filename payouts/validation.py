@@ -16,10 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import DecimalValidator
 
 from payouts import errors
 from payouts.errors import ErrorCode, FieldError, InputRefused, PayoutInvalid
-from payouts.models import AMOUNT_DECIMAL_PLACES, Payout
+from payouts.models import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, Payout
 
 EDITABLE_FIELDS: tuple[str, ...] = ("amount", "currency", "recipient_details", "description")
 REQUIRED_FIELDS: tuple[str, ...] = ("amount", "currency", "recipient_details")
@@ -34,33 +35,47 @@ AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"
 _AMOUNT_SYNTAX = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 _NEGATIVE_AMOUNT = re.compile(r"-[0-9]+(\.[0-9]+)?", re.ASCII)
 _CENTS = Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES)
+_AMOUNT_FIELD = Payout._meta.get_field("amount")
+# The column's own digits-and-places check, with the column's messages.
+_AMOUNT_DIGITS = DecimalValidator(AMOUNT_MAX_DIGITS, AMOUNT_DECIMAL_PLACES)
 
 MSG_TIMESTAMP_OUT_OF_RANGE = "Date and time must fall between the years 1 and 9999 in UTC."
 
 
 def parse_amount(value: object) -> Decimal:
-    """Read an amount: canonical decimal text, an int, or an exact finite Decimal (a JSON number).
+    """Read an amount as both APIs take it, in bodies and in filters alike.
 
-    Raises InputRefused. The bounds (digits, places, > 0, the maximum) are the model's
-    validators; this only decides whether `value` is written as an amount at all.
+    Canonical decimal text, an int, or an exact finite Decimal (a JSON number), within the
+    amount column's digits and places. Raises InputRefused. Whether it may be paid (> 0, at most
+    PAYOUT_MAX_AMOUNT) is for the model's validators.
     """
     if isinstance(value, bool):
         raise InputRefused(ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID)
-    if isinstance(value, int):
-        return Decimal(value)
     if isinstance(value, float):
         value = Decimal(repr(value))
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InputRefused(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
-        return value
-    if isinstance(value, str):
-        if _AMOUNT_SYNTAX.fullmatch(value):
-            return Decimal(value)
-        if _NEGATIVE_AMOUNT.fullmatch(value):
-            raise InputRefused(ErrorCode.MIN_VALUE, errors.MSG_AMOUNT_NOT_POSITIVE)
-        if value.strip().lower().lstrip("+-") in ("nan", "snan", "inf", "infinity"):
-            raise InputRefused(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
+    if isinstance(value, int):
+        value = Decimal(value)
+    elif isinstance(value, str):
+        value = _amount_from_text(value)
+    if not isinstance(value, Decimal):
+        raise InputRefused(ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID)
+    if not value.is_finite():
+        raise InputRefused(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
+    try:
+        _AMOUNT_DIGITS(value)
+    except ValidationError as invalid:
+        code = ErrorCode(str(invalid.code))
+        raise InputRefused(code, str(_AMOUNT_FIELD.error_messages[code.value])) from None
+    return value
+
+
+def _amount_from_text(text: str) -> Decimal:
+    if _AMOUNT_SYNTAX.fullmatch(text):
+        return Decimal(text)
+    if _NEGATIVE_AMOUNT.fullmatch(text):
+        raise InputRefused(ErrorCode.MIN_VALUE, errors.MSG_AMOUNT_NOT_POSITIVE)
+    if text.lower() in ("nan", "snan", "inf", "infinity", "-inf", "-infinity", "+inf", "+infinity"):
+        raise InputRefused(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
     raise InputRefused(ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID)
 
 

@@ -1,4 +1,4 @@
-"""REST and GraphQL refuse the same bad input with the same words, taken from the domain."""
+"""REST and GraphQL refuse the same input with the same code and words, from payouts' table."""
 
 from __future__ import annotations
 
@@ -7,97 +7,169 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from strawberry import relay
 
-from graphql_api.types import PAYOUT_TYPE_NAME
-from payouts.errors import MSG_AMOUNT_ABOVE_MAXIMUM, MSG_AMOUNT_NOT_POSITIVE, MSG_NOT_EDITABLE
+from payouts import errors
+from payouts.errors import ErrorCode
 from payouts.models import Payout, PayoutStatus
-from tests.conftest import field_errors, payout_payload
+from tests.conftest import payout_payload
+from tests.graphql_api.conftest import global_id
 
 GRAPHQL_CREATE = """
 mutation($data: PayoutCreateInput!) {
-  createPayout(data: $data) { ... on OperationInfo { messages { field message } } }
+  createPayout(data: $data) { ... on PayoutErrors { errors { field code message } } }
 }
 """
 GRAPHQL_UPDATE = """
 mutation($id: ID!, $data: PayoutUpdateInput!) {
-  updatePayout(id: $id, data: $data) { ... on OperationInfo { messages { field message } } }
+  updatePayout(id: $id, data: $data) { ... on PayoutErrors { errors { field code message } } }
 }
 """
+GRAPHQL_DELETE = """
+mutation($id: ID!) {
+  deletePayout(id: $id) { ... on PayoutErrors { errors { field code message } } }
+}
+"""
+# (code, message) pairs, REST's codes upper-cased to compare with GraphQL's enum.
+Refusals = list[tuple[str, str]]
 
 
-def rest_create(client: Client, payout: Payout | None, amount: str) -> list[str]:
-    response = client.post(
-        "/api/payouts/", payout_payload(amount=amount), content_type="application/json"
-    )
-    assert response.status_code == 400
-    return field_errors(response)["amount"]
+def _rest(response: Any) -> Refusals:
+    assert 400 <= response.status_code < 500
+    body = response.json()
+    assert body["code"] in ErrorCode.__members__.values()
+    return [(error["code"].upper(), error["message"]) for error in body["errors"]]
 
 
-def rest_update(client: Client, payout: Payout | None, amount: str) -> list[str]:
+def rest_create(client: Client, payout: Payout | None, fields: dict[str, Any]) -> Refusals:
+    body = {**payout_payload(), **fields}
+    return _rest(client.post("/api/payouts/", body, content_type="application/json"))
+
+
+def rest_update(client: Client, payout: Payout | None, fields: dict[str, Any]) -> Refusals:
     assert payout is not None
-    response = client.patch(
-        f"/api/payouts/{payout.pk}/", {"amount": amount}, content_type="application/json"
-    )
-    assert response.status_code == 403
-    return [response.json()["detail"]]
+    url = f"/api/payouts/{payout.pk}/"
+    return _rest(client.patch(url, fields, content_type="application/json"))
 
 
-def _graphql_messages(client: Client, query: str, variables: dict[str, Any]) -> list[str]:
+def rest_delete(client: Client, payout: Payout | None, fields: dict[str, Any]) -> Refusals:
+    assert payout is not None
+    return _rest(client.delete(f"/api/payouts/{payout.pk}/"))
+
+
+def _graphql(client: Client, query: str, variables: dict[str, Any]) -> Refusals:
     response = client.post(
         "/graphql/", {"query": query, "variables": variables}, content_type="application/json"
     )
     assert response.status_code == 200
     [result] = response.json()["data"].values()
-    return [message["message"] for message in result["messages"]]
+    return [(error["code"], error["message"]) for error in result["errors"]]
 
 
-def graphql_create(client: Client, payout: Payout | None, amount: str) -> list[str]:
-    payload = payout_payload(amount=amount)
-    data = {
-        "amount": payload["amount"],
-        "currency": payload["currency"],
-        "recipientDetails": payload["recipient_details"],
-    }
-    return _graphql_messages(client, GRAPHQL_CREATE, {"data": data})
+def _graphql_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    names = {"recipient_details": "recipientDetails"}
+    return {names.get(name, name): value for name, value in fields.items()}
 
 
-def graphql_update(client: Client, payout: Payout | None, amount: str) -> list[str]:
+def graphql_create(client: Client, payout: Payout | None, fields: dict[str, Any]) -> Refusals:
+    data = _graphql_fields({**payout_payload(), **fields})
+    return _graphql(client, GRAPHQL_CREATE, {"data": data})
+
+
+def graphql_update(client: Client, payout: Payout | None, fields: dict[str, Any]) -> Refusals:
     assert payout is not None
-    global_id = relay.to_base64(PAYOUT_TYPE_NAME, payout.pk)
-    return _graphql_messages(client, GRAPHQL_UPDATE, {"id": global_id, "data": {"amount": amount}})
+    variables = {"id": global_id(payout), "data": _graphql_fields(fields)}
+    return _graphql(client, GRAPHQL_UPDATE, variables)
 
 
-Surface = Callable[[Client, Payout | None, str], list[str]]
-SURFACES: dict[str, tuple[Surface, Surface]] = {
-    "rest": (rest_create, rest_update),
-    "graphql": (graphql_create, graphql_update),
+def graphql_delete(client: Client, payout: Payout | None, fields: dict[str, Any]) -> Refusals:
+    assert payout is not None
+    return _graphql(client, GRAPHQL_DELETE, {"id": global_id(payout)})
+
+
+Surface = Callable[[Client, Payout | None, dict[str, Any]], Refusals]
+SURFACES: dict[str, dict[str, Surface]] = {
+    "rest": {"create": rest_create, "update": rest_update, "delete": rest_delete},
+    "graphql": {"create": graphql_create, "update": graphql_update, "delete": graphql_delete},
 }
 CASES = [
-    pytest.param("create", None, "0", MSG_AMOUNT_NOT_POSITIVE, id="amount-not-positive"),
-    pytest.param(
+    ("create", None, {"amount": "0"}, "MIN_VALUE", errors.MSG_AMOUNT_NOT_POSITIVE),
+    ("create", None, {"amount": "-5"}, "MIN_VALUE", errors.MSG_AMOUNT_NOT_POSITIVE),
+    (
         "create",
         None,
-        "1000000.01",
-        MSG_AMOUNT_ABOVE_MAXIMUM % {"limit_value": "1000000.00"},
-        id="amount-above-maximum",
+        {"amount": "1000000.01"},
+        "MAX_VALUE",
+        errors.MSG_AMOUNT_ABOVE_MAXIMUM % {"limit_value": "1000000.00"},
     ),
-    pytest.param("update", PayoutStatus.PROCESSING, "5.00", MSG_NOT_EDITABLE, id="not-pending"),
+    (
+        "create",
+        None,
+        {"amount": "1.001"},
+        "MAX_DECIMAL_PLACES",
+        errors.MSG_AMOUNT_TOO_MANY_DECIMALS,
+    ),
+    ("create", None, {"amount": "1" * 13}, "MAX_DIGITS", errors.MSG_AMOUNT_TOO_MANY_DIGITS),
+    ("create", None, {"amount": "NaN"}, "NOT_FINITE", errors.MSG_AMOUNT_NOT_FINITE),
+    ("create", None, {"amount": "1e3"}, "INVALID", errors.MSG_AMOUNT_INVALID),
+    ("create", None, {"amount": "10_000"}, "INVALID", errors.MSG_AMOUNT_INVALID),
+    ("create", None, {"amount": "\uff11\uff10"}, "INVALID", errors.MSG_AMOUNT_INVALID),
+    ("create", None, {"description": None}, "NULL", errors.MSG_NULL),
+    ("create", None, {"description": "a\x00b"}, "INVALID_TEXT", errors.MSG_INVALID_TEXT),
+    (
+        "create",
+        None,
+        {"recipient_details": {"bank": "DB"}},
+        "ACCOUNT_NUMBER_REQUIRED",
+        errors.MSG_ACCOUNT_NUMBER_MISSING,
+    ),
+    (
+        "create",
+        None,
+        {
+            "recipient_details": {
+                "account_number": "1",
+                "a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {}}}}}}}},
+            }
+        },
+        "MAX_DEPTH",
+        errors.MSG_RECIPIENT_TOO_DEEP % {"limit": 8},
+    ),
+    ("update", PayoutStatus.PENDING, {"description": None}, "NULL", errors.MSG_NULL),
+    (
+        "update",
+        PayoutStatus.PROCESSING,
+        {"amount": "5.00"},
+        "NOT_EDITABLE",
+        errors.MSG_NOT_EDITABLE,
+    ),
+    ("delete", PayoutStatus.COMPLETED, {}, "NOT_DELETABLE", errors.MSG_NOT_DELETABLE),
 ]
 
 
 @pytest.mark.parametrize("surface", list(SURFACES))
-@pytest.mark.parametrize(("action", "status", "amount", "message"), CASES)
-def test_both_surfaces_refuse_bad_input_with_the_domain_message(
-    make_payout, surface, action, status, amount, message
+@pytest.mark.parametrize(("action", "status", "fields", "code", "message"), CASES)
+def test_both_surfaces_refuse_with_the_domain_code_and_message(
+    make_payout, surface, action, status, fields, code, message
 ):
     payout = make_payout(status, amount="100.00") if status else None
-    create, update = SURFACES[surface]
 
-    messages = (create if action == "create" else update)(Client(), payout, amount)
+    refusals = SURFACES[surface][action](Client(), payout, fields)
 
-    assert messages == [message]
+    assert refusals == [(code, message)]
     assert Payout.objects.count() == (1 if payout else 0)
     if payout:
         payout.refresh_from_db()
-        assert str(payout.amount) == "100.00"
+        assert (str(payout.amount), payout.deleted_at) == ("100.00", None)
+
+
+def test_graphql_error_codes_are_payouts_table(db):
+    query = '{ __type(name: "PayoutErrorCode") { enumValues { name } } }'
+
+    response = Client().post("/graphql/", {"query": query}, content_type="application/json")
+
+    names = [value["name"] for value in response.json()["data"]["__type"]["enumValues"]]
+    assert names == [code.name for code in ErrorCode]
+
+
+def test_every_code_is_its_rest_value_upper_cased():
+    assert all(code.name == code.value.upper() for code in ErrorCode)

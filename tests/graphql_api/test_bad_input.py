@@ -12,10 +12,8 @@ from tests.graphql_api.conftest import global_id
 from tests.graphql_api.test_mutations import CREATE, DELETE, NEW_PAYOUT, UPDATE
 
 NOT_FOUND = {
-    "__typename": "OperationInfo",
-    "messages": [
-        {"kind": "VALIDATION", "field": None, "code": "not_found", "message": "Payout not found."}
-    ],
+    "__typename": "PayoutErrors",
+    "errors": [{"field": None, "code": "NOT_FOUND", "message": "Payout not found."}],
 }
 MALFORMED_IDS = [
     "not-a-global-id",
@@ -51,8 +49,12 @@ def test_unknown_currency_literal_is_a_graphql_error(graphql, db):
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
-        ("amount", True, 'Value cannot represent a Decimal: "True".'),
-        ("amount", "ten", 'Value cannot represent a Decimal: "ten".'),
+        (
+            "amount",
+            True,
+            "Expected value of type 'Decimal', but encountered error 'Decimal cannot "
+            "represent bool values.'; found: True.",
+        ),
         ("currency", 978, "Enum 'Currency' cannot represent non-string value: 978."),
         ("description", 42, "String cannot represent a non string value: 42"),
     ],

@@ -10,6 +10,7 @@ import pytest
 from strawberry import relay
 
 from graphql_api.errors import BAD_USER_INPUT
+from payouts.errors import MSG_AMOUNT_NOT_FINITE
 from payouts.validation import MSG_TIMESTAMP_OUT_OF_RANGE
 
 PAGE = """query($after: String, $before: String) {
@@ -109,10 +110,7 @@ def test_non_finite_amount_filter_is_bad_user_input(graphql, pending_payout, amo
         {"amount": amount},
     )
 
-    assert _only_error(body) == {
-        "message": f"\u201c{amount}\u201d value must be a decimal number.",
-        "code": BAD_USER_INPUT,
-    }
+    assert _only_error(body) == {"message": MSG_AMOUNT_NOT_FINITE, "code": BAD_USER_INPUT}
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from tests.graphql_api.conftest import global_id
 RESULT = """
 __typename
 ... on Payout { id payoutId amount currency status recipientDetails description }
-... on OperationInfo { messages { kind field code message } }
+... on PayoutErrors { errors { field code message } }
 """
 CREATE = f"mutation($data: PayoutCreateInput!) {{ createPayout(data: $data) {{ {RESULT} }} }}"
 UPDATE = f"""
@@ -30,7 +30,7 @@ mutation($id: ID!) {
   deletePayout(id: $id) {
     __typename
     ... on PayoutDeleted { id payoutId }
-    ... on OperationInfo { messages { kind field code message } }
+    ... on PayoutErrors { errors { field code message } }
   }
 }
 """
@@ -44,8 +44,8 @@ NEW_PAYOUT = {
 
 def _refusal(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {
-        "__typename": "OperationInfo",
-        "messages": [{"kind": "VALIDATION", "field": field, "code": code, "message": message}],
+        "__typename": "PayoutErrors",
+        "errors": [{"field": field, "code": code, "message": message}],
     }
 
 
@@ -101,18 +101,16 @@ def test_create_payout_refusal_lists_every_bad_field_and_writes_nothing(
         body = graphql(CREATE, {"data": data})
 
     assert body["data"]["createPayout"] == {
-        "__typename": "OperationInfo",
-        "messages": [
+        "__typename": "PayoutErrors",
+        "errors": [
             {
-                "kind": "VALIDATION",
                 "field": "amount",
-                "code": "min_value",
+                "code": "MIN_VALUE",
                 "message": "Amount must be greater than 0.",
             },
             {
-                "kind": "VALIDATION",
                 "field": "recipientDetails",
-                "code": "account_number_required",
+                "code": "ACCOUNT_NUMBER_REQUIRED",
                 "message": "recipient_details.account_number must be a non-empty string.",
             },
         ],
@@ -124,10 +122,10 @@ def test_create_payout_refusal_lists_every_bad_field_and_writes_nothing(
 @pytest.mark.parametrize(
     ("amount", "code", "message"),
     [
-        ("-5", "min_value", "Amount must be greater than 0."),
-        ("1000000.01", "max_value", "Amount must be less than or equal to 1000000.00."),
-        ("1.001", "max_decimal_places", "Amount must have no more than 2 decimal places."),
-        ("NaN", "not_finite", "Amount must be a finite number."),
+        ("-5", "MIN_VALUE", "Amount must be greater than 0."),
+        ("1000000.01", "MAX_VALUE", "Amount must be less than or equal to 1000000.00."),
+        ("1.001", "MAX_DECIMAL_PLACES", "Amount must have no more than 2 decimal places."),
+        ("NaN", "NOT_FINITE", "Amount must be a finite number."),
     ],
 )
 def test_create_payout_refuses_amounts_the_domain_refuses(graphql, amount, code, message):
@@ -141,7 +139,7 @@ def test_create_payout_refuses_recipient_details_that_are_not_an_object(graphql)
     body = graphql(CREATE, {"data": {**NEW_PAYOUT, "recipientDetails": ["DE89"]}})
 
     assert body["data"]["createPayout"] == _refusal(
-        "not_an_object", "recipient_details must be a JSON object.", field="recipientDetails"
+        "NOT_AN_OBJECT", "recipient_details must be a JSON object.", field="recipientDetails"
     )
     assert not Payout.objects.exists()
 
@@ -164,7 +162,7 @@ def test_update_payout_with_bad_recipient_details_is_refused(graphql, pending_pa
     )
 
     assert body["data"]["updatePayout"] == _refusal(
-        "account_number_required",
+        "ACCOUNT_NUMBER_REQUIRED",
         "recipient_details.account_number must be a non-empty string.",
         field="recipientDetails",
     )
@@ -179,7 +177,7 @@ def test_update_payout_that_left_pending_is_refused(graphql, make_payout, status
     body = graphql(UPDATE, {"id": global_id(payout), "data": {"amount": "5.00"}})
 
     assert body["data"]["updatePayout"] == _refusal(
-        "not_editable", "Only PENDING payouts can be updated."
+        "NOT_EDITABLE", "Only PENDING payouts can be updated."
     )
     payout.refresh_from_db()
     assert payout.amount == Decimal("100.00")
@@ -191,7 +189,7 @@ def test_update_payout_that_was_deleted_is_not_found(graphql, pending_payout):
 
     body = graphql(UPDATE, {"id": payout_id, "data": {"amount": "5.00"}})
 
-    assert body["data"]["updatePayout"] == _refusal("not_found", MSG_NOT_FOUND)
+    assert body["data"]["updatePayout"] == _refusal("NOT_FOUND", MSG_NOT_FOUND)
 
 
 def test_delete_payout_hides_a_pending_payout_and_keeps_its_history(graphql, pending_payout):
@@ -212,7 +210,7 @@ def test_delete_payout_that_left_pending_is_refused(graphql, make_payout):
 
     body = graphql(DELETE, {"id": global_id(payout)})
 
-    assert body["data"]["deletePayout"] == _refusal("not_deletable", MSG_NOT_DELETABLE)
+    assert body["data"]["deletePayout"] == _refusal("NOT_DELETABLE", MSG_NOT_DELETABLE)
     assert Payout.objects.filter(pk=payout.pk).exists()
 
 
@@ -221,10 +219,10 @@ def test_delete_payout_twice_reports_the_second_as_not_found(graphql, pending_pa
 
     body = graphql(DELETE, {"id": global_id(pending_payout)})
 
-    assert body["data"]["deletePayout"] == _refusal("not_found", MSG_NOT_FOUND)
+    assert body["data"]["deletePayout"] == _refusal("NOT_FOUND", MSG_NOT_FOUND)
 
 
 def test_delete_payout_of_an_unknown_id_is_not_found(graphql, db):
     body = graphql(DELETE, {"id": relay.to_base64("Payout", uuid.uuid4())})
 
-    assert body["data"]["deletePayout"] == _refusal("not_found", MSG_NOT_FOUND)
+    assert body["data"]["deletePayout"] == _refusal("NOT_FOUND", MSG_NOT_FOUND)

@@ -63,8 +63,8 @@ def test_payout_exposes_the_rest_fields_in_camel_case(graphql, make_payout):
         "recipientDetails": {"account_number": "DE89370400440532013000", "bank_name": "DB"},
         "description": "Contractor payment - March",
         "failureReason": "Failed after 1 attempt(s): declined",
-        "createdAt": payout.created_at.isoformat(),
-        "updatedAt": payout.updated_at.isoformat(),
+        "createdAt": payout.created_at.isoformat().replace("+00:00", "Z"),
+        "updatedAt": payout.updated_at.isoformat().replace("+00:00", "Z"),
     }
 
 

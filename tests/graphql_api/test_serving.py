@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 from graphql import DocumentNode, get_introspection_query, validate
 
+from graphql_api.errors import MSG_SERVER_ERROR
+
 
 def test_post_without_csrf_token_is_answered(db):
     client = Client(enforce_csrf_checks=True)
@@ -92,7 +94,8 @@ def test_a_server_error_is_still_logged_with_its_traceback(graphql, caplog, monk
 
     body = graphql("{ payouts(first: 1) { totalCount } }")
 
-    assert body["errors"][0]["message"] == "the database is on fire"
+    assert body["errors"][0]["message"] == MSG_SERVER_ERROR
+    assert body["errors"][0]["extensions"] == {"code": "SERVER_ERROR"}
     logged = [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert [record.name for record in logged] == ["strawberry.execution"]
     assert logged[0].exc_info is not None
