@@ -17,6 +17,7 @@ from payouts import strict_json
 from payouts.errors import ErrorCode, InputRefused
 
 MSG_TOO_LARGE = "The request body is larger than the server accepts."
+MSG_MEDIA_TYPE = "Send the request as application/json."
 
 # What a request error that carries no code of its own is, by its HTTP status.
 _CODES_BY_STATUS = {
@@ -60,6 +61,8 @@ class PayoutGraphQLView(GraphQLView):
     def run(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         # Strawberry answers its request errors (a body that is not JSON, no query, a PUT) in
         # plain text; they are JSON here, like every other answer of the API.
+        if request.method == "POST" and request.content_type != "application/json":
+            return request_error(415, MSG_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
         try:
             return super().run(request, *args, **kwargs)
         except RequestDataTooBig:
