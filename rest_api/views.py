@@ -7,57 +7,24 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from payouts import selectors, services
-from payouts.errors import MSG_NOT_EDITABLE, MSG_NOT_FOUND
 from payouts.models import Payout
+from rest_api import responses
 from rest_api.filters import PayoutFilter
-from rest_api.pagination import MSG_INVALID_PAGE
 from rest_api.serializers import (
     PayoutCreateSerializer,
     PayoutSerializer,
     PayoutUpdateSerializer,
 )
 
-_DETAIL = inline_serializer("ErrorDetail", fields={"detail": serializers.CharField()})
-_VALIDATION_ERROR = OpenApiResponse(
-    response=OpenApiTypes.OBJECT,
-    description="Invalid input: an object mapping each bad field to its messages.",
-    examples=[
-        OpenApiExample(
-            "Bad amount and currency",
-            value={
-                "amount": ["Amount must be greater than 0."],
-                "currency": ['Unsupported currency "usd". Use one of: USD, EUR, GBP, RUB.'],
-            },
-        )
-    ],
-)
-_NOT_FOUND = OpenApiResponse(
-    response=_DETAIL,
-    description="No payout has this id.",
-    examples=[OpenApiExample("Not found", value={"detail": MSG_NOT_FOUND})],
-)
-_NOT_PENDING = OpenApiResponse(
-    response=_DETAIL,
-    description="The payout has left PENDING and can no longer be changed.",
-    examples=[OpenApiExample("Not pending", value={"detail": MSG_NOT_EDITABLE})],
-)
-_PAGE_NOT_FOUND = OpenApiResponse(
-    response=_DETAIL,
-    description="The page number is past the last page.",
-    examples=[OpenApiExample("Past the last page", value={"detail": MSG_INVALID_PAGE})],
-)
 _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Payout id.")
 
 
@@ -67,20 +34,21 @@ _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, descripti
         description="Newest first, paginated; filter by status, currency, amount and date.",
         responses={
             200: PayoutSerializer(many=True),
-            400: _VALIDATION_ERROR,
-            404: _PAGE_NOT_FOUND,
+            400: responses.PARAMETERS_INVALID,
+            404: responses.PAGE_NOT_FOUND,
+            **responses.ALWAYS,
         },
     ),
     retrieve=extend_schema(
         summary="Retrieve a payout",
         parameters=[_ID],
-        responses={200: PayoutSerializer, 404: _NOT_FOUND},
+        responses={200: PayoutSerializer, 404: responses.NOT_FOUND, **responses.ALWAYS},
     ),
     create=extend_schema(
         summary="Create a payout",
         description="Stores the payout as PENDING and queues it for processing.",
         request=PayoutCreateSerializer,
-        responses={201: PayoutSerializer, 400: _VALIDATION_ERROR},
+        responses={201: PayoutSerializer, 400: responses.BODY_INVALID, **responses.WITH_BODY},
     ),
     partial_update=extend_schema(
         summary="Update a PENDING payout",
@@ -89,15 +57,21 @@ _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, descripti
         request=PayoutUpdateSerializer,
         responses={
             200: PayoutSerializer,
-            400: _VALIDATION_ERROR,
-            403: _NOT_PENDING,
-            404: _NOT_FOUND,
+            400: responses.BODY_INVALID,
+            403: responses.NOT_EDITABLE,
+            404: responses.NOT_FOUND,
+            **responses.WITH_BODY,
         },
     ),
     destroy=extend_schema(
         summary="Delete a PENDING payout",
         parameters=[_ID],
-        responses={204: None, 403: _NOT_PENDING, 404: _NOT_FOUND},
+        responses={
+            204: None,
+            403: responses.NOT_DELETABLE,
+            404: responses.NOT_FOUND,
+            **responses.ALWAYS,
+        },
     ),
 )
 class PayoutViewSet(

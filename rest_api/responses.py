@@ -1,0 +1,141 @@
+"""The error responses of /api/payouts/ as the OpenAPI document describes them: one envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from payouts import errors
+from payouts.errors import ErrorCode
+from rest_api.errors import (
+    MSG_INVALID_INPUT,
+    MSG_SERVER_ERROR,
+    MSG_TOO_LARGE,
+    MSG_UNAVAILABLE,
+    error_body,
+)
+from rest_api.pagination import MSG_INVALID_PAGE
+
+ERROR_CODES = [(code.value, code.name) for code in ErrorCode]
+
+
+class ErrorItemSerializer(serializers.Serializer[Any]):
+    """One problem: the field it is about, its code and its message."""
+
+    field = serializers.CharField(
+        allow_null=True, help_text="The field or query parameter, or null for the whole request."
+    )
+    code = serializers.ChoiceField(choices=ERROR_CODES)
+    message = serializers.CharField()
+
+
+# Every error of the API: a summary, its code, and each problem found. Built inline: a field
+# named `errors` on a Serializer class would shadow its own `errors` property.
+ErrorSerializer = inline_serializer(
+    "Error",
+    fields={
+        "detail": serializers.CharField(),
+        "code": serializers.ChoiceField(choices=ERROR_CODES),
+        "errors": ErrorItemSerializer(many=True),
+    },
+)
+
+
+def _response(description: str, *examples: tuple[str, dict[str, Any]]) -> OpenApiResponse:
+    return OpenApiResponse(
+        response=ErrorSerializer,
+        description=description,
+        examples=[OpenApiExample(name, value=value) for name, value in examples],
+    )
+
+
+def _invalid(*field_errors: tuple[str | None, ErrorCode, str]) -> dict[str, Any]:
+    return error_body(
+        ErrorCode.INVALID.value,
+        MSG_INVALID_INPUT,
+        [
+            {"field": field, "code": code.value, "message": message}
+            for field, code, message in field_errors
+        ],
+    )
+
+
+def _one(code: ErrorCode, message: str) -> dict[str, Any]:
+    return error_body(code.value, message)
+
+
+BODY_INVALID = _response(
+    "Invalid input: every bad field at once, or a body that is not acceptable JSON.",
+    (
+        "Bad amount and currency",
+        _invalid(
+            ("amount", ErrorCode.MIN_VALUE, errors.MSG_AMOUNT_NOT_POSITIVE),
+            (
+                "currency",
+                ErrorCode.INVALID_CHOICE,
+                'Unsupported currency "usd". Use one of: USD, EUR, GBP, RUB.',
+            ),
+        ),
+    ),
+    (
+        "Duplicate key",
+        _one(ErrorCode.DUPLICATE_KEY, errors.MSG_JSON_DUPLICATE_KEY.format(key="amount")),
+    ),
+)
+PARAMETERS_INVALID = _response(
+    "A query parameter is malformed.",
+    (
+        "Bad status and page size",
+        _invalid(
+            (
+                "status",
+                ErrorCode.INVALID_CHOICE,
+                "Select a valid choice. DONE is not one of the available choices.",
+            ),
+            ("page_size", ErrorCode.INVALID, "Must be a positive integer."),
+        ),
+    ),
+)
+NOT_FOUND = _response(
+    "No payout has this id.", ("Not found", _one(ErrorCode.NOT_FOUND, errors.MSG_NOT_FOUND))
+)
+PAGE_NOT_FOUND = _response(
+    "The page number is past the last page.",
+    ("Past the last page", _one(ErrorCode.NOT_FOUND, MSG_INVALID_PAGE)),
+)
+NOT_EDITABLE = _response(
+    "The payout has left PENDING and can no longer be changed.",
+    ("Not pending", _one(ErrorCode.NOT_EDITABLE, errors.MSG_NOT_EDITABLE)),
+)
+NOT_DELETABLE = _response(
+    "The payout has left PENDING and can no longer be deleted.",
+    ("Not pending", _one(ErrorCode.NOT_DELETABLE, errors.MSG_NOT_DELETABLE)),
+)
+TOO_LARGE = _response(
+    "The body is larger than the server accepts (256 KiB).",
+    ("Too large", _one(ErrorCode.PAYLOAD_TOO_LARGE, MSG_TOO_LARGE)),
+)
+UNSUPPORTED_MEDIA_TYPE = _response(
+    "The body is not application/json.",
+    (
+        "Form data",
+        _one(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            'Unsupported media type "application/x-www-form-urlencoded" in request.',
+        ),
+    ),
+)
+SERVER_ERROR = _response(
+    "The server failed; the error is logged, never shown.",
+    ("Server error", _one(ErrorCode.SERVER_ERROR, MSG_SERVER_ERROR)),
+)
+UNAVAILABLE = _response(
+    "The database cannot be reached; retry later.",
+    ("Database down", _one(ErrorCode.SERVICE_UNAVAILABLE, MSG_UNAVAILABLE)),
+)
+# What any operation may answer, whatever it does.
+ALWAYS = {500: SERVER_ERROR, 503: UNAVAILABLE}
+# And any operation with a body.
+WITH_BODY = {**ALWAYS, 413: TOO_LARGE, 415: UNSUPPORTED_MEDIA_TYPE}
