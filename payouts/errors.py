@@ -85,6 +85,7 @@ MSG_JSON_INVALID = "Malformed JSON: {reason}."
 MSG_JSON_NOT_UTF8 = "The body must be UTF-8 encoded JSON."
 MSG_JSON_DUPLICATE_KEY = 'Duplicate key "{key}" in a JSON object.'
 MSG_JSON_CONSTANT = "{constant} is not JSON: numbers must be finite."
+MSG_JSON_INTEGER_TOO_LONG = "JSON integers must have at most {limit} digits."
 MSG_JSON_TOO_DEEP = "JSON must be nested at most {limit} levels deep."
 MSG_JSON_TOO_MANY_VALUES = "JSON must hold at most {limit} values."
 MSG_JSON_INVALID_TEXT = (

@@ -11,7 +11,6 @@ from rest_framework.parsers import JSONParser
 
 from payouts import strict_json
 from payouts.errors import InputRefused
-from rest_api.errors import PayloadTooLarge
 
 
 class StrictJSONParser(JSONParser):
@@ -27,6 +26,10 @@ class StrictJSONParser(JSONParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
+        # Imported here: rest_api.errors imports rest_framework.views, whose APIView reads
+        # DEFAULT_PARSER_CLASSES (this module) while it is defined.
+        from rest_api.errors import PayloadTooLarge
+
         limit: int = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         body = stream.read(limit + 1)
         if len(body) > limit:
