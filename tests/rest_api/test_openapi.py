@@ -69,15 +69,20 @@ def test_enums_list_every_status_and_currency(schema):
 @pytest.mark.parametrize(
     ("path", "method", "codes"),
     [
-        ("/api/payouts/", "get", {"200", "400", "404"}),
-        ("/api/payouts/", "post", {"201", "400"}),
-        ("/api/payouts/{id}/", "get", {"200", "404"}),
-        ("/api/payouts/{id}/", "patch", {"200", "400", "403", "404"}),
-        ("/api/payouts/{id}/", "delete", {"204", "403", "404"}),
+        ("/api/payouts/", "get", {"200", "400", "404", "500", "503"}),
+        ("/api/payouts/", "post", {"201", "400", "413", "415", "500", "503"}),
+        ("/api/payouts/{id}/", "get", {"200", "404", "500", "503"}),
+        ("/api/payouts/{id}/", "patch", {"200", "400", "403", "404", "413", "415", "500", "503"}),
+        ("/api/payouts/{id}/", "delete", {"204", "403", "404", "500", "503"}),
     ],
 )
 def test_error_responses_are_documented(schema, path, method, codes):
-    assert set(schema["paths"][path][method]["responses"]) == codes
+    responses = schema["paths"][path][method]["responses"]
+
+    assert set(responses) == codes
+    for code in codes - {"200", "201", "204"}:
+        envelope = responses[code]["content"]["application/json"]["schema"]
+        assert envelope == {"$ref": "#/components/schemas/Error"}
 
 
 def test_put_is_not_documented(schema):
