@@ -178,10 +178,13 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "rest_api.schema.forbid_unknown_request_fields",
+        "rest_api.schema.describe_query_parameters",
+        "rest_api.schema.name_enum_values",
     ],
     "ENUM_NAME_OVERRIDES": {
         "PayoutStatusEnum": "payouts.models.PayoutStatus",
         "CurrencyEnum": "payouts.models.Currency",
+        "ErrorCodeEnum": "rest_api.responses.ERROR_CODES",
     },
 }
 

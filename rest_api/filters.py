@@ -2,27 +2,75 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils.datastructures import MultiValueDict
 from django_filters.fields import BaseCSVField, IsoDateTimeField
+from django_filters.widgets import BaseCSVWidget
+from drf_spectacular.utils import extend_schema_field
 
-from payouts.models import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, Currency, Payout, PayoutStatus
+from payouts.errors import ErrorCode, InputRefused
+from payouts.models import Currency, Payout, PayoutStatus
 from payouts.selectors import payout_ordering_tie_breakers
-from payouts.validation import utc_timestamp
+from payouts.validation import AMOUNT_PATTERN, parse_amount, utc_timestamp
 
 MSG_EMPTY_SORT_KEY = "Sort keys must not be empty: separate them with single commas."
+MSG_EMPTY_CHOICE = "Values must not be empty: separate them with single commas."
+MSG_REPEATED_PARAMETER = "{name} takes one value but was given {count} times."
+
+
+class ValueListWidget(BaseCSVWidget, forms.SelectMultiple):
+    """Reads a list from repeated parameters and from commas alike, in the order given:
+    `?k=a&k=b`, `?k=a,b` and `?k=a,b&k=c` all work. An empty `?k=` is no value at all. The
+    browsable API renders it as a multiple select, which submits repeats."""
+
+    def value_from_datadict(
+        self, data: Mapping[str, Any], files: Any, name: str
+    ) -> list[str] | None:
+        if isinstance(data, MultiValueDict):
+            given = data.getlist(name)
+        else:
+            given = [data[name]] if name in data else []
+        if not given:
+            return None
+        if given == [""]:
+            return []
+        return [item for value in given for item in value.split(",")]
 
 
 class SortKeysField(BaseCSVField):
     """Refuses blank keys (`,,`): each one would otherwise reach order_by() as a field name."""
 
+    base_widget_class = ValueListWidget
+
     def clean(self, value: Any) -> Any:
         if value is not None and any(key in self.empty_values for key in value):
             raise forms.ValidationError(MSG_EMPTY_SORT_KEY, code="invalid_choice")
         return super().clean(value)
+
+
+class ChoiceListField(django_filters.fields.MultipleChoiceField):
+    widget = ValueListWidget
+
+    def validate(self, value: Any) -> None:
+        if any(choice in self.empty_values for choice in value):
+            raise forms.ValidationError(MSG_EMPTY_CHOICE, code="invalid_choice")
+        super().validate(value)
+
+
+class ChoiceListFilter(django_filters.MultipleChoiceFilter):
+    """One or several choices, OR-ed: `?status=PENDING&status=FAILED`, `?status=PENDING,FAILED`."""
+
+    field_class = ChoiceListField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A payout has one status and one currency: no join can repeat a row, so no DISTINCT.
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -38,12 +86,30 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, *payout_ordering_tie_breakers(used))
 
 
-def _amount_filter(lookup: str, help_text: str) -> django_filters.NumberFilter:
-    return django_filters.NumberFilter(
+class AmountBoundField(forms.CharField):
+    """An amount bound read as every amount is read, in bodies and filters of both APIs."""
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_amount(text)
+        except InputRefused as refused:
+            raise forms.ValidationError(refused.message, code=refused.code.value) from None
+
+
+@extend_schema_field({"type": "string", "pattern": AMOUNT_PATTERN, "example": "100.50"})
+class AmountBoundFilter(django_filters.CharFilter):
+    field_class = AmountBoundField
+
+
+def _amount_filter(lookup: str, help_text: str) -> AmountBoundFilter:
+    return AmountBoundFilter(
         field_name="amount",
         lookup_expr=lookup,
-        max_digits=AMOUNT_MAX_DIGITS,
-        decimal_places=AMOUNT_DECIMAL_PLACES,
+        # Whitespace is refused, not stripped: " 10" is not an amount.
+        strip=False,
         help_text=help_text,
     )
 
@@ -69,18 +135,48 @@ def _created_filter(lookup: str, help_text: str) -> django_filters.IsoDateTimeFi
     return UtcIsoDateTimeFilter(field_name="created_at", lookup_expr=lookup, help_text=help_text)
 
 
+class PayoutFilterForm(forms.Form):
+    """Refuses a single-valued parameter given twice, rather than silently keeping the last."""
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        if not isinstance(self.data, MultiValueDict):
+            return cleaned
+        for name, field in self.fields.items():
+            count = len(self.data.getlist(name))
+            if count > 1 and not isinstance(field.widget, ValueListWidget):
+                # The field looked at the last value only: the repeat is the one error to report.
+                self.errors.pop(name, None)
+                message = MSG_REPEATED_PARAMETER.format(name=name, count=count)
+                self.add_error(
+                    name,
+                    forms.ValidationError(message, code=ErrorCode.REPEATED_PARAMETER.value),
+                )
+        return cleaned
+
+
 class PayoutFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=PayoutStatus.choices, help_text="Exact status.")
-    currency = django_filters.ChoiceFilter(choices=Currency.choices, help_text="Exact currency.")
+    status = ChoiceListFilter(
+        choices=PayoutStatus.choices,
+        help_text="One or more statuses: repeat the parameter or separate them with commas.",
+    )
+    currency = ChoiceListFilter(
+        choices=Currency.choices,
+        help_text="One or more currencies: repeat the parameter or separate them with commas.",
+    )
     min_amount = _amount_filter("gte", "Only payouts with amount greater than or equal to this.")
     max_amount = _amount_filter("lte", "Only payouts with amount less than or equal to this.")
     created_after = _created_filter("gte", "ISO 8601 timestamp: created at or after it.")
     created_before = _created_filter("lte", "ISO 8601 timestamp: created at or before it.")
     ordering = StableOrderingFilter(
         fields=(("created_at", "created_at"), ("amount", "amount")),
-        help_text="Sort key: created_at, -created_at (the default), amount or -amount.",
+        help_text=(
+            "Sort keys, applied in the order given: repeat the parameter or separate them with "
+            "commas. Each is created_at, -created_at (the default), amount or -amount."
+        ),
     )
 
     class Meta:
         model = Payout
         fields: list[str] = []
+        form = PayoutFilterForm

@@ -14,16 +14,21 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from payouts.selectors import PAYOUT_PAGE_MAX, payout_count
+from rest_api.filters import MSG_REPEATED_PARAMETER
 
 MSG_NOT_POSITIVE_INTEGER = "Must be a positive integer."
+MSG_PAGE_SIZE_TOO_LARGE = f"Must be at most {PAYOUT_PAGE_MAX}."
 MSG_INVALID_PAGE = "Invalid page."
 # SQL OFFSET is a signed 64-bit integer; a page beyond it cannot exist.
 MAX_OFFSET = 2**63 - 1
 
 
 def _positive_int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    given = request.query_params.getlist(name)
+    if len(given) > 1:
+        raise ValidationError({name: [MSG_REPEATED_PARAMETER.format(name=name, count=len(given))]})
+    raw = given[0] if given else ""
+    if raw == "":
         return None
     if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
         raise ValidationError({name: [MSG_NOT_POSITIVE_INTEGER]})
@@ -78,6 +83,10 @@ class PayoutPagination(PageNumberPagination):
     django_paginator_class = PayoutPaginator
     page_size = 20
     page_size_query_param = "page_size"
+    page_query_description = "Page number, from 1 (a page past the last one is 404)."
+    page_size_query_description = (
+        f"Results per page: default {page_size}, at most {PAYOUT_PAGE_MAX}."
+    )
     max_page_size = PAYOUT_PAGE_MAX
     invalid_page_message = MSG_INVALID_PAGE
 
@@ -87,17 +96,25 @@ class PayoutPagination(PageNumberPagination):
         for parameter in parameters:
             parameter["schema"]["minimum"] = 1
             if parameter["name"] == self.page_size_query_param:
-                parameter["description"] = (
-                    f"Results per page: default {self.page_size}, at most {self.max_page_size} "
-                    "(larger values are capped)."
-                )
+                parameter["schema"]["maximum"] = self.max_page_size
         return parameters
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """Every key is always present: `next` and `previous` are null on the last and first
+        pages, never missing."""
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["count", "next", "previous", "results"]
+        paginated["properties"]["next"]["example"] = "http://127.0.0.1:8000/api/payouts/?page=4"
+        paginated["properties"]["previous"]["example"] = "http://127.0.0.1:8000/api/payouts/?page=2"
+        return paginated
 
     def get_page_size(self, request: Request) -> int:
         requested = _positive_int_param(request, self.page_size_query_param)
         if requested is None:
             return self.page_size
-        return min(requested, self.max_page_size)
+        if requested > self.max_page_size:
+            raise ValidationError({self.page_size_query_param: [MSG_PAGE_SIZE_TOO_LARGE]})
+        return requested
 
     def paginate_queryset(
         self, queryset: QuerySet[Any], request: Request, view: APIView | None = None

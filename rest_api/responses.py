@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from payouts import errors
 from payouts.errors import ErrorCode
+from payouts.selectors import PAYOUT_PAGE_MAX
 from rest_api.errors import (
     MSG_INVALID_INPUT,
     MSG_SERVER_ERROR,
@@ -16,7 +17,8 @@ from rest_api.errors import (
     MSG_UNAVAILABLE,
     error_body,
 )
-from rest_api.pagination import MSG_INVALID_PAGE
+from rest_api.filters import MSG_REPEATED_PARAMETER
+from rest_api.pagination import MSG_INVALID_PAGE, MSG_PAGE_SIZE_TOO_LARGE
 
 ERROR_CODES = [(code.value, code.name) for code in ErrorCode]
 
@@ -84,19 +86,47 @@ BODY_INVALID = _response(
         _one(ErrorCode.DUPLICATE_KEY, errors.MSG_JSON_DUPLICATE_KEY.format(key="amount")),
     ),
 )
-PARAMETERS_INVALID = _response(
-    "A query parameter is malformed.",
-    (
-        "Bad status and page size",
-        _invalid(
-            (
-                "status",
-                ErrorCode.INVALID_CHOICE,
-                "Select a valid choice. DONE is not one of the available choices.",
-            ),
-            ("page_size", ErrorCode.INVALID, "Must be a positive integer."),
-        ),
+# Each example's summary is the request that gets exactly its value (a test replays them).
+PARAMETERS_INVALID = OpenApiResponse(
+    response=ErrorSerializer,
+    description=(
+        "A query parameter is malformed, out of range, or given more than once although it "
+        "takes one value."
     ),
+    examples=[
+        OpenApiExample(
+            "UnknownStatus",
+            summary="/api/payouts/?status=PENDING,DONE",
+            value=_invalid(
+                (
+                    "status",
+                    ErrorCode.INVALID_CHOICE,
+                    "Select a valid choice. DONE is not one of the available choices.",
+                )
+            ),
+        ),
+        OpenApiExample(
+            "MalformedAmount",
+            summary="/api/payouts/?min_amount=10_000",
+            value=_invalid(("min_amount", ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID)),
+        ),
+        OpenApiExample(
+            "RepeatedParameter",
+            summary="/api/payouts/?max_amount=10&max_amount=20",
+            value=_invalid(
+                (
+                    "max_amount",
+                    ErrorCode.REPEATED_PARAMETER,
+                    MSG_REPEATED_PARAMETER.format(name="max_amount", count=2),
+                )
+            ),
+        ),
+        OpenApiExample(
+            "PageTooLarge",
+            summary=f"/api/payouts/?page_size={PAYOUT_PAGE_MAX + 1}",
+            value=_invalid(("page_size", ErrorCode.INVALID, MSG_PAGE_SIZE_TOO_LARGE)),
+        ),
+    ],
 )
 NOT_FOUND = _response(
     "No payout has this id.", ("Not found", _one(ErrorCode.NOT_FOUND, errors.MSG_NOT_FOUND))

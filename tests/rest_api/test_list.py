@@ -70,13 +70,22 @@ def test_list_pages_hold_twenty_by_default(api_client, make_payout):
     assert not {r["id"] for r in first["results"]} & {r["id"] for r in second["results"]}
 
 
-def test_list_page_size_is_capped_at_one_hundred(api_client, make_payout):
+def test_list_page_size_of_one_hundred_is_the_largest_page(api_client, make_payout):
     for _ in range(101):
         make_payout()
 
-    response = api_client.get(URL, {"page_size": 500})
+    response = api_client.get(URL, {"page_size": 100})
 
     assert len(response.json()["results"]) == 100
+    assert response.json()["next"] is not None
+
+
+@pytest.mark.parametrize("page_size", ["101", "500"])
+def test_list_page_size_above_one_hundred_is_400(api_client, db, page_size):
+    response = api_client.get(URL, {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert field_errors(response) == {"page_size": ["Must be at most 100."]}
 
 
 def test_list_page_size_chooses_the_page_length(api_client, three_payouts):

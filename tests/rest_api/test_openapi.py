@@ -9,6 +9,8 @@ import yaml
 from django.core.management import call_command
 
 from payouts.models import Currency, PayoutStatus
+from payouts.selectors import PAYOUT_PAGE_MAX
+from payouts.validation import AMOUNT_PATTERN
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
@@ -16,6 +18,17 @@ COMMITTED = Path(__file__).resolve().parents[2] / "openapi.yaml"
 @pytest.fixture(scope="module")
 def schema() -> dict:
     return yaml.safe_load(COMMITTED.read_text())
+
+
+@pytest.fixture
+def served(client, db) -> dict:
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def list_parameters(schema: dict) -> dict[str, dict]:
+    return {p["name"]: p for p in schema["paths"]["/api/payouts/"]["get"]["parameters"]}
 
 
 def test_committed_openapi_matches_the_code(tmp_path):
@@ -87,3 +100,89 @@ def test_error_responses_are_documented(schema, path, method, codes):
 
 def test_put_is_not_documented(schema):
     assert "put" not in schema["paths"]["/api/payouts/{id}/"]
+
+
+def test_page_parameters_document_the_bounds_the_server_enforces(served):
+    parameters = list_parameters(served)
+
+    assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1}
+    assert parameters["page_size"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": PAYOUT_PAGE_MAX,
+    }
+
+
+def test_every_list_parameter_documents_that_it_may_be_empty(served):
+    allowing_empty = {
+        name for name, parameter in list_parameters(served).items() if parameter["allowEmptyValue"]
+    }
+
+    assert allowing_empty == set(list_parameters(served))
+
+
+def test_status_currency_and_ordering_are_documented_as_repeated_lists(served):
+    repeated = {
+        name: parameter["schema"]["items"]["enum"]
+        for name, parameter in list_parameters(served).items()
+        if parameter["schema"]["type"] == "array"
+        and parameter["style"] == "form"
+        and parameter["explode"] is True
+    }
+
+    assert repeated == {
+        "status": sorted(PayoutStatus.values),
+        "currency": sorted(Currency.values),
+        "ordering": ["-amount", "-created_at", "amount", "created_at"],
+    }
+
+
+@pytest.mark.parametrize("name", ["min_amount", "max_amount"])
+def test_amount_bounds_are_strings_with_the_canonical_pattern(served, name):
+    schema = list_parameters(served)[name]["schema"]
+
+    assert schema["type"] == "string"
+    assert schema["pattern"] == r"^[0-9]+(\.[0-9]{1,2})?$" == AMOUNT_PATTERN
+
+
+def test_sort_keys_have_names_for_generated_clients(served):
+    items = list_parameters(served)["ordering"]["schema"]["items"]
+
+    assert dict(zip(items["enum"], items["x-enum-varnames"], strict=True)) == {
+        "-amount": "AMOUNT_DESC",
+        "-created_at": "CREATED_AT_DESC",
+        "amount": "AMOUNT",
+        "created_at": "CREATED_AT",
+    }
+
+
+@pytest.mark.parametrize(
+    ("component", "values"),
+    [("PayoutStatusEnum", PayoutStatus.values), ("CurrencyEnum", Currency.values)],
+)
+def test_enum_components_name_each_value(served, component, values):
+    assert served["components"]["schemas"][component]["x-enum-varnames"] == values
+
+
+def test_a_page_always_holds_count_next_previous_and_results(served):
+    page = served["components"]["schemas"]["PaginatedPayoutList"]
+
+    assert page["required"] == ["count", "next", "previous", "results"]
+    assert page["properties"]["next"]["nullable"] is True
+    assert page["properties"]["previous"]["nullable"] is True
+
+
+def test_list_400_examples_are_what_the_server_answers(served, api_client, db):
+    examples = served["paths"]["/api/payouts/"]["get"]["responses"]["400"]["content"][
+        "application/json"
+    ]["examples"]
+
+    answers = {name: api_client.get(example["summary"]) for name, example in examples.items()}
+
+    assert len(examples) == 4
+    assert {name: answer.status_code for name, answer in answers.items()} == dict.fromkeys(
+        examples, 400
+    )
+    assert {name: answer.json() for name, answer in answers.items()} == {
+        name: example["value"] for name, example in examples.items()
+    }
