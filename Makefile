@@ -13,9 +13,11 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/payouts
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # `make fuzz`: examples per API operation (the bounded run in `make test` uses 25).
 FUZZ_EXAMPLES ?= 1000
+# `make fuzz-live`: examples per operation and phase, tuned to stay under 5 minutes on 2 cores.
+FUZZ_LIVE_EXAMPLES ?= 300
 
 .PHONY: help install run worker migrate makemigrations shell test test-unit test-integration \
-	test-postgres fuzz lint format schema up down build logs clean bench
+	test-postgres fuzz fuzz-live lint format schema up down build logs clean bench
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -73,6 +75,9 @@ test-postgres: install ## The whole suite again on PostgreSQL + Redis
 
 fuzz: install ## Long property-based fuzz of REST and GraphQL: FUZZ_EXAMPLES per operation, FUZZ_SEED
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(UV) run --frozen pytest tests/fuzz --timeout=3600 $(PYTEST_ARGS)
+
+fuzz-live: install ## Schemathesis CLI, every check, on gunicorn + worker and a throwaway SQLite (< 5 min)
+	FUZZ_LIVE_EXAMPLES=$(FUZZ_LIVE_EXAMPLES) $(UV) run --frozen .ci/fuzz-live
 
 # Its own environment, with the bench group, so syncing .venv for tests never pulls it away.
 BENCH_ENV := .tools/bench-venv
