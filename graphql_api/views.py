@@ -14,7 +14,7 @@ from strawberry.django.views import GraphQLView
 
 from graphql_api.schema import schema
 from payouts import strict_json
-from payouts.errors import ErrorCode, InputRefused
+from payouts.errors import MSG_JSON_NOT_UTF8, ErrorCode, InputRefused
 
 MSG_TOO_LARGE = "The request body is larger than the server accepts."
 MSG_MEDIA_TYPE = "Send the request as application/json."
@@ -67,6 +67,9 @@ class PayoutGraphQLView(GraphQLView):
             return super().run(request, *args, **kwargs)
         except RequestDataTooBig:
             return request_error(413, MSG_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE)
+        except UnicodeDecodeError:
+            # Strawberry decodes the body itself, before decode_json could refuse it as REST does.
+            return request_error(400, MSG_JSON_NOT_UTF8, ErrorCode.PARSE_ERROR)
         except RefusedRequest as refused:
             return request_error(refused.status_code, refused.reason, refused.code)
         except HTTPException as error:

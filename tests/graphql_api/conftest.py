@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -12,7 +12,12 @@ from strawberry import relay
 from graphql_api.types import PAYOUT_TYPE_NAME
 from payouts.models import Payout
 
+if TYPE_CHECKING:
+    # What the test client returns: an HttpResponse with .json(), named only in django-stubs.
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
 GraphQL = Callable[..., dict[str, Any]]
+Send = Callable[..., "TestResponse"]
 
 
 def global_id(payout: Payout) -> str:
@@ -35,3 +40,37 @@ def graphql(db: None) -> GraphQL:
         return body
 
     return post
+
+
+@pytest.fixture
+def send(db: None) -> Send:
+    """Send a raw request to /graphql/ (any body, method and content type) and return the
+    response unchecked: for the requests that never reach execution."""
+    client = Client(enforce_csrf_checks=True)
+
+    def send(
+        body: bytes | str = b"",
+        *,
+        method: str = "POST",
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> TestResponse:
+        return client.generic(method, "/graphql/", body, content_type=content_type, headers=headers)
+
+    return send
+
+
+def assert_request_error(
+    response: TestResponse, status: int, code: str, message: str | None
+) -> None:
+    """Assert the answer to a request refused before execution: JSON, the status, one error
+    with its code. A message of None is worded by Strawberry: only its presence is checked."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    [error] = body["errors"]
+    if message is None:
+        assert isinstance(error["message"], str)
+        assert error["message"]
+        message = error["message"]
+    assert body == {"errors": [{"message": message, "extensions": {"code": code}}]}
