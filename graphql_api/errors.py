@@ -19,13 +19,17 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
 
-from payouts.errors import ErrorCode, PayoutError, PayoutInvalid
+from payouts.errors import (
+    MSG_SERVER_ERROR,
+    MSG_UNAVAILABLE,
+    ErrorCode,
+    PayoutError,
+    PayoutInvalid,
+)
 
 # The code GraphQL servers (Apollo's convention) give an error caused by the client's arguments,
 # so that clients and tools can tell it from a failure of the server.
 BAD_USER_INPUT = "BAD_USER_INPUT"
-MSG_SERVER_ERROR = "The server failed to handle this request; it has been logged."
-MSG_UNAVAILABLE = "The service cannot reach its database; try again shortly."
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,8 @@ from strawberry.django.views import GraphQLView
 
 from graphql_api.schema import schema
 from payouts import strict_json
-from payouts.errors import MSG_JSON_NOT_UTF8, ErrorCode, InputRefused
+from payouts.errors import MSG_JSON_NOT_UTF8, MSG_TOO_LARGE, ErrorCode, InputRefused
 
-MSG_TOO_LARGE = "The request body is larger than the server accepts."
 MSG_MEDIA_TYPE = "Send the request as application/json."
 
 # What a request error that carries no code of its own is, by its HTTP status.
@@ -39,7 +38,10 @@ class RefusedRequest(HTTPException):
 def request_error(status_code: int, message: str, code: ErrorCode) -> JsonResponse:
     """A request that never reached execution, answered as GraphQL over HTTP answers one."""
     body = {"errors": [{"message": message, "extensions": {"code": code.name}}]}
-    return JsonResponse(body, status=status_code)
+    response = JsonResponse(body, status=status_code)
+    if status_code == 405:
+        response["Allow"] = "GET, POST"
+    return response
 
 
 # Clients POST JSON without a CSRF token; like the REST API, there is no session auth to protect.

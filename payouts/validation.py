@@ -31,7 +31,8 @@ RECIPIENT_DETAILS_MAX_DEPTH = 8
 # The one written form of an amount, on input and in filters: ASCII digits, then optionally a
 # point and one or two digits. Decimal() itself also takes "1_000", "+1", " 1", "1e3" and
 # non-ASCII digits, which a gateway in front of us may read differently or not at all.
-AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"
+# As a JSON Schema pattern, with the column's bound on whole digits: what parse_amount takes.
+AMOUNT_PATTERN = rf"^0*[0-9]{{1,{AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES}}}(\.[0-9]{{1,2}})?$"
 _AMOUNT_SYNTAX = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 _NEGATIVE_AMOUNT = re.compile(r"-[0-9]+(\.[0-9]+)?", re.ASCII)
 _CENTS = Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES)
@@ -40,6 +41,33 @@ _AMOUNT_FIELD = Payout._meta.get_field("amount")
 _AMOUNT_DIGITS = DecimalValidator(AMOUNT_MAX_DIGITS, AMOUNT_DECIMAL_PLACES)
 
 MSG_TIMESTAMP_OUT_OF_RANGE = "Date and time must fall between the years 1 and 9999 in UTC."
+
+
+def payable_amount_pattern(maximum: Decimal) -> str:
+    """The pattern of the amounts a payout may have: canonical text, > 0 and <= `maximum`.
+
+    So the OpenAPI document states the whole rule, and a client generated from it (or a fuzzer)
+    knows which amounts are accepted. Built digit by digit: below `maximum`'s whole part with
+    fewer digits, or as many digits and smaller at the first that differs, or equal with cents
+    up to its cents, or a positive fraction of one.
+    """
+    whole, cents = f"{maximum:.2f}".split(".")
+    allowed_cents = [f"{value:02d}" for value in range(int(cents) + 1)]
+    allowed_cents += [text[0] for text in allowed_cents if text.endswith("0")]
+    if whole == "0":
+        fractions = [text for text in allowed_cents if int(text.ljust(2, "0")) > 0]
+        return rf"^0+\.({'|'.join(fractions)})$"
+    fraction = r"(\.[0-9]{1,2})?"
+    options = [r"0+\.(0[1-9]|[1-9][0-9]?)"]
+    if len(whole) > 1:
+        options.append(rf"[1-9][0-9]{{0,{len(whole) - 2}}}{fraction}")
+    for index, digit in enumerate(whole):
+        lowest = 1 if index == 0 else 0
+        if int(digit) > lowest:
+            rest = len(whole) - index - 1
+            options.append(rf"{whole[:index]}[{lowest}-{int(digit) - 1}][0-9]{{{rest}}}{fraction}")
+    options.append(rf"{whole}(\.({'|'.join(allowed_cents)}))?")
+    return "^0*(" + "|".join(options) + ")$"
 
 
 def parse_amount(value: object) -> Decimal:

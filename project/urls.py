@@ -26,6 +26,6 @@ urlpatterns += staticfiles_urlpatterns()
 
 # JSON errors under /api/ and /graphql/ (an unknown path, an uncaught exception), Django's
 # pages elsewhere.
-handler400 = "rest_api.errors.bad_request"
-handler404 = "rest_api.errors.page_not_found"
-handler500 = "rest_api.errors.server_error"
+handler400 = "project.errors.bad_request"
+handler404 = "project.errors.page_not_found"
+handler500 = "project.errors.server_error"

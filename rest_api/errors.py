@@ -14,13 +14,13 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from payouts.errors import (
+    MSG_TOO_LARGE,
+    MSG_UNAVAILABLE,
     ErrorCode,
     InputRefused,
     PayoutError,
@@ -31,13 +31,8 @@ from payouts.errors import (
 )
 
 MSG_INVALID_INPUT = "Invalid input."
-MSG_TOO_LARGE = "The request body is larger than the server accepts."
-MSG_UNAVAILABLE = "The service cannot reach its database; try again shortly."
-MSG_SERVER_ERROR = "The server failed to handle this request; it has been logged."
 MSG_NOT_FOUND = "Not found."
 MSG_BAD_REQUEST = "Bad request."
-# Paths whose errors are JSON; elsewhere (the admin) Django's own pages stay.
-JSON_PATH_PREFIXES = ("/api/", "/graphql/")
 
 logger = logging.getLogger(__name__)
 
@@ -132,39 +127,3 @@ def _status_code(status_code: int) -> ErrorCode:
         415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         503: ErrorCode.SERVICE_UNAVAILABLE,
     }.get(status_code, ErrorCode.INVALID if status_code < 500 else ErrorCode.SERVER_ERROR)
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith(JSON_PATH_PREFIXES)
-
-
-def _json_error(code: ErrorCode, detail: str, status_code: int) -> JsonResponse:
-    return JsonResponse(error_body(code.value, detail), status=status_code)
-
-
-# Django's error views (root URLconf handler404 and friends), for what fails outside DRF: an
-# unknown path under /api/, an exception no view caught.
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _wants_json(request):
-        return _json_error(ErrorCode.NOT_FOUND, MSG_NOT_FOUND, status.HTTP_404_NOT_FOUND)
-    return defaults.page_not_found(request, exception)
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _wants_json(request):
-        if isinstance(exception, RequestDataTooBig):
-            return _json_error(
-                ErrorCode.PAYLOAD_TOO_LARGE,
-                MSG_TOO_LARGE,
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
-        return _json_error(ErrorCode.INVALID, MSG_BAD_REQUEST, status.HTTP_400_BAD_REQUEST)
-    return defaults.bad_request(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    if _wants_json(request):
-        return _json_error(
-            ErrorCode.SERVER_ERROR, MSG_SERVER_ERROR, status.HTTP_500_INTERNAL_SERVER_ERROR
-        )
-    return defaults.server_error(request)

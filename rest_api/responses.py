@@ -8,15 +8,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serial
 from rest_framework import serializers
 
 from payouts import errors
-from payouts.errors import ErrorCode
+from payouts.errors import MSG_SERVER_ERROR, MSG_TOO_LARGE, MSG_UNAVAILABLE, ErrorCode
 from payouts.selectors import PAYOUT_PAGE_MAX
-from rest_api.errors import (
-    MSG_INVALID_INPUT,
-    MSG_SERVER_ERROR,
-    MSG_TOO_LARGE,
-    MSG_UNAVAILABLE,
-    error_body,
-)
+from rest_api.errors import MSG_INVALID_INPUT, error_body
 from rest_api.filters import MSG_REPEATED_PARAMETER
 from rest_api.pagination import MSG_INVALID_PAGE, MSG_PAGE_SIZE_TOO_LARGE
 
@@ -165,7 +159,18 @@ UNAVAILABLE = _response(
     "The database cannot be reached; retry later.",
     ("Database down", _one(ErrorCode.SERVICE_UNAVAILABLE, MSG_UNAVAILABLE)),
 )
+METHOD_NOT_ALLOWED = _response(
+    "The path has no such method.",
+    ("PUT", _one(ErrorCode.METHOD_NOT_ALLOWED, 'Method "PUT" not allowed.')),
+)
+NOT_ACCEPTABLE = _response(
+    "No answer fits the Accept header: the API answers application/json.",
+    (
+        "XML",
+        _one(ErrorCode.NOT_ACCEPTABLE, "Could not satisfy the request Accept header."),
+    ),
+)
 # What any operation may answer, whatever it does.
-ALWAYS = {500: SERVER_ERROR, 503: UNAVAILABLE}
+ALWAYS = {405: METHOD_NOT_ALLOWED, 406: NOT_ACCEPTABLE, 500: SERVER_ERROR, 503: UNAVAILABLE}
 # And any operation with a body.
 WITH_BODY = {**ALWAYS, 413: TOO_LARGE, 415: UNSUPPORTED_MEDIA_TYPE}

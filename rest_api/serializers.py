@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from payouts.models import DESCRIPTION_MAX_LENGTH, Currency, Payout, PayoutStatus
-from payouts.validation import AMOUNT_PATTERN
+from payouts.validation import payable_amount_pattern
 
 RECIPIENT_DETAILS_SCHEMA = {
     "type": "object",
@@ -22,9 +23,11 @@ RECIPIENT_DETAILS_SCHEMA = {
     "additionalProperties": True,
     "example": {"account_number": "DE89370400440532013000", "bank_name": "Deutsche Bank"},
 }
+# The whole amount rule, PAYOUT_MAX_AMOUNT included. Exact JSON numbers are taken too, but the
+# document offers one form.
 AMOUNT_SCHEMA = {
     "type": "string",
-    "pattern": AMOUNT_PATTERN,
+    "pattern": payable_amount_pattern(settings.PAYOUT_MAX_AMOUNT),
     "example": "250.00",
 }
 
@@ -46,7 +49,8 @@ class PayoutCreateSerializer(serializers.Serializer[Any]):
     amount = AmountField(
         help_text=(
             'Decimal string in the form "250", "250.5" or "250.50": ASCII digits, at most 2 '
-            "decimal places, greater than 0 and at most PAYOUT_MAX_AMOUNT."
+            "decimal places, greater than 0 and at most PAYOUT_MAX_AMOUNT (the pattern says "
+            "which). An exact JSON number (250.5) is read the same way."
         )
     )
     currency = serializers.ChoiceField(choices=Currency.choices)
@@ -54,7 +58,10 @@ class PayoutCreateSerializer(serializers.Serializer[Any]):
         help_text="JSON object; must hold a non-empty string account_number."
     )
     description = serializers.CharField(
-        required=False, max_length=DESCRIPTION_MAX_LENGTH, help_text="Free-form text."
+        required=False,
+        allow_blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        help_text="Free-form text; omit it for none (null is refused).",
     )
 
 

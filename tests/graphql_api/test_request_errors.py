@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from django.db import OperationalError
 
-from graphql_api.errors import MSG_SERVER_ERROR, MSG_UNAVAILABLE
-from graphql_api.views import MSG_MEDIA_TYPE, MSG_TOO_LARGE
-from payouts.errors import MSG_JSON_NOT_UTF8
+from graphql_api.views import MSG_MEDIA_TYPE
+from payouts.errors import MSG_JSON_NOT_UTF8, MSG_SERVER_ERROR, MSG_TOO_LARGE, MSG_UNAVAILABLE
 from payouts.models import Payout
 from tests.graphql_api.conftest import assert_request_error
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from graphql import DocumentNode, get_introspection_query, validate
 
-from graphql_api.errors import MSG_SERVER_ERROR
+from payouts.errors import MSG_SERVER_ERROR
 
 
 def test_post_without_csrf_token_is_answered(db):

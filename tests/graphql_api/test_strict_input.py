@@ -21,7 +21,6 @@ from graphql_api.limits import (
     MSG_TOO_DEEP,
     MSG_TOO_MUCH_INPUT,
 )
-from graphql_api.views import MSG_TOO_LARGE
 from payouts.errors import (
     MSG_AMOUNT_INVALID,
     MSG_AMOUNT_TOO_MANY_DECIMALS,
@@ -33,6 +32,7 @@ from payouts.errors import (
     MSG_JSON_TOO_MANY_VALUES,
     MSG_NOT_FOUND,
     MSG_NULL,
+    MSG_TOO_LARGE,
 )
 from payouts.models import Payout
 from payouts.strict_json import MAX_DEPTH, MAX_VALUES

@@ -12,8 +12,9 @@ from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
 from payouts import errors, selectors
+from payouts.errors import MSG_SERVER_ERROR, MSG_UNAVAILABLE
 from payouts.models import Payout
-from rest_api.errors import MSG_NOT_FOUND, MSG_SERVER_ERROR, MSG_UNAVAILABLE
+from rest_api.errors import MSG_NOT_FOUND
 from tests.conftest import api_error, payout_payload, run_in_fresh_process
 
 URL = "/api/payouts/"

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from payouts import errors, strict_json
+from payouts.errors import MSG_TOO_LARGE
 from payouts.models import Payout
 from payouts.validation import RECIPIENT_DETAILS_MAX_DEPTH
 from payouts.validators import RECIPIENT_DETAILS_MAX_BYTES
-from rest_api.errors import MSG_TOO_LARGE
 from tests.conftest import api_error, field_codes, field_errors, payout_payload
 
 URL = "/api/payouts/"
