@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -60,6 +61,8 @@ class PayoutCreateSerializer(serializers.Serializer[Any]):
     description = serializers.CharField(
         required=False,
         allow_blank=True,
+        # No NUL: PostgreSQL's text cannot hold it.
+        validators=[RegexValidator(r"^[^\u0000]*$")],
         max_length=DESCRIPTION_MAX_LENGTH,
         help_text="Free-form text; omit it for none (null is refused).",
     )
