@@ -1,7 +1,7 @@
-"""Django's error views (handler400, handler404, handler500) for what fails outside any view.
+"""Errors that no API view answers: an unknown path, a body over the upload limit read before a
+view, an exception no view caught.
 
-An unknown path, a body over the upload limit read before a view, an exception no view caught:
-under /api/ the answer is REST's error envelope, under /graphql/ a GraphQL error list, and
+Under /api/ the answer is REST's error envelope, under /graphql/ a GraphQL error list, and
 elsewhere (the admin) Django's own page.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from graphql_api.views import request_error
 from payouts.errors import MSG_SERVER_ERROR, MSG_TOO_LARGE, ErrorCode
@@ -34,9 +35,12 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return answer or defaults.bad_request(request, exception)
 
 
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+@csrf_exempt
+def not_found(request: HttpRequest, *args: str) -> HttpResponse:
+    """The view of every path under /api/ and /graphql/ that names nothing."""
     answer = _json_error(request, ErrorCode.NOT_FOUND, MSG_NOT_FOUND, 404)
-    return answer or defaults.page_not_found(request, exception)
+    assert answer is not None  # routed only under those two prefixes
+    return answer
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

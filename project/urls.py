@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from project import health
+from project import errors, health
 
 urlpatterns = [
     path("api/", include("rest_api.urls")),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("graphql/", include("graphql_api.urls")),
+    # Any other path under the APIs is their JSON 404, whatever the method, with DEBUG on too
+    # (Django's handler404 gives way to its debug page then).
+    re_path(r"^(api|graphql)/", errors.not_found),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
@@ -24,8 +27,7 @@ urlpatterns = [
 # WSGI server; with DEBUG off this adds nothing and a web server or CDN serves STATIC_ROOT.
 urlpatterns += staticfiles_urlpatterns()
 
-# JSON errors under /api/ and /graphql/ (an unknown path, an uncaught exception), Django's
+# JSON errors under /api/ and /graphql/ (a body too large, an uncaught exception), Django's
 # pages elsewhere.
 handler400 = "project.errors.bad_request"
-handler404 = "project.errors.page_not_found"
 handler500 = "project.errors.server_error"

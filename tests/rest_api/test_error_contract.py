@@ -134,6 +134,18 @@ def test_an_unknown_path_under_api_is_the_json_404(api_client, pending_payout, p
     assert response.json() == api_error("not_found", MSG_NOT_FOUND)
 
 
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_unknown_path_under_api_is_the_json_404_with_debug_on_too(
+    api_client, db, settings, method
+):
+    settings.DEBUG = True
+
+    response = getattr(api_client, method)("/api/nope/")
+
+    assert response.status_code == 404
+    assert response.json() == api_error("not_found", MSG_NOT_FOUND)
+
+
 def test_an_unknown_path_outside_api_keeps_djangos_page(api_client, db):
     response = api_client.get("/nope/")
 
