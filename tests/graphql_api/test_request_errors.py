@@ -14,6 +14,7 @@ from django.db import OperationalError
 from graphql_api.views import MSG_MEDIA_TYPE
 from payouts.errors import MSG_JSON_NOT_UTF8, MSG_SERVER_ERROR, MSG_TOO_LARGE, MSG_UNAVAILABLE
 from payouts.models import Payout
+from rest_api.errors import MSG_NOT_FOUND
 from tests.graphql_api.conftest import assert_request_error
 
 CREATE = "mutation($data: PayoutCreateInput!) { createPayout(data: $data) { __typename } }"
@@ -209,3 +210,10 @@ def test_a_masked_failure_is_still_logged_at_error_with_its_traceback(
     assert logged[0].exc_info[1] is failure
     assert logged[0].exc_info[2] is not None
     assert secret in logged[0].getMessage()
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_path_under_graphql_that_names_nothing_is_a_json_404(client, db, method):
+    response = getattr(client, method)("/graphql/nope")
+
+    assert_request_error(response, 404, "NOT_FOUND", MSG_NOT_FOUND)
