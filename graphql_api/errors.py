@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import strawberry
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
-from graphql import GraphQLError
+from graphql import GraphQLError, Node
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
 
@@ -74,9 +74,9 @@ def payout_errors(error: PayoutError) -> PayoutErrors:
     )
 
 
-def bad_user_input(message: str) -> GraphQLError:
-    """An error a resolver raises for an argument it refuses (a malformed cursor, say)."""
-    return GraphQLError(message, extensions={"code": BAD_USER_INPUT})
+def bad_user_input(message: str, node: Node | None = None) -> GraphQLError:
+    """An error for input the server refuses (a malformed cursor, a list too long)."""
+    return GraphQLError(message, node, extensions={"code": BAD_USER_INPUT})
 
 
 def is_client_error(error: GraphQLError) -> bool:
@@ -88,10 +88,16 @@ def is_client_error(error: GraphQLError) -> bool:
     there (a crash, a null in a non-null field, a database that is down) is the server's.
     """
     if error.path is None:
-        return True
+        # Except a library's own failure surfacing as a document error (a RecursionError in a
+        # validation rule): that is the server's, masked and logged with its traceback.
+        return isinstance(error.original_error, _CLIENT_ORIGINS) or error.original_error is None
     if (error.extensions or {}).get("code") == BAD_USER_INPUT:
         return True
     return isinstance(error.original_error, ValidationError | PayoutError)
+
+
+# What converting a client's value raises: a scalar's refusal, the domain's, Django's.
+_CLIENT_ORIGINS = (GraphQLError, ValueError, TypeError, ValidationError, PayoutError)
 
 
 def log_client_errors(errors: list[GraphQLError]) -> list[GraphQLError]:

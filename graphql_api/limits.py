@@ -1,64 +1,95 @@
 """The abuse guards of /graphql/: what a request may cost before any of it runs.
 
-Depth and aliases are validation rules; list sizes are bounded in the document and in the
-variables; the token budget counts the variables' values too, so input moved out of the
-document into variables costs the same; and a document nested deeper than the parser's
-recursion can take is refused before it is parsed.
+Before parsing, the document is read token by token (graphql-core's lexer, which loops rather
+than recurses): its tokens and the values in its variables share one budget, and its brackets
+may nest only so deep. After parsing and before validation, fragments may not chain past that
+depth or expand past the budget, and a list may hold only so many items, inline or in a
+variable; number literals are bounded too. Then the validation rules: depth, aliases and list
+literals.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from graphql import GraphQLError, ListValueNode, ValidationRule
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Source,
+    TokenKind,
+    ValidationRule,
+    get_nullable_type,
+    type_from_ast,
+)
+from graphql.language import Lexer
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 
-from graphql_api.errors import BAD_USER_INPUT
+from graphql_api.errors import bad_user_input
 
 # graphql-core's parser recurses a few frames per `{`, `[` or `(`; Python's stack ends near
-# 1,000 frames. A real query nests well under this.
+# 1,000 frames. A real query nests well under this; fragment chains count the same.
 MAX_DOCUMENT_NESTING = 32
 # The most items one list (an inList filter, say) may hold, in the document or in variables.
 MAX_LIST_LENGTH = 100
+# Digits of a number literal: Python refuses to read an int past 4,300 of them.
+MAX_NUMBER_LENGTH = 64
 
 MSG_TOO_DEEP = f"The document is nested more than {MAX_DOCUMENT_NESTING} levels deep."
 MSG_LIST_TOO_LONG = f"A list may hold at most {MAX_LIST_LENGTH} items."
+MSG_NUMBER_TOO_LONG = f"A number may have at most {MAX_NUMBER_LENGTH} characters."
 MSG_TOO_MUCH_INPUT = "The document and its variables exceed the input budget of {limit} tokens."
+MSG_TOO_MANY_FIELDS = "The document's fragments expand to more than {limit} fields."
+MSG_FRAGMENT_CYCLE = "Fragments must not spread each other in a cycle."
 
-# An escape pair, a block-string quote, a quote, a comment start, a line end or a bracket: one
-# token at a time, left to right, so the scan is linear whatever the document holds.
-_DOCUMENT_TOKEN = re.compile(r'\\.|"""|["#\n{}\[\]()]', re.DOTALL)
-
-
-def _refused(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": BAD_USER_INPUT})
+_OPENING = frozenset({TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L})
+_CLOSING = frozenset({TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R})
+_NUMBERS = frozenset({TokenKind.INT, TokenKind.FLOAT})
 
 
-def document_nesting(document: str) -> int:
-    """The deepest nesting of brackets outside strings and comments, found without recursion."""
-    depth = deepest = 0
-    inside: str | None = None  # '"', '"""' or '#' while in a string, block string or comment
-    for match in _DOCUMENT_TOKEN.finditer(document):
-        token = match.group()
-        if inside == "#":
-            inside = None if token == "\n" else inside
-        elif inside is not None:
-            inside = None if token == inside else inside
-        elif token in ('"', '"""', "#"):
-            inside = token
-        elif token in "{[(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token in "}])":
-            depth -= 1
-    return deepest
+@lru_cache(maxsize=256)
+def document_shape(document: str, max_tokens: int) -> tuple[int, int, int]:
+    """(tokens, deepest nesting, longest number) of a document, reading max_tokens + 1 tokens
+    at most.
+
+    Cached like the parser's own cache: clients send the same few documents again and again. A
+    syntax error ends the count; the parser reports it.
+    """
+    lexer = Lexer(Source(document))
+    tokens = depth = deepest = longest_number = 0
+    try:
+        while tokens <= max_tokens:
+            token = lexer.advance()
+            if token.kind is TokenKind.EOF:
+                break
+            tokens += 1
+            if token.kind in _OPENING:
+                depth += 1
+                deepest = max(deepest, depth)
+            elif token.kind in _CLOSING:
+                depth -= 1
+            elif token.kind in _NUMBERS:
+                longest_number = max(longest_number, token.end - token.start)
+    except GraphQLSyntaxError:
+        pass
+    return tokens, deepest, longest_number
 
 
-def _variable_cost(variables: dict[str, Any]) -> int:
-    """Count the values in the variables, refusing a list longer than MAX_LIST_LENGTH."""
+def _value_count(variables: dict[str, Any]) -> int:
     pending = list(variables.values())
     count = 0
     while pending:
@@ -67,35 +98,137 @@ def _variable_cost(variables: dict[str, Any]) -> int:
         if isinstance(value, dict):
             pending.extend(value.values())
         elif isinstance(value, list):
-            if len(value) > MAX_LIST_LENGTH:
-                raise _refused(MSG_LIST_TOO_LONG)
             pending.extend(value)
     return count
 
 
-class ListLengthLimit(ValidationRule):
-    def enter_list_value(self, node: ListValueNode, *_args: Any) -> None:
-        if len(node.values) > MAX_LIST_LENGTH:
-            self.report_error(GraphQLError(MSG_LIST_TOO_LONG, node))
+def _check_variable_lists(
+    schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]
+) -> None:
+    """Refuse a variable list longer than MAX_LIST_LENGTH where the schema expects a list.
+
+    Walked with the variable's declared type, so a list inside a JSON value (recipientDetails)
+    is left to the domain's rules, as REST leaves it.
+    """
+    pending: list[tuple[Any, GraphQLInputType]] = []
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        for variable in definition.variable_definitions or ():
+            declared = type_from_ast(schema, variable.type)
+            name = variable.variable.name.value
+            if declared is not None and name in variables:
+                pending.append((variables[name], declared))  # type: ignore[arg-type]
+    while pending:
+        value, declared = pending.pop()
+        expected = get_nullable_type(declared) if isinstance(declared, GraphQLNonNull) else declared
+        if isinstance(expected, GraphQLList) and isinstance(value, list):
+            if len(value) > MAX_LIST_LENGTH:
+                raise bad_user_input(MSG_LIST_TOO_LONG)
+            pending.extend((item, expected.of_type) for item in value)
+        elif isinstance(expected, GraphQLInputObjectType) and isinstance(value, dict):
+            pending.extend(
+                (item, expected.fields[key].type)
+                for key, item in value.items()
+                if key in expected.fields
+            )
+
+
+def _selections(selection_set: SelectionSetNode) -> tuple[int, list[str]]:
+    """The fields of a selection set and the fragments it spreads, without recursion."""
+    fields = 0
+    spreads: list[str] = []
+    pending = [selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                spreads.append(selection.name.value)
+                continue
+            fields += isinstance(selection, FieldNode)
+            if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                pending.append(selection.selection_set)
+    return fields, spreads
+
+
+def _check_fragments(document: DocumentNode, budget: int) -> None:
+    """Refuse fragments that chain too deep, cycle, or expand past the budget.
+
+    strawberry's depth and alias rules expand every spread again each time it appears: 20
+    fragments spreading the next one twice took seconds to validate, and a chain of 240 ran
+    out of stack.
+    """
+    shapes = {
+        definition.name.value: _selections(definition.selection_set)
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    expanded: dict[str, tuple[int, int]] = {}  # fields after expansion, chain depth
+    for start in shapes:
+        path: set[str] = set()
+        stack = [(start, False)]
+        while stack:
+            name, children_done = stack.pop()
+            if name in expanded or name not in shapes:
+                continue
+            fields, spreads = shapes[name]
+            if children_done:
+                path.discard(name)
+                known = [expanded[spread] for spread in spreads if spread in expanded]
+                size = fields + sum(size for size, _ in known)
+                depth = 1 + max((depth for _, depth in known), default=0)
+                if depth > MAX_DOCUMENT_NESTING:
+                    raise bad_user_input(MSG_TOO_DEEP)
+                expanded[name] = (min(size, budget + 1), depth)
+                continue
+            if name in path:
+                raise bad_user_input(MSG_FRAGMENT_CYCLE)
+            path.add(name)
+            stack.append((name, True))
+            stack.extend((spread, False) for spread in spreads)
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            fields, spreads = _selections(definition.selection_set)
+            total = fields + sum(expanded.get(spread, (0, 0))[0] for spread in spreads)
+            if total > budget:
+                raise bad_user_input(MSG_TOO_MANY_FIELDS.format(limit=budget))
 
 
 class InputBudget(SchemaExtension):
-    """Nesting, list lengths and one token budget for the document and its variables together.
-
-    Replaces strawberry's MaxTokensLimiter, which counts only the document's tokens: 15 aliases
-    sharing one 300,000-item variable were a few dozen tokens.
-    """
+    """One budget for the document's tokens and its variables' values, nesting, fragments and
+    list lengths. Replaces strawberry's MaxTokensLimiter, which counts only the document's
+    tokens: 15 aliases sharing one 300,000-item variable were a few dozen tokens."""
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        if document_nesting(context.query or "") > MAX_DOCUMENT_NESTING:
-            raise _refused(MSG_TOO_DEEP)
         budget: int = settings.GRAPHQL_MAX_TOKENS
-        remaining = budget - _variable_cost(context.variables or {})
-        if remaining < 1:
-            raise _refused(MSG_TOO_MUCH_INPUT.format(limit=budget))
-        context.parse_options["max_tokens"] = remaining
+        tokens, nesting, longest_number = document_shape(context.query or "", budget)
+        if nesting > MAX_DOCUMENT_NESTING:
+            raise bad_user_input(MSG_TOO_DEEP)
+        if longest_number > MAX_NUMBER_LENGTH:
+            raise bad_user_input(MSG_NUMBER_TOO_LONG)
+        if tokens + _value_count(context.variables or {}) > budget:
+            raise bad_user_input(MSG_TOO_MUCH_INPUT.format(limit=budget))
+        # The parser's own limit, the same on every request so its cache keeps hitting.
+        context.parse_options["max_tokens"] = budget
         yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            _check_fragments(document, settings.GRAPHQL_MAX_TOKENS)
+            _check_variable_lists(context.schema._schema, document, context.variables or {})
+        yield
+
+
+class ListLengthLimit(ValidationRule):
+    """A list literal where the schema expects a list holds MAX_LIST_LENGTH items at most."""
+
+    def enter_list_value(self, node: ListValueNode, *_args: Any) -> None:
+        # The type info has stepped into the list already: its own type is the parent's.
+        expected = get_nullable_type(self.context.get_parent_input_type())
+        if isinstance(expected, GraphQLList) and len(node.values) > MAX_LIST_LENGTH:
+            self.report_error(bad_user_input(MSG_LIST_TOO_LONG, node))
 
 
 # QueryDepthLimiter and MaxAliasesLimiter build new rule classes for every request, and the

@@ -17,6 +17,9 @@ from payouts import strict_json
 from payouts.errors import MSG_JSON_NOT_UTF8, MSG_TOO_LARGE, ErrorCode, InputRefused
 
 MSG_MEDIA_TYPE = "Send the request as application/json."
+MSG_NOT_A_REQUEST = (
+    'The body must be a JSON object such as {"query": "{ payouts { totalCount } }"}.'
+)
 
 # What a request error that carries no code of its own is, by its HTTP status.
 _CODES_BY_STATUS = {
@@ -56,9 +59,13 @@ class PayoutGraphQLView(GraphQLView):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            return strict_json.loads(data)
+            document = strict_json.loads(data)
         except InputRefused as refused:
             raise RefusedRequest(400, refused.message, refused.code) from None
+        # A list is a batch, which Strawberry refuses itself; anything else is no request.
+        if not isinstance(document, dict | list):
+            raise RefusedRequest(400, MSG_NOT_A_REQUEST, ErrorCode.NOT_AN_OBJECT)
+        return document
 
     def run(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         # Strawberry answers its request errors (a body that is not JSON, no query, a PUT) in

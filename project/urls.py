@@ -7,6 +7,7 @@ from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from graphql_api.views import PayoutGraphQLView
 from project import errors, health
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("graphql/", include("graphql_api.urls")),
+    # Like REST's routes, served without the slash too: a redirect would turn a POST into a GET.
+    path("graphql", PayoutGraphQLView.as_view()),
     # Any other path under the APIs is their JSON 404, whatever the method, with DEBUG on too
     # (Django's handler404 gives way to its debug page then).
     re_path(r"^(api|graphql)/", errors.not_found),

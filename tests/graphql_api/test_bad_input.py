@@ -168,6 +168,6 @@ def test_too_many_tokens_are_refused(graphql, settings, db):
     body = graphql(f"{{ {fields} }}")
 
     assert _error_messages(body) == [
-        "Syntax Error: Document contains more than "
-        f"{settings.GRAPHQL_MAX_TOKENS} tokens. Parsing aborted."
+        f"The document and its variables exceed the input budget of "
+        f"{settings.GRAPHQL_MAX_TOKENS} tokens."
     ]

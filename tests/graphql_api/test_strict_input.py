@@ -341,11 +341,17 @@ def test_an_in_list_of_100_items_filters(graphql, amounts):
     assert _amounts(body) == ["10.00", "10.50"]
 
 
-def test_aliases_sharing_a_5000_item_list_are_refused_by_the_list_limit(
+def test_aliases_sharing_a_5000_item_list_are_refused_by_the_input_budget(
     graphql, django_assert_num_queries
 ):
     with django_assert_num_queries(0):
         body = graphql(ALIASES_SHARING_A_LIST, {"amounts": ["1"] * 5_000})
+
+    assert body == _document_refusal(MSG_TOO_MUCH_INPUT.format(limit=2000))
+
+
+def test_aliases_sharing_a_list_of_101_items_are_refused_by_the_list_limit(graphql):
+    body = graphql(ALIASES_SHARING_A_LIST, {"amounts": ["1"] * (MAX_LIST_LENGTH + 1)})
 
     assert body == _document_refusal(MSG_LIST_TOO_LONG)
 
