@@ -14,20 +14,18 @@ from strawberry.django.views import GraphQLView
 
 from graphql_api.schema import schema
 from payouts import strict_json
-from payouts.errors import MSG_JSON_NOT_UTF8, MSG_TOO_LARGE, ErrorCode, InputRefused
+from payouts.errors import (
+    MSG_JSON_NOT_UTF8,
+    MSG_TOO_LARGE,
+    ErrorCode,
+    InputRefused,
+    code_for_status,
+)
 
 MSG_MEDIA_TYPE = "Send the request as application/json."
 MSG_NOT_A_REQUEST = (
     'The body must be a JSON object such as {"query": "{ payouts { totalCount } }"}.'
 )
-
-# What a request error that carries no code of its own is, by its HTTP status.
-_CODES_BY_STATUS = {
-    404: ErrorCode.NOT_FOUND,
-    405: ErrorCode.METHOD_NOT_ALLOWED,
-    413: ErrorCode.PAYLOAD_TOO_LARGE,
-    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-}
 
 
 class RefusedRequest(HTTPException):
@@ -82,5 +80,6 @@ class PayoutGraphQLView(GraphQLView):
         except RefusedRequest as refused:
             return request_error(refused.status_code, refused.reason, refused.code)
         except HTTPException as error:
-            code = _CODES_BY_STATUS.get(error.status_code, ErrorCode.INVALID)
-            return request_error(error.status_code, error.reason, code)
+            return request_error(
+                error.status_code, error.reason, code_for_status(error.status_code)
+            )

@@ -46,10 +46,25 @@ class ErrorCode(StrEnum):
     NOT_ACCEPTABLE = "not_acceptable"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     PAYLOAD_TOO_LARGE = "payload_too_large"
-    QUERY_TOO_COMPLEX = "query_too_complex"
     # The server
     SERVICE_UNAVAILABLE = "service_unavailable"
     SERVER_ERROR = "server_error"
+
+
+# What a request error that carries no code of its own is, by its HTTP status.
+CODES_BY_STATUS = {
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    406: ErrorCode.NOT_ACCEPTABLE,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
+}
+
+
+def code_for_status(status: int) -> ErrorCode:
+    fallback = ErrorCode.INVALID if status < 500 else ErrorCode.SERVER_ERROR
+    return CODES_BY_STATUS.get(status, fallback)
 
 
 MSG_REQUIRED = "This field is required."
