@@ -1,4 +1,5 @@
-"""Field validators of the Payout model: each rule once, run by full_clean() on every write."""
+"""Field validators of the Payout model: each rule once, run by full_clean() on every payout a
+client or an operator creates or edits (payouts.validation, the admin's form)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def validate_amount_maximum(value: Decimal) -> None:
 def _walk(value: Any) -> None:
     """Check every string and number inside recipient_details, iteratively.
 
-    Nesting is bounded before this runs (payouts.validation), so json.dumps below is safe too.
+    Nesting is bounded before this runs (payouts.validation; the admin reads its JSON with
+    payouts.strict_json), so json.dumps below cannot recurse too deep either.
     """
     pending = [value]
     while pending:
