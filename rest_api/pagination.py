@@ -9,12 +9,13 @@ from typing import Any
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import get_error_detail
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from payouts.selectors import PAYOUT_PAGE_MAX, payout_count
-from rest_api.filters import MSG_REPEATED_PARAMETER
+from rest_api.filters import repeated_parameter
 
 MSG_NOT_POSITIVE_INTEGER = "Must be a positive integer."
 MSG_PAGE_SIZE_TOO_LARGE = f"Must be at most {PAYOUT_PAGE_MAX}."
@@ -26,7 +27,7 @@ MAX_OFFSET = 2**63 - 1
 def _positive_int_param(request: Request, name: str) -> int | None:
     given = request.query_params.getlist(name)
     if len(given) > 1:
-        raise ValidationError({name: [MSG_REPEATED_PARAMETER.format(name=name, count=len(given))]})
+        raise ValidationError({name: get_error_detail(repeated_parameter(name, len(given)))})
     raw = given[0] if given else ""
     if raw == "":
         return None

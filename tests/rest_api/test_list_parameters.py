@@ -127,6 +127,7 @@ def test_a_single_valued_parameter_given_twice_is_400_naming_it(
     assert field_errors(response) == {
         param: [MSG_REPEATED_PARAMETER.format(name=param, count=len(values))]
     }
+    assert field_codes(response) == {param: ["repeated_parameter"]}
 
 
 @pytest.mark.parametrize(
