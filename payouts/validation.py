@@ -89,6 +89,9 @@ def parse_amount(value: object) -> Decimal:
         raise InputRefused(ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID)
     if not value.is_finite():
         raise InputRefused(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
+    if value.is_signed():
+        # As "-5" is refused before its digits are counted, so is the JSON number -5.
+        raise InputRefused(ErrorCode.MIN_VALUE, errors.MSG_AMOUNT_NOT_POSITIVE)
     try:
         _AMOUNT_DIGITS(value)
     except ValidationError as invalid:
