@@ -120,9 +120,10 @@ def _parse_text(message: str) -> Callable[[object], object]:
     return parse
 
 
-def _parse_recipient_details(value: object) -> object:
-    """Bound the nesting of any container without recursion, and make JSON numbers floats, as
-    json.loads would. Whether it is an object is for validate_recipient_details to say."""
+def parse_recipient_details(value: object) -> object:
+    """Bound the nesting of any container without recursion (else InputRefused), and make JSON
+    numbers floats, as json.loads would. Whether it is an object is validate_recipient_details'
+    to say."""
     # The value is walked as the one item of a list, so a bare number is made a float too.
     holder: list[object] = [value]
     pending: list[tuple[Any, int]] = [(holder, 0)]
@@ -145,7 +146,7 @@ def _parse_recipient_details(value: object) -> object:
 _PARSERS: dict[str, Callable[[object], object]] = {
     "amount": parse_amount,
     "currency": _parse_text(errors.MSG_CURRENCY_NOT_TEXT),
-    "recipient_details": _parse_recipient_details,
+    "recipient_details": parse_recipient_details,
     "description": _parse_text(errors.MSG_DESCRIPTION_INVALID),
 }
 
