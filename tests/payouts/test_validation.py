@@ -12,31 +12,32 @@ from payouts.errors import ErrorCode, FieldError, InputRefused, PayoutInvalid
 from payouts.validation import RECIPIENT_DETAILS_MAX_DEPTH, parse_amount, payout_clean
 from tests.conftest import payout_payload
 
+NOT_POSITIVE = (ErrorCode.MIN_VALUE, errors.MSG_AMOUNT_NOT_POSITIVE)
+NOT_FINITE = (ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
+
 
 @pytest.mark.parametrize(
-    "amount",
-    ["-5", -5, Decimal("-5"), -5.0, Decimal("-0.001"), -1e20, Decimal("-1234567890123"), -0.0],
+    ("amount", "refusal"),
+    [
+        ("-5", NOT_POSITIVE),
+        (-5, NOT_POSITIVE),
+        (Decimal("-5"), NOT_POSITIVE),
+        (-5.0, NOT_POSITIVE),
+        (-0.0, NOT_POSITIVE),
+        (Decimal("-0.001"), NOT_POSITIVE),  # refused for its sign, not its places
+        (Decimal("-1234567890123"), NOT_POSITIVE),  # nor its digits
+        (-1e20, NOT_POSITIVE),
+        ("-Infinity", NOT_FINITE),
+        (Decimal("-Infinity"), NOT_FINITE),
+        (float("-inf"), NOT_FINITE),
+    ],
     ids=repr,
 )
-def test_a_negative_amount_is_refused_as_not_positive_whatever_its_type(amount):
+def test_a_negative_amount_is_refused_as_its_text_is_whatever_its_type(amount, refusal):
     with pytest.raises(InputRefused) as refused:
         parse_amount(amount)
 
-    assert (refused.value.code, refused.value.message) == (
-        ErrorCode.MIN_VALUE,
-        errors.MSG_AMOUNT_NOT_POSITIVE,
-    )
-
-
-@pytest.mark.parametrize("amount", ["-Infinity", Decimal("-Infinity"), float("-inf")], ids=repr)
-def test_a_negative_infinity_is_refused_as_not_finite_whatever_its_type(amount):
-    with pytest.raises(InputRefused) as refused:
-        parse_amount(amount)
-
-    assert (refused.value.code, refused.value.message) == (
-        ErrorCode.NOT_FINITE,
-        errors.MSG_AMOUNT_NOT_FINITE,
-    )
+    assert (refused.value.code, refused.value.message) == refusal
 
 
 def nested_lists(levels: int) -> list[Any]:
