@@ -1,7 +1,7 @@
 """Payout input rules, written once: both APIs, the admin and every service validate here.
 
 Input is read in two steps. First each raw value is parsed for its type and form (an amount in
-the canonical decimal form, text that is a string, recipient_details a bounded JSON object);
+the canonical decimal form, text that is a string, recipient_details bounded in depth);
 then the Payout model's own field rules run through full_clean() (digits, bounds, choices,
 lengths and the validators in payouts.validators).
 """
@@ -21,6 +21,7 @@ from django.core.validators import DecimalValidator
 from payouts import errors
 from payouts.errors import ErrorCode, FieldError, InputRefused, PayoutInvalid
 from payouts.models import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, Payout
+from payouts.validators import validate_recipient_details
 
 EDITABLE_FIELDS: tuple[str, ...] = ("amount", "currency", "recipient_details", "description")
 REQUIRED_FIELDS: tuple[str, ...] = ("amount", "currency", "recipient_details")
@@ -89,6 +90,9 @@ def parse_amount(value: object) -> Decimal:
         raise InputRefused(ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID)
     if not value.is_finite():
         raise InputRefused(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
+    if value.is_signed():
+        # As "-5" is refused before its digits are counted, so is the JSON number -5.
+        raise InputRefused(ErrorCode.MIN_VALUE, errors.MSG_AMOUNT_NOT_POSITIVE)
     try:
         _AMOUNT_DIGITS(value)
     except ValidationError as invalid:
@@ -116,11 +120,13 @@ def _parse_text(message: str) -> Callable[[object], object]:
     return parse
 
 
-def _parse_recipient_details(value: object) -> object:
-    """Bound the nesting without recursion, and make JSON numbers floats, as json.loads would."""
-    if not isinstance(value, dict):
-        raise InputRefused(ErrorCode.NOT_AN_OBJECT, errors.MSG_RECIPIENT_NOT_OBJECT)
-    pending: list[tuple[Any, int]] = [(value, 1)]
+def parse_recipient_details(value: object) -> object:
+    """Bound the nesting of any container without recursion (else InputRefused), and make JSON
+    numbers floats, as json.loads would. Whether it is an object is validate_recipient_details'
+    to say."""
+    # The value is walked as the one item of a list, so a bare number is made a float too.
+    holder: list[object] = [value]
+    pending: list[tuple[Any, int]] = [(holder, 0)]
     while pending:
         container, depth = pending.pop()
         if depth > RECIPIENT_DETAILS_MAX_DEPTH:
@@ -130,32 +136,33 @@ def _parse_recipient_details(value: object) -> object:
             )
         items = container.items() if isinstance(container, dict) else enumerate(container)
         for key, item in list(items):
-            if not isinstance(key, str | int):
-                raise InputRefused(ErrorCode.NOT_AN_OBJECT, errors.MSG_RECIPIENT_NOT_OBJECT)
             if isinstance(item, Decimal):
                 container[key] = float(item)
             elif isinstance(item, dict | list):
                 pending.append((item, depth + 1))
-    return value
+    return holder[0]
 
 
 _PARSERS: dict[str, Callable[[object], object]] = {
     "amount": parse_amount,
     "currency": _parse_text(errors.MSG_CURRENCY_NOT_TEXT),
-    "recipient_details": _parse_recipient_details,
+    "recipient_details": parse_recipient_details,
     "description": _parse_text(errors.MSG_DESCRIPTION_INVALID),
 }
 
 
-# Django's codes that the table names more precisely for one field.
-_FIELD_CODES = {("recipient_details", "blank"): ErrorCode.ACCOUNT_NUMBER_REQUIRED}
-
-
-def _field_errors(error: ValidationError) -> list[FieldError]:
+def _field_errors(error: ValidationError, candidate: Payout) -> list[FieldError]:
     found = []
     for field, field_errors in error.error_dict.items():
         for field_error in field_errors:
-            code = _FIELD_CODES.get((field, str(field_error.code)), str(field_error.code))
+            if (field, field_error.code) == ("recipient_details", ErrorCode.BLANK):
+                # Django refuses {}, [] and "" as blank before the field's validator runs: the
+                # validator says which rule the empty value breaks (no account number, no object).
+                try:
+                    validate_recipient_details(candidate.recipient_details)
+                except ValidationError as refused:
+                    field_error = refused
+            code = str(field_error.code)
             known = ErrorCode(code) if code in ErrorCode.__members__.values() else ErrorCode.INVALID
             found.append(FieldError(field, known, field_error.messages[0]))
     return found
@@ -205,7 +212,7 @@ def payout_clean(data: object, *, instance: Payout | None = None) -> dict[str, A
             validate_constraints=False,
         )
     except ValidationError as invalid:
-        field_errors.extend(_field_errors(invalid))
+        field_errors.extend(_field_errors(invalid, candidate))
     if field_errors:
         order = {name: index for index, name in enumerate(EDITABLE_FIELDS)}
         field_errors.sort(key=lambda error: order.get(error.field, -1))

@@ -12,8 +12,9 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -22,7 +23,6 @@ from payouts.errors import (
     MSG_TOO_LARGE,
     MSG_UNAVAILABLE,
     ErrorCode,
-    InputRefused,
     PayoutError,
     PayoutInvalid,
     PayoutNotDeletable,
@@ -35,9 +35,6 @@ MSG_NOT_FOUND = "Not found."
 MSG_BAD_REQUEST = "Bad request."
 
 logger = logging.getLogger(__name__)
-
-# DRF's codes that carry another name in the service's table.
-_CODE_ALIASES = {"permission_denied": ErrorCode.NOT_EDITABLE, "invalid_page": ErrorCode.NOT_FOUND}
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -61,9 +58,7 @@ def error_body(
 
 
 def _table_code(code: str | None, fallback: ErrorCode) -> str:
-    if code in ErrorCode.__members__.values():
-        return str(code)
-    return _CODE_ALIASES.get(code or "", fallback).value
+    return str(code) if code in ErrorCode.__members__.values() else fallback.value
 
 
 def _field_errors(detail: Any, field: str | None = None) -> Iterator[dict[str, Any]]:
@@ -92,8 +87,6 @@ def to_api_exception(error: PayoutError) -> exceptions.APIException:
         return exceptions.NotFound(error.message, code=error.code.value)
     if isinstance(error, PayoutNotEditable | PayoutNotDeletable):
         return exceptions.PermissionDenied(error.message, code=error.code.value)
-    if isinstance(error, InputRefused):
-        return exceptions.ParseError(error.message, code=error.code.value)
     return exceptions.ValidationError(error.message, code=error.code.value)
 
 
@@ -105,6 +98,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, OperationalError | InterfaceError):
         logger.error("Database unavailable", exc_info=exc)
         exc = ServiceUnavailable()
+    elif isinstance(exc, Http404):
+        # DRF would answer these itself, but with its bare {"detail"} and the exception's text,
+        # which Django writes for its debug page (a model's name), not for clients.
+        exc = exceptions.NotFound(MSG_NOT_FOUND)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

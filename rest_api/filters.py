@@ -23,6 +23,14 @@ MSG_EMPTY_CHOICE = "Values must not be empty: separate them with single commas."
 MSG_REPEATED_PARAMETER = "{name} takes one value but was given {count} times."
 
 
+def repeated_parameter(name: str, count: int) -> forms.ValidationError:
+    """The one error for a single-valued query parameter given `count` times, filter or page."""
+    return forms.ValidationError(
+        MSG_REPEATED_PARAMETER.format(name=name, count=count),
+        code=ErrorCode.REPEATED_PARAMETER.value,
+    )
+
+
 class ValueListWidget(BaseCSVWidget, forms.SelectMultiple):
     """Reads a list from repeated parameters and from commas alike, in the order given:
     `?k=a&k=b`, `?k=a,b` and `?k=a,b&k=c` all work. An empty `?k=` is no value at all. The
@@ -147,11 +155,7 @@ class PayoutFilterForm(forms.Form):
             if count > 1 and not isinstance(field.widget, ValueListWidget):
                 # The field looked at the last value only: the repeat is the one error to report.
                 self.errors.pop(name, None)
-                message = MSG_REPEATED_PARAMETER.format(name=name, count=count)
-                self.add_error(
-                    name,
-                    forms.ValidationError(message, code=ErrorCode.REPEATED_PARAMETER.value),
-                )
+                self.add_error(name, repeated_parameter(name, count))
         return cleaned
 
 

@@ -9,30 +9,37 @@ from typing import Any
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import get_error_detail
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from payouts.selectors import PAYOUT_PAGE_MAX, payout_count
-from rest_api.filters import MSG_REPEATED_PARAMETER
+from rest_api.filters import repeated_parameter
 
 MSG_NOT_POSITIVE_INTEGER = "Must be a positive integer."
 MSG_PAGE_SIZE_TOO_LARGE = f"Must be at most {PAYOUT_PAGE_MAX}."
 MSG_INVALID_PAGE = "Invalid page."
 # SQL OFFSET is a signed 64-bit integer; a page beyond it cannot exist.
 MAX_OFFSET = 2**63 - 1
+# int() refuses text of more than sys.get_int_max_str_digits() digits (4,300 by default) with a
+# ValueError. Every bound here has fewer digits than this, so a longer number is read as one
+# past all of them: a page size too large, a page past the end.
+_MAX_DIGITS = len(str(MAX_OFFSET))
+_BEYOND_EVERY_BOUND = 10**_MAX_DIGITS
 
 
 def _positive_int_param(request: Request, name: str) -> int | None:
     given = request.query_params.getlist(name)
     if len(given) > 1:
-        raise ValidationError({name: [MSG_REPEATED_PARAMETER.format(name=name, count=len(given))]})
+        raise ValidationError({name: get_error_detail(repeated_parameter(name, len(given)))})
     raw = given[0] if given else ""
     if raw == "":
         return None
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+    digits = raw.lstrip("0")
+    if not raw.isascii() or not raw.isdigit() or not digits:
         raise ValidationError({name: [MSG_NOT_POSITIVE_INTEGER]})
-    return int(raw)
+    return int(digits) if len(digits) <= _MAX_DIGITS else _BEYOND_EVERY_BOUND
 
 
 class PayoutPage(Page[Any]):
@@ -116,9 +123,6 @@ class PayoutPagination(PageNumberPagination):
             raise ValidationError({self.page_size_query_param: [MSG_PAGE_SIZE_TOO_LARGE]})
         return requested
 
-    def paginate_queryset(
-        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
-    ) -> list[Any] | None:
+    def get_page_number(self, request: Request, paginator: Paginator[Any]) -> int:
         # A malformed page number is a client error (400); a page past the end stays DRF's 404.
-        _positive_int_param(request, self.page_query_param)
-        return super().paginate_queryset(queryset, request, view)
+        return _positive_int_param(request, self.page_query_param) or 1

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from payouts import services
+from payouts import errors, services
 from payouts.models import Payout, PayoutStatus
+from payouts.strict_json import MAX_DEPTH
 
 
 def change_form(**fields: str) -> dict[str, str]:
@@ -113,6 +114,93 @@ def test_admin_adds_a_payout_through_the_service(
     )
     assert list(payout.events.values_list("kind", flat=True)) == ["created"]
     assert len(callbacks) == 1  # processing is enqueued once the add commits
+
+
+def add_refused(admin_client, django_capture_on_commit_callbacks, **fields: str):
+    """POST the add page with `fields`; return the errors shown as {field: [(code, message)]},
+    after checking that nothing was written or queued."""
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post("/admin/payouts/payout/add/", change_form(**fields))
+
+    assert response.status_code == 200
+    assert Payout.objects.count() == 0
+    assert callbacks == []
+    shown = response.context["adminform"].form.errors.as_data()
+    return {
+        field: [(error.code, error.messages[0]) for error in found]
+        for field, found in shown.items()
+    }
+
+
+@pytest.mark.parametrize("amount", ["1e3", "1_000", "+10", " 10", "10.", "\uff11\uff10"])
+def test_admin_refuses_an_amount_the_apis_refuse(
+    admin_client, db, django_capture_on_commit_callbacks, amount
+):
+    shown = add_refused(admin_client, django_capture_on_commit_callbacks, amount=amount)
+
+    assert shown == {"amount": [("invalid", errors.MSG_AMOUNT_INVALID)]}
+
+
+def test_admin_refuses_an_amount_with_three_places_as_the_apis_do(
+    admin_client, db, django_capture_on_commit_callbacks
+):
+    shown = add_refused(admin_client, django_capture_on_commit_callbacks, amount="10.005")
+
+    assert shown == {"amount": [("max_decimal_places", errors.MSG_AMOUNT_TOO_MANY_DECIMALS)]}
+
+
+@pytest.mark.parametrize(
+    ("recipient_details", "code", "message"),
+    [
+        (
+            '{"a": ' * 5_000 + "1" + "}" * 5_000,
+            "max_depth",
+            errors.MSG_JSON_TOO_DEEP.format(limit=MAX_DEPTH),
+        ),
+        (
+            '{"account_number": "X1", "account_number": "X2"}',
+            "duplicate_key",
+            errors.MSG_JSON_DUPLICATE_KEY.format(key="account_number"),
+        ),
+        ('{"account_number": "\\ud800"}', "invalid_text", errors.MSG_JSON_INVALID_TEXT),
+        (
+            '{"account_number": "X1", "fee": NaN}',
+            "parse_error",
+            errors.MSG_JSON_CONSTANT.format(constant="NaN"),
+        ),
+    ],
+    ids=["deep", "duplicate-key", "lone-surrogate", "nan"],
+)
+def test_admin_refuses_recipient_details_the_apis_refuse(
+    admin_client, db, django_capture_on_commit_callbacks, recipient_details, code, message
+):
+    shown = add_refused(
+        admin_client, django_capture_on_commit_callbacks, recipient_details=recipient_details
+    )
+
+    assert shown == {"recipient_details": [(code, message)]}
+
+
+def test_admin_adds_recipient_details_with_a_fraction_as_a_number(admin_client, db):
+    response = admin_client.post(
+        "/admin/payouts/payout/add/",
+        change_form(recipient_details='{"account_number": "X1", "fee": 1.5}'),
+    )
+
+    assert response.status_code == 302
+    assert Payout.objects.get().recipient_details == {"account_number": "X1", "fee": 1.5}
+
+
+def test_a_refused_form_shows_the_recipient_details_as_typed_back(
+    admin_client, db, django_capture_on_commit_callbacks
+):
+    deep = "[" * 5_000 + "]" * 5_000
+    response = admin_client.post(
+        "/admin/payouts/payout/add/", change_form(amount="1e3", recipient_details=deep)
+    )
+
+    assert response.status_code == 200
+    assert deep.encode() in response.content
 
 
 def test_admin_changes_a_pending_payout_through_the_service(admin_client, pending_payout):

@@ -146,6 +146,9 @@ def test_create_answers_201_when_the_queue_is_unreachable(
         ("currency", None, "null", errors.MSG_NULL),
         ("recipient_details", "DE89", "not_an_object", errors.MSG_RECIPIENT_NOT_OBJECT),
         ("recipient_details", ["DE89"], "not_an_object", errors.MSG_RECIPIENT_NOT_OBJECT),
+        ("recipient_details", [], "not_an_object", errors.MSG_RECIPIENT_NOT_OBJECT),
+        ("recipient_details", "", "not_an_object", errors.MSG_RECIPIENT_NOT_OBJECT),
+        ("recipient_details", 1.5, "not_an_object", errors.MSG_RECIPIENT_NOT_OBJECT),
         ("recipient_details", None, "null", errors.MSG_NULL),
         ("recipient_details", {}, "account_number_required", errors.MSG_ACCOUNT_NUMBER_MISSING),
         (

@@ -8,7 +8,10 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, connection
+from django.http import Http404
+from rest_framework import exceptions
 from rest_framework.test import APIClient
 
 from payouts import errors, selectors
@@ -151,6 +154,69 @@ def test_an_unknown_path_outside_api_keeps_djangos_page(api_client, db):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/payouts/?format=xml",
+        "/api/payouts.xml",
+        "/api/payouts/{id}/?format=xml",
+    ],
+)
+def test_a_format_the_api_does_not_render_is_the_json_404(api_client, pending_payout, path):
+    response = api_client.get(path.format(id=pending_payout.id))
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == api_error("not_found", MSG_NOT_FOUND)
+
+
+def _list_raising(monkeypatch, error: Exception) -> None:
+    def raising() -> None:
+        raise error
+
+    monkeypatch.setattr(selectors, "payout_list", raising)
+
+
+def test_djangos_http404_in_a_view_is_the_json_404_without_its_text(api_client, db, monkeypatch):
+    _list_raising(monkeypatch, Http404("No Payout matches the given query."))
+
+    response = api_client.get(URL)
+
+    assert response.status_code == 404
+    assert response.json() == api_error("not_found", MSG_NOT_FOUND)
+
+
+def test_djangos_permission_denied_in_a_view_is_a_403_in_the_envelope(api_client, db, monkeypatch):
+    _list_raising(monkeypatch, PermissionDenied("internal reason"))
+
+    response = api_client.get(URL)
+
+    # ErrorCode has no code for a bare refusal: DRF's permission_denied is not in the table,
+    # so the status's code stands in for it, as for any DRF code the table lacks.
+    assert response.status_code == 403
+    assert response.json() == api_error("invalid", str(exceptions.PermissionDenied.default_detail))
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (exceptions.NotFound(code="invalid_page"), 404, "not_found"),
+        (exceptions.Throttled(), 429, "invalid"),
+        (exceptions.APIException(), 500, "server_error"),
+    ],
+    ids=["404", "429", "500"],
+)
+def test_a_drf_code_the_table_lacks_is_the_code_of_its_status(
+    api_client, db, monkeypatch, error, status, code
+):
+    _list_raising(monkeypatch, error)
+
+    response = api_client.get(URL)
+
+    assert response.status_code == status
+    assert response.json() == api_error(code, str(error.detail))
 
 
 def test_put_on_the_list_is_405_method_not_allowed(

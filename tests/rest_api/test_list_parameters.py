@@ -14,7 +14,8 @@ from rest_api.filters import (
     MSG_EMPTY_SORT_KEY,
     MSG_REPEATED_PARAMETER,
 )
-from tests.conftest import field_codes, field_errors
+from rest_api.pagination import MSG_INVALID_PAGE, MSG_PAGE_SIZE_TOO_LARGE
+from tests.conftest import api_error, field_codes, field_errors
 from tests.rest_api.conftest import names
 
 URL = "/api/payouts/"
@@ -127,6 +128,35 @@ def test_a_single_valued_parameter_given_twice_is_400_naming_it(
     assert field_errors(response) == {
         param: [MSG_REPEATED_PARAMETER.format(name=param, count=len(values))]
     }
+    assert field_codes(response) == {param: ["repeated_parameter"]}
+
+
+# Python's int() refuses text of more than 4,300 digits: these are longer.
+TOO_LONG_FOR_INT = ["9" * 5_000, "1" + "0" * 4_999]
+
+
+@pytest.mark.parametrize("page", TOO_LONG_FOR_INT, ids=["nines", "power-of-ten"])
+def test_a_page_number_too_long_for_int_is_past_the_last_page(api_client, sortable_payouts, page):
+    response = api_client.get(URL, {"page": page})
+
+    assert response.status_code == 404
+    assert response.json() == api_error("not_found", MSG_INVALID_PAGE)
+
+
+@pytest.mark.parametrize("page_size", TOO_LONG_FOR_INT, ids=["nines", "power-of-ten"])
+def test_a_page_size_too_long_for_int_is_400_too_large(api_client, sortable_payouts, page_size):
+    response = api_client.get(URL, {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert field_errors(response) == {"page_size": [MSG_PAGE_SIZE_TOO_LARGE]}
+    assert field_codes(response) == {"page_size": ["invalid"]}
+
+
+def test_leading_zeros_do_not_make_a_page_number_too_long(api_client, sortable_payouts):
+    response = api_client.get(URL, {"page": "0" * 5_000 + "2", "page_size": "0" * 5_000 + "2"})
+
+    assert response.status_code == 200
+    assert names(response, sortable_payouts) == ["c", "b"]
 
 
 @pytest.mark.parametrize(

@@ -303,6 +303,17 @@ def test_a_json_number_amount_with_three_places_is_400_not_rounded(post_json):
     assert callbacks == []
 
 
+@pytest.mark.parametrize("literal", ["-5", "-5.00", "-0.001", "-1234567890123", "-1e20"])
+def test_a_negative_json_number_amount_is_400_not_positive_as_its_text_is(post_json, literal):
+    response, callbacks = post_json(with_amount(literal))
+
+    assert response.status_code == 400
+    assert field_errors(response) == {"amount": [errors.MSG_AMOUNT_NOT_POSITIVE]}
+    assert field_codes(response) == {"amount": ["min_value"]}
+    assert Payout.objects.count() == 0
+    assert callbacks == []
+
+
 # PATCH
 
 
