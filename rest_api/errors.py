@@ -28,6 +28,7 @@ from payouts.errors import (
     PayoutNotDeletable,
     PayoutNotEditable,
     PayoutNotFound,
+    code_for_status,
 )
 
 MSG_INVALID_INPUT = "Invalid input."
@@ -111,18 +112,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = list(_field_errors(exc.detail))
         response.data = error_body(ErrorCode.INVALID.value, MSG_INVALID_INPUT, errors)
     else:
-        fallback = _status_code(response.status_code)
+        fallback = code_for_status(response.status_code)
         code = _table_code(getattr(exc.detail, "code", None), fallback)
         response.data = error_body(code, str(exc.detail))
     return response
-
-
-def _status_code(status_code: int) -> ErrorCode:
-    return {
-        404: ErrorCode.NOT_FOUND,
-        405: ErrorCode.METHOD_NOT_ALLOWED,
-        406: ErrorCode.NOT_ACCEPTABLE,
-        413: ErrorCode.PAYLOAD_TOO_LARGE,
-        415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-        503: ErrorCode.SERVICE_UNAVAILABLE,
-    }.get(status_code, ErrorCode.INVALID if status_code < 500 else ErrorCode.SERVER_ERROR)
