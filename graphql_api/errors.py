@@ -88,16 +88,10 @@ def is_client_error(error: GraphQLError) -> bool:
     there (a crash, a null in a non-null field, a database that is down) is the server's.
     """
     if error.path is None:
-        # Except a library's own failure surfacing as a document error (a RecursionError in a
-        # validation rule): that is the server's, masked and logged with its traceback.
-        return isinstance(error.original_error, _CLIENT_ORIGINS) or error.original_error is None
+        return True
     if (error.extensions or {}).get("code") == BAD_USER_INPUT:
         return True
     return isinstance(error.original_error, ValidationError | PayoutError)
-
-
-# What converting a client's value raises: a scalar's refusal, the domain's, Django's.
-_CLIENT_ORIGINS = (GraphQLError, ValueError, TypeError, ValidationError, PayoutError)
 
 
 def log_client_errors(errors: list[GraphQLError]) -> list[GraphQLError]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from graphql import (
@@ -55,6 +55,7 @@ MSG_NUMBER_TOO_LONG = f"A number may have at most {MAX_NUMBER_LENGTH} characters
 MSG_TOO_MUCH_INPUT = "The document and its variables exceed the input budget of {limit} tokens."
 MSG_TOO_MANY_FIELDS = "The document's fragments expand to more than {limit} fields."
 MSG_FRAGMENT_CYCLE = "Fragments must not spread each other in a cycle."
+MSG_UNKNOWN_FRAGMENT = 'Unknown fragment "{name}".'
 
 _OPENING = frozenset({TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L})
 _CLOSING = frozenset({TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R})
@@ -134,62 +135,86 @@ def _check_variable_lists(
             )
 
 
-def _selections(selection_set: SelectionSetNode) -> tuple[int, list[str]]:
-    """The fields of a selection set and the fragments it spreads, without recursion."""
-    fields = 0
-    spreads: list[str] = []
-    pending = [selection_set]
+class _Shape(NamedTuple):
+    fields: int  # fields written in the selection set
+    levels: int  # how deep its selection sets (fields and inline fragments) nest
+    spreads: list[tuple[str, int]]  # each fragment spread, with the level it sits at
+
+
+def _shape(selection_set: SelectionSetNode) -> _Shape:
+    """A selection set's fields, nesting and spreads, found without recursion."""
+    fields = levels = 0
+    spreads: list[tuple[str, int]] = []
+    pending = [(selection_set, 1)]
     while pending:
-        for selection in pending.pop().selections:
+        current, level = pending.pop()
+        levels = max(levels, level)
+        for selection in current.selections:
             if isinstance(selection, FragmentSpreadNode):
-                spreads.append(selection.name.value)
+                spreads.append((selection.name.value, level))
                 continue
             fields += isinstance(selection, FieldNode)
             if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
-                pending.append(selection.selection_set)
-    return fields, spreads
+                pending.append((selection.selection_set, level + 1))
+    return _Shape(fields, levels, spreads)
+
+
+def _expand(shape: _Shape, expanded: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    """(fields, nesting) of a shape once the fragments it spreads are put in place. A spread
+    counts as a level: the validation rules recurse into each one."""
+    known = [(expanded[name], level) for name, level in shape.spreads]
+    fields = shape.fields + sum(size for (size, _), _ in known)
+    levels = max([shape.levels, *(level + depth for (_, depth), level in known)])
+    return fields, levels
 
 
 def _check_fragments(document: DocumentNode, budget: int) -> None:
-    """Refuse fragments that chain too deep, cycle, or expand past the budget.
+    """Refuse fragments that are unknown, cycle, nest too deep once expanded, or expand past
+    the budget, before graphql-core and strawberry's rules walk them.
 
-    strawberry's depth and alias rules expand every spread again each time it appears: 20
-    fragments spreading the next one twice took seconds to validate, and a chain of 240 ran
-    out of stack.
+    Those rules expand every spread again each time it appears, recursively: 20 fragments
+    spreading the next one twice took seconds to validate, a chain of 240 ran out of stack, and
+    an unknown fragment was a KeyError.
     """
     shapes = {
-        definition.name.value: _selections(definition.selection_set)
+        definition.name.value: _shape(definition.selection_set)
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    expanded: dict[str, tuple[int, int]] = {}  # fields after expansion, chain depth
+    for shape in shapes.values():
+        for name, _ in shape.spreads:
+            if name not in shapes:
+                raise bad_user_input(MSG_UNKNOWN_FRAGMENT.format(name=name))
+    expanded: dict[str, tuple[int, int]] = {}  # fields and nesting after expansion
     for start in shapes:
         path: set[str] = set()
         stack = [(start, False)]
         while stack:
-            name, children_done = stack.pop()
-            if name in expanded or name not in shapes:
+            name, spreads_done = stack.pop()
+            if name in expanded:
                 continue
-            fields, spreads = shapes[name]
-            if children_done:
+            if spreads_done:
                 path.discard(name)
-                known = [expanded[spread] for spread in spreads if spread in expanded]
-                size = fields + sum(size for size, _ in known)
-                depth = 1 + max((depth for _, depth in known), default=0)
-                if depth > MAX_DOCUMENT_NESTING:
+                fields, levels = _expand(shapes[name], expanded)
+                if levels > MAX_DOCUMENT_NESTING:
                     raise bad_user_input(MSG_TOO_DEEP)
-                expanded[name] = (min(size, budget + 1), depth)
+                expanded[name] = (min(fields, budget + 1), levels)
                 continue
             if name in path:
                 raise bad_user_input(MSG_FRAGMENT_CYCLE)
             path.add(name)
             stack.append((name, True))
-            stack.extend((spread, False) for spread in spreads)
+            stack.extend((spread, False) for spread, _ in shapes[name].spreads)
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
-            fields, spreads = _selections(definition.selection_set)
-            total = fields + sum(expanded.get(spread, (0, 0))[0] for spread in spreads)
-            if total > budget:
+            operation = _shape(definition.selection_set)
+            for name, _ in operation.spreads:
+                if name not in shapes:
+                    raise bad_user_input(MSG_UNKNOWN_FRAGMENT.format(name=name))
+            fields, levels = _expand(operation, expanded)
+            if levels > MAX_DOCUMENT_NESTING:
+                raise bad_user_input(MSG_TOO_DEEP)
+            if fields > budget:
                 raise bad_user_input(MSG_TOO_MANY_FIELDS.format(limit=budget))
 
 

@@ -30,7 +30,7 @@ from payouts.selectors import (
     payout_count,
     payout_ordering_tie_breakers,
 )
-from payouts.validation import utc_timestamp
+from payouts.validation import MSG_TIMESTAMP_OUT_OF_RANGE, utc_timestamp
 
 MSG_INVALID_CURSOR = "Argument '{argument}' is not a valid cursor."
 MSG_CURSOR_MISMATCH = "The cursor does not belong to a list in this order."
@@ -89,7 +89,10 @@ class PayoutDeleted:
 def _parse_utc_datetime(value: object) -> datetime:
     parse = DateTimeDefinition.parse_value
     assert parse is not None  # strawberry's DateTime always has its parser
-    parsed = parse(value)
+    try:
+        parsed = parse(value)
+    except OverflowError:  # dateutil's, for a date past year 9999 ("9999-12-31T24:00:00")
+        raise ValueError(MSG_TIMESTAMP_OUT_OF_RANGE) from None
     assert isinstance(parsed, datetime)
     return utc_timestamp(parsed)
 

@@ -57,13 +57,9 @@ class PayoutGraphQLView(GraphQLView):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            document = strict_json.loads(data)
+            return strict_json.loads(data)
         except InputRefused as refused:
             raise RefusedRequest(400, refused.message, refused.code) from None
-        # A list is a batch, which Strawberry refuses itself; anything else is no request.
-        if not isinstance(document, dict | list):
-            raise RefusedRequest(400, MSG_NOT_A_REQUEST, ErrorCode.NOT_AN_OBJECT)
-        return document
 
     def run(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         # Strawberry answers its request errors (a body that is not JSON, no query, a PUT) in
@@ -71,6 +67,10 @@ class PayoutGraphQLView(GraphQLView):
         if request.method == "POST" and request.content_type != "application/json":
             return request_error(415, MSG_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
         try:
+            # An object, or a list (a batch, which Strawberry refuses itself); Strawberry reads
+            # any other JSON value as if it were an object and fails.
+            if request.method == "POST" and request.body.lstrip()[:1] not in (b"{", b"["):
+                return request_error(400, MSG_NOT_A_REQUEST, ErrorCode.NOT_AN_OBJECT)
             return super().run(request, *args, **kwargs)
         except RequestDataTooBig:
             return request_error(413, MSG_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE)

@@ -66,8 +66,7 @@ class Payout(models.Model):
     )
     recipient_details = models.JSONField(
         validators=[validators.validate_recipient_details],
-        # An empty object is "blank" to Django; what it lacks is the account number.
-        error_messages={**_NOT_NULL, "blank": errors.MSG_ACCOUNT_NUMBER_MISSING},
+        error_messages=_NOT_NULL,
     )
     description = models.TextField(
         blank=True,

@@ -22,7 +22,7 @@ def _json_error(
 ) -> HttpResponse | None:
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(code.value, message), status=status)
-    if request.path.startswith("/graphql/"):
+    if request.path == "/graphql" or request.path.startswith("/graphql/"):
         return request_error(status, message, code)
     return None
 

@@ -64,13 +64,10 @@ class PayoutPaginator(Paginator[Any]):
         return payout_count(self.object_list)
 
     def validate_number(self, number: Any) -> int:
-        try:
-            valid = int(number)
-        except (TypeError, ValueError):
-            raise EmptyPage(self.error_messages["invalid_page"]) from None
-        if valid < 1 or (valid - 1) * self.per_page > MAX_OFFSET:
+        # get_page_number has read the number already: a positive int.
+        if (number - 1) * self.per_page > MAX_OFFSET:
             raise EmptyPage(self.error_messages["no_results"])
-        return valid
+        return int(number)
 
     def page(self, number: Any) -> PayoutPage:
         number = self.validate_number(number)

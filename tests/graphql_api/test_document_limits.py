@@ -15,10 +15,12 @@ from graphql_api.limits import (
     MSG_NUMBER_TOO_LONG,
     MSG_TOO_DEEP,
     MSG_TOO_MANY_FIELDS,
+    MSG_UNKNOWN_FRAGMENT,
 )
 from graphql_api.views import MSG_NOT_A_REQUEST
 from payouts.errors import MSG_AMOUNT_TOO_MANY_DIGITS
 from payouts.models import Payout
+from payouts.validation import MSG_TIMESTAMP_OUT_OF_RANGE
 from tests.graphql_api.conftest import assert_request_error
 
 
@@ -54,9 +56,29 @@ def test_a_fragment_chain_deeper_than_the_nesting_limit_is_refused(graphql):
 
 
 def test_a_fragment_chain_within_the_nesting_limit_runs(graphql):
-    body = graphql(_fragment_chain(MAX_DOCUMENT_NESTING - 1))
+    # With the operation's own level, 30 spreads and the last fragment's fields are 32 levels.
+    body = graphql(_fragment_chain(MAX_DOCUMENT_NESTING - 2))
 
     assert body == {"data": {"__typename": "Query"}}
+
+
+def test_a_chain_one_level_deeper_is_refused(graphql):
+    assert graphql(_fragment_chain(MAX_DOCUMENT_NESTING - 1)) == _refusal(MSG_TOO_DEEP)
+
+
+def test_inline_fragments_nested_inside_a_chain_count_toward_the_nesting(graphql):
+    wrapped = "... on Query { " * 29 + "__typename" + " }" * 29
+    fragments = " ".join(
+        f"fragment F{index} on Query {{ {'... on Query { ' * 29}...F{index + 1}{' }' * 29} }}"
+        for index in range(12)
+    )
+    document = f"query {{ ...F0 }} {fragments} fragment F12 on Query {{ {wrapped} }}"
+
+    assert graphql(document) == _refusal(MSG_TOO_DEEP)
+
+
+def test_a_spread_of_an_unknown_fragment_is_refused(graphql):
+    assert graphql("query { ...Nope }") == _refusal(MSG_UNKNOWN_FRAGMENT.format(name="Nope"))
 
 
 def test_fragments_that_spread_each_other_in_a_cycle_are_refused(graphql):
@@ -112,7 +134,7 @@ def test_a_list_inside_recipient_details_is_the_domains_to_judge_not_the_list_li
     assert Payout.objects.get().recipient_details == details
 
 
-@pytest.mark.parametrize("body", ["null", "5", '"query"', "true"])
+@pytest.mark.parametrize("body", ["null", "5", '"query"', "true", " 1.5"])
 def test_a_json_body_that_is_not_an_object_is_refused(send, body):
     response = send(body)
 
@@ -124,3 +146,29 @@ def test_graphql_is_served_without_the_trailing_slash(client, db):
 
     assert response.status_code == 200
     assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_variables_null_in_a_get_query_string_mean_no_variables(client, db):
+    response = client.get("/graphql/", {"query": "{ __typename }", "variables": "null"})
+
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_a_date_past_year_9999_in_a_filter_is_the_clients_error(graphql):
+    body = graphql('{ payouts(filters: {createdAt: {gte: "9999-12-31T24:00:00"}}) { totalCount } }')
+
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert MSG_TIMESTAMP_OUT_OF_RANGE in error["message"]
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/graphql/"])
+def test_a_request_django_refuses_before_the_view_is_graphqls_json(client, db, path):
+    too_many_fields = {f"a{index}": "1" for index in range(1100)}
+
+    response = client.get(path, {"query": "{ __typename }", **too_many_fields})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [{"message": "Bad request.", "extensions": {"code": "INVALID"}}]
+    }
