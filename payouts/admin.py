@@ -3,66 +3,21 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from payouts import services, strict_json
-from payouts.errors import InputRefused, PayoutError, PayoutInvalid
+from payouts import services
+from payouts.errors import PayoutError, PayoutInvalid
+from payouts.forms import AmountField, RecipientDetailsField
 from payouts.models import Payout, PayoutEvent
 from payouts.states import EDITABLE_STATUSES
-from payouts.validation import EDITABLE_FIELDS, parse_amount, parse_recipient_details
-
-
-def _form_error(refused: InputRefused) -> forms.ValidationError:
-    return forms.ValidationError(refused.message, code=refused.code.value)
-
-
-class AmountField(forms.DecimalField):
-    """An amount read as both APIs read it: "1e3", "1_000" or " 10" are refused, not read."""
-
-    # django-stubs gives DecimalField IntegerField's to_python, typed int | None.
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        if value in self.empty_values:
-            return None
-        try:
-            return parse_amount(value)
-        except InputRefused as refused:
-            raise _form_error(refused) from None
-
-
-def _read_recipient_details(text: str) -> object:
-    return parse_recipient_details(strict_json.loads(text))
-
-
-class RecipientDetailsField(forms.JSONField):
-    """JSON read as both APIs read a body (payouts.strict_json), not by json.loads: that
-    recurses once per level (a value nested thousands deep was a 500) and lets duplicate keys,
-    NaN and lone surrogates through."""
-
-    def to_python(self, value: Any) -> Any:
-        if self.disabled or not isinstance(value, str) or value in self.empty_values:
-            return super().to_python(value)
-        try:
-            return _read_recipient_details(value)
-        except InputRefused as refused:
-            raise _form_error(refused) from None
-
-    def bound_data(self, data: Any, initial: Any) -> Any:
-        """What a refused form shows again: the value read, or else the text as typed."""
-        if self.disabled or data is None:
-            return super().bound_data(data, initial)
-        try:
-            return _read_recipient_details(data)
-        except InputRefused:
-            return InvalidJSONInput(data)
+from payouts.validation import EDITABLE_FIELDS
 
 
 class PayoutAdminForm(forms.ModelForm[Payout]):

@@ -13,10 +13,11 @@ from django_filters.fields import BaseCSVField, IsoDateTimeField
 from django_filters.widgets import BaseCSVWidget
 from drf_spectacular.utils import extend_schema_field
 
-from payouts.errors import ErrorCode, InputRefused
+from payouts.errors import ErrorCode
+from payouts.forms import AmountField
 from payouts.models import Currency, Payout, PayoutStatus
 from payouts.selectors import payout_ordering_tie_breakers
-from payouts.validation import AMOUNT_PATTERN, parse_amount, utc_timestamp
+from payouts.validation import AMOUNT_PATTERN, utc_timestamp
 
 MSG_EMPTY_SORT_KEY = "Sort keys must not be empty: separate them with single commas."
 MSG_EMPTY_CHOICE = "Values must not be empty: separate them with single commas."
@@ -94,32 +95,15 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, *payout_ordering_tie_breakers(used))
 
 
-class AmountBoundField(forms.CharField):
-    """An amount bound read as every amount is read, in bodies and filters of both APIs."""
-
-    def to_python(self, value: Any) -> Any:
-        text = super().to_python(value)
-        if text in self.empty_values:
-            return None
-        try:
-            return parse_amount(text)
-        except InputRefused as refused:
-            raise forms.ValidationError(refused.message, code=refused.code.value) from None
-
-
 @extend_schema_field({"type": "string", "pattern": AMOUNT_PATTERN, "example": "100.50"})
 class AmountBoundFilter(django_filters.CharFilter):
-    field_class = AmountBoundField
+    """An amount bound read as every amount is read (payouts.forms.AmountField)."""
+
+    field_class = AmountField
 
 
 def _amount_filter(lookup: str, help_text: str) -> AmountBoundFilter:
-    return AmountBoundFilter(
-        field_name="amount",
-        lookup_expr=lookup,
-        # Whitespace is refused, not stripped: " 10" is not an amount.
-        strip=False,
-        help_text=help_text,
-    )
+    return AmountBoundFilter(field_name="amount", lookup_expr=lookup, help_text=help_text)
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):

@@ -1,0 +1,65 @@
+"""Django form fields that read input as both APIs read it: for the admin and REST filters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.forms.fields import InvalidJSONInput
+
+from payouts import strict_json
+from payouts.errors import InputRefused
+from payouts.validation import parse_amount, parse_recipient_details
+
+
+def _form_error(refused: InputRefused) -> forms.ValidationError:
+    return forms.ValidationError(refused.message, code=refused.code.value)
+
+
+class AmountField(forms.CharField):
+    """An amount read by payouts.validation.parse_amount: "1e3", "1_000" or " 10" are refused
+    with the domain's message and code, never read the way Decimal() would read them."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The model's DecimalField offers its digits and places; parse_amount applies them.
+        kwargs.pop("max_digits", None)
+        kwargs.pop("decimal_places", None)
+        kwargs.setdefault("strip", False)  # " 10" is not an amount
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_amount(text)
+        except InputRefused as refused:
+            raise _form_error(refused) from None
+
+
+def _read_recipient_details(text: str) -> object:
+    return parse_recipient_details(strict_json.loads(text))
+
+
+class RecipientDetailsField(forms.JSONField):
+    """JSON read as both APIs read a body (payouts.strict_json), not by json.loads: that
+    recurses once per level (a value nested thousands deep was a 500) and lets duplicate keys,
+    NaN and lone surrogates through."""
+
+    def to_python(self, value: Any) -> Any:
+        if self.disabled or not isinstance(value, str) or value in self.empty_values:
+            return super().to_python(value)
+        try:
+            return _read_recipient_details(value)
+        except InputRefused as refused:
+            raise _form_error(refused) from None
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        """What a refused form shows again: the value read, or else the text as typed."""
+        if self.disabled or data is None:
+            return super().bound_data(data, initial)
+        try:
+            return _read_recipient_details(data)
+        except InputRefused:
+            return InvalidJSONInput(data)
