@@ -36,7 +36,7 @@ MAX_VALUES = 10_000
 # One token at a time, left to right: an escape pair, a quote or a bracket. No backtracking, so
 # the scan is linear in the body whatever it holds.
 _TOKEN = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
-SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def _check_values(document: Any) -> None:
             pending.extend(value.values())
         elif isinstance(value, list):
             pending.extend(value)
-        elif isinstance(value, str) and SURROGATE.search(value):
+        elif isinstance(value, str) and _SURROGATE.search(value):
             raise InputRefused(ErrorCode.INVALID_TEXT, MSG_JSON_INVALID_TEXT)
 
 

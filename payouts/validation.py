@@ -34,8 +34,8 @@ RECIPIENT_DETAILS_MAX_DEPTH = 8
 # non-ASCII digits, which a gateway in front of us may read differently or not at all.
 # As a JSON Schema pattern, with the column's bound on whole digits: what parse_amount takes.
 AMOUNT_PATTERN = rf"^0*[0-9]{{1,{AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES}}}(\.[0-9]{{1,2}})?$"
-_AMOUNT_SYNTAX = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
-_NEGATIVE_AMOUNT = re.compile(r"-[0-9]+(\.[0-9]+)?", re.ASCII)
+# A minus sign is read too, so that "-5" is refused as not positive rather than as no number.
+_AMOUNT_SYNTAX = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
 _CENTS = Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES)
 _AMOUNT_FIELD = Payout._meta.get_field("amount")
 # The column's own digits-and-places check, with the column's messages.
@@ -91,7 +91,7 @@ def parse_amount(value: object) -> Decimal:
     if not value.is_finite():
         raise InputRefused(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
     if value.is_signed():
-        # As "-5" is refused before its digits are counted, so is the JSON number -5.
+        # Before the digits are counted: "-5" and -5 are not positive, whatever their size.
         raise InputRefused(ErrorCode.MIN_VALUE, errors.MSG_AMOUNT_NOT_POSITIVE)
     try:
         _AMOUNT_DIGITS(value)
@@ -104,8 +104,6 @@ def parse_amount(value: object) -> Decimal:
 def _amount_from_text(text: str) -> Decimal:
     if _AMOUNT_SYNTAX.fullmatch(text):
         return Decimal(text)
-    if _NEGATIVE_AMOUNT.fullmatch(text):
-        raise InputRefused(ErrorCode.MIN_VALUE, errors.MSG_AMOUNT_NOT_POSITIVE)
     if text.lower() in ("nan", "snan", "inf", "infinity", "-inf", "-infinity", "+inf", "+infinity"):
         raise InputRefused(ErrorCode.NOT_FINITE, errors.MSG_AMOUNT_NOT_FINITE)
     raise InputRefused(ErrorCode.INVALID, errors.MSG_AMOUNT_INVALID)

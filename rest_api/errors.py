@@ -20,7 +20,6 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from payouts.errors import (
-    MSG_TOO_LARGE,
     MSG_UNAVAILABLE,
     ErrorCode,
     PayoutError,
@@ -30,18 +29,13 @@ from payouts.errors import (
     PayoutNotFound,
     code_for_status,
 )
+from rest_api.parsers import PayloadTooLarge
 
 MSG_INVALID_INPUT = "Invalid input."
 MSG_NOT_FOUND = "Not found."
 MSG_BAD_REQUEST = "Bad request."
 
 logger = logging.getLogger(__name__)
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = MSG_TOO_LARGE
-    default_code = ErrorCode.PAYLOAD_TOO_LARGE.value
 
 
 class ServiceUnavailable(exceptions.APIException):

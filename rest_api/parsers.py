@@ -6,11 +6,18 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
 from payouts import strict_json
-from payouts.errors import InputRefused
+from payouts.errors import MSG_TOO_LARGE, ErrorCode, InputRefused
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = MSG_TOO_LARGE
+    default_code = ErrorCode.PAYLOAD_TOO_LARGE.value
 
 
 class StrictJSONParser(JSONParser):
@@ -26,10 +33,6 @@ class StrictJSONParser(JSONParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        # Imported here: rest_api.errors imports rest_framework.views, whose APIView reads
-        # DEFAULT_PARSER_CLASSES (this module) while it is defined.
-        from rest_api.errors import PayloadTooLarge
-
         limit: int = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         body = stream.read(limit + 1)
         if len(body) > limit:
