@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 from typing import cast
 
 import strawberry
@@ -110,6 +111,10 @@ def print_schema_with_built_in_directives(client_schema: GraphQLSchema) -> str:
         if is_specified_directive(directive)
     )
     return "\n\n".join((*built_ins, print_schema(client_schema))) + "\n"
+
+
+# What `make schema` writes and clients can read without introspecting.
+GRAPHQL_SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
 
 def schema_sdl() -> str:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from cross_web import HTTPException
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView
 
+from clients import ratelimit
+from clients.authentication import SCHEME, AuthenticationRefused, caller_for_authorization
+from graphql_api.context import PayoutContext
 from graphql_api.schema import schema
 from payouts import strict_json
+from payouts.callers import Caller
 from payouts.errors import (
     MSG_JSON_NOT_UTF8,
     MSG_TOO_LARGE,
@@ -26,6 +31,7 @@ MSG_MEDIA_TYPE = "Send the request as application/json."
 MSG_NOT_A_REQUEST = (
     'The body must be a JSON object such as {"query": "{ payouts { totalCount } }"}.'
 )
+MSG_CSRF_FAILED = "CSRF Failed: {reason}. A staff session must send the csrftoken cookie's value."
 
 
 class RefusedRequest(HTTPException):
@@ -45,15 +51,56 @@ def request_error(status_code: int, message: str, code: ErrorCode) -> JsonRespon
     return response
 
 
-# Clients POST JSON without a CSRF token; like the REST API, there is no session auth to protect.
+class _CsrfCheck(CsrfViewMiddleware):
+    """Django's CSRF check, answering the reason for a refusal instead of a page (as DRF's)."""
+
+    def _reject(self, request: HttpRequest, reason: str) -> Any:
+        return reason
+
+
+def csrf_refusal(request: HttpRequest) -> str | None:
+    check = _CsrfCheck(lambda request: HttpResponse())
+    check.process_request(request)
+    return cast("str | None", check.process_view(request, lambda request: HttpResponse(), (), {}))
+
+
+# Clients POST JSON with a key and no CSRF token; a staff session's requests are checked below.
 @method_decorator(csrf_exempt, name="dispatch")
-class PayoutGraphQLView(GraphQLView):
+class PayoutGraphQLView(GraphQLView[PayoutContext, None]):
     schema = schema
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(schema=schema, **kwargs)
         # Django builds a view per request, so the setting is read per request too.
         self.graphql_ide = "graphiql" if settings.GRAPHQL_GRAPHIQL else None
+        self.caller: Caller | None = None
+
+    def get_context(self, request: HttpRequest, response: HttpResponse) -> PayoutContext:
+        assert self.caller is not None
+        return PayoutContext(request=request, response=response, caller=self.caller)
+
+    def _authenticate(self, request: HttpRequest) -> JsonResponse | None:
+        """Set the caller, or answer why there is none: as REST, a key or a staff session."""
+        header = request.headers.get("Authorization")
+        user = request.user
+        if header is None and user.is_active and user.is_staff:
+            if request.method == "POST" and (reason := csrf_refusal(request)):
+                message = MSG_CSRF_FAILED.format(reason=reason.rstrip("."))
+                return request_error(403, message, ErrorCode.PERMISSION_DENIED)
+            self.caller = Caller.for_staff(user.get_username())
+        else:
+            try:
+                self.caller = caller_for_authorization(header)
+            except AuthenticationRefused as refused:
+                response = request_error(401, refused.message, refused.code)
+                response["WWW-Authenticate"] = SCHEME
+                return response
+        wait = ratelimit.retry_after(self.caller)
+        if wait is not None:
+            response = request_error(429, ratelimit.refusal_message(wait), ErrorCode.RATE_LIMITED)
+            response["Retry-After"] = str(wait)
+            return response
+        return None
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -62,6 +109,12 @@ class PayoutGraphQLView(GraphQLView):
             raise RefusedRequest(400, refused.message, refused.code) from None
 
     def run(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        # GraphiQL's page holds no data: anyone may load it, then send a key from its headers.
+        renders_ide = self.graphql_ide and self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        )
+        if not renders_ide and (refusal := self._authenticate(request)):
+            return refusal
         # Strawberry answers its request errors (a body that is not JSON, no query, a PUT) in
         # plain text; they are JSON here, like every other answer of the API.
         if request.method == "POST" and request.content_type != "application/json":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from payouts import services
+from payouts.callers import Caller
 from payouts.errors import PayoutError, PayoutInvalid
 from payouts.forms import AmountField, RecipientDetailsField
 from payouts.models import Payout, PayoutEvent
@@ -28,9 +29,12 @@ class PayoutAdminForm(forms.ModelForm[Payout]):
     passed. The admin wraps the whole request in one transaction, so nothing is half-written.
     """
 
+    # The staff user saving the form, recorded as the change's actor; set by PayoutAdmin.
+    staff_username = ""
+
     class Meta:
         model = Payout
-        fields = EDITABLE_FIELDS
+        fields = ("client", *EDITABLE_FIELDS)
         field_classes = {"amount": AmountField, "recipient_details": RecipientDetailsField}
 
     def clean(self) -> dict[str, Any]:
@@ -40,9 +44,12 @@ class PayoutAdminForm(forms.ModelForm[Payout]):
         data = {field: cleaned[field] for field in EDITABLE_FIELDS if field in cleaned}
         try:
             if self.instance._state.adding:
-                self.instance = services.payout_create(data)
+                # A staff user adds a payout on behalf of the client chosen on the form.
+                caller = Caller.for_staff(self.staff_username, client=cleaned["client"])
+                self.instance = services.payout_create(caller, data)
             else:
-                self.instance = services.payout_update(self.instance.pk, data)
+                caller = Caller.for_staff(self.staff_username)
+                self.instance = services.payout_update(caller, self.instance.pk, data)
         except PayoutInvalid as invalid:
             for error in invalid.errors:
                 self.add_error(error.field, error.message)
@@ -55,6 +62,11 @@ def _editable(payout: Payout | None) -> bool:
     return payout is None or (payout.deleted_at is None and payout.status in EDITABLE_STATUSES)
 
 
+def _actor(event: PayoutEvent) -> str:
+    kind = event.get_actor_kind_display()
+    return f"{kind} {event.actor}" if event.actor else kind
+
+
 def _event_details(event: PayoutEvent) -> str:
     if event.changes:
         return json.dumps(event.changes, ensure_ascii=False)
@@ -64,11 +76,22 @@ def _event_details(event: PayoutEvent) -> str:
 @admin.register(Payout)
 class PayoutAdmin(admin.ModelAdmin[Payout]):
     form = PayoutAdminForm
-    list_display = ("id", "amount", "currency", "status", "attempts", "created_at", "deleted_at")
-    list_filter = ("status", "currency", ("deleted_at", admin.EmptyFieldListFilter))
+    list_display = (
+        "id",
+        "client",
+        "amount",
+        "currency",
+        "status",
+        "attempts",
+        "created_at",
+        "deleted_at",
+    )
+    list_filter = ("status", "currency", "client", ("deleted_at", admin.EmptyFieldListFilter))
+    list_select_related = ("client",)
     search_fields = ("=id", "recipient_details__account_number")
     readonly_fields = (
         "id",
+        "client",
         "status",
         "failure_reason",
         "attempts",
@@ -81,6 +104,13 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
     ordering = ("-created_at", "-id")
     show_full_result_count = False
     actions = None
+
+    def get_form(
+        self, request: HttpRequest, obj: Payout | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = cast(type[PayoutAdminForm], super().get_form(request, obj, change, **kwargs))
+        form.staff_username = request.user.get_username()
+        return form
 
     def get_readonly_fields(self, request: HttpRequest, obj: Payout | None = None) -> Any:
         # Adding a payout asks for its input only; the rest is set by the services.
@@ -110,7 +140,7 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
 
     def delete_model(self, request: HttpRequest, obj: Payout) -> None:
         try:
-            services.payout_delete(obj.pk)
+            services.payout_delete(Caller.for_staff(request.user.get_username()), obj.pk)
         except PayoutError as error:
             # The payout left PENDING after the confirmation page was shown.
             raise PermissionDenied(error.message) from error
@@ -119,7 +149,7 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
     def history(self, obj: Payout) -> SafeString:
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     event.created_at,
@@ -127,6 +157,7 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
                     event.from_status or "∅",
                     event.to_status,
                     event.attempt,
+                    _actor(event),
                     _event_details(event),
                 )
                 for event in obj.events.all()
@@ -134,15 +165,24 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
         )
         return format_html(
             "<table><tr><th>When</th><th>Event</th><th>Status</th><th>Attempt</th>"
-            "<th>Details</th></tr>{}</table>",
+            "<th>By</th><th>Details</th></tr>{}</table>",
             rows,
         )
 
 
 @admin.register(PayoutEvent)
 class PayoutEventAdmin(admin.ModelAdmin[PayoutEvent]):
-    list_display = ("payout", "kind", "from_status", "to_status", "attempt", "created_at")
-    list_filter = ("kind", "to_status")
+    list_display = (
+        "payout",
+        "kind",
+        "from_status",
+        "to_status",
+        "attempt",
+        "actor_kind",
+        "actor",
+        "created_at",
+    )
+    list_filter = ("kind", "to_status", "actor_kind")
     readonly_fields = (
         "payout",
         "kind",
@@ -151,6 +191,8 @@ class PayoutEventAdmin(admin.ModelAdmin[PayoutEvent]):
         "attempt",
         "reason",
         "changes",
+        "actor_kind",
+        "actor",
         "created_at",
     )
 

@@ -38,6 +38,15 @@ class ErrorCode(StrEnum):
     NOT_EDITABLE = "not_editable"
     NOT_DELETABLE = "not_deletable"
     INVALID_TRANSITION = "invalid_transition"
+    # Who is asking
+    NOT_AUTHENTICATED = "not_authenticated"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    API_KEY_REVOKED = "api_key_revoked"
+    API_KEY_EXPIRED = "api_key_expired"
+    CLIENT_INACTIVE = "client_inactive"
+    PERMISSION_DENIED = "permission_denied"
+    CLIENT_REQUIRED = "client_required"
+    RATE_LIMITED = "rate_limited"
     # The request as a whole
     PARSE_ERROR = "parse_error"
     DUPLICATE_KEY = "duplicate_key"
@@ -53,11 +62,14 @@ class ErrorCode(StrEnum):
 
 # What a request error that carries no code of its own is, by its HTTP status.
 CODES_BY_STATUS = {
+    401: ErrorCode.NOT_AUTHENTICATED,
+    403: ErrorCode.PERMISSION_DENIED,
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
     406: ErrorCode.NOT_ACCEPTABLE,
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    429: ErrorCode.RATE_LIMITED,
     503: ErrorCode.SERVICE_UNAVAILABLE,
 }
 
@@ -96,6 +108,9 @@ MSG_NOT_EDITABLE = "Only PENDING payouts can be updated."
 MSG_NOT_DELETABLE = "Only PENDING payouts can be deleted."
 MSG_NOT_FOUND = "Payout not found."
 MSG_INVALID_TRANSITION = "A {from_status} payout cannot move to {to_status}."
+MSG_CLIENT_REQUIRED = (
+    "Payouts are created with a client's API key; a staff session can read, edit and delete them."
+)
 MSG_SERVER_ERROR = "The server failed to handle this request; it has been logged."
 MSG_UNAVAILABLE = "The service cannot reach its database; try again shortly."
 MSG_TOO_LARGE = "The request body is larger than the server accepts."
@@ -152,6 +167,13 @@ class PayoutNotEditable(PayoutError):
 class PayoutNotDeletable(PayoutError):
     code = ErrorCode.NOT_DELETABLE
     message = MSG_NOT_DELETABLE
+
+
+class ClientRequired(PayoutError):
+    """A write that needs a client to own the payout came from a caller acting for none."""
+
+    code = ErrorCode.CLIENT_REQUIRED
+    message = MSG_CLIENT_REQUIRED
 
 
 class PayoutTransitionNotAllowed(PayoutError):

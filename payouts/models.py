@@ -7,6 +7,7 @@ import uuid
 from django.core.validators import MaxLengthValidator
 from django.db import models
 
+from clients.models import Client
 from payouts import errors, validators
 
 
@@ -43,6 +44,11 @@ _NOT_NULL = {"null": errors.MSG_NULL, "blank": errors.MSG_BLANK}
 
 class Payout(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Its owner: the only client that sees or changes it. No index of its own: each list index
+    # below starts with it.
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="payouts", db_index=False
+    )
     amount = models.DecimalField(
         max_digits=AMOUNT_MAX_DIGITS,
         decimal_places=AMOUNT_DECIMAL_PLACES,
@@ -98,27 +104,33 @@ class Payout(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The default newest-first order with its tie-breaker, and each list filter
-            # combined with that order, so a filtered first page is an index range scan.
-            models.Index(fields=["-created_at", "-id"], name="payout_created_idx", condition=LIVE),
+            # A client's newest-first list with its tie-breaker, and each list filter combined
+            # with that order, so a client's filtered first page is an index range scan.
             models.Index(
-                fields=["status", "-created_at", "-id"],
+                fields=["client", "-created_at", "-id"],
+                name="payout_client_created_idx",
+                condition=LIVE,
+            ),
+            models.Index(
+                fields=["client", "status", "-created_at", "-id"],
                 name="payout_status_created_idx",
                 condition=LIVE,
             ),
             models.Index(
-                fields=["currency", "-created_at", "-id"],
+                fields=["client", "currency", "-created_at", "-id"],
                 name="payout_currency_created_idx",
                 condition=LIVE,
             ),
             # Status and currency together, newest first, with the amount in the key: a page
             # or a count filtered on all four list filters reads only this index.
             models.Index(
-                fields=["status", "currency", "-created_at", "-id", "amount"],
+                fields=["client", "status", "currency", "-created_at", "-id", "amount"],
                 name="payout_status_currency_idx",
                 condition=LIVE,
             ),
-            models.Index(fields=["amount"], name="payout_amount_idx", condition=LIVE),
+            models.Index(fields=["client", "amount"], name="payout_amount_idx", condition=LIVE),
+            # Staff see every client's payouts, newest first.
+            models.Index(fields=["-created_at", "-id"], name="payout_created_idx", condition=LIVE),
             # The recovery sweep looks only at unfinished payouts, a small slice of the table.
             models.Index(
                 fields=["updated_at"],
@@ -148,6 +160,12 @@ class Payout(models.Model):
         return f"Payout {self.id} {self.amount} {self.currency} {self.status}"
 
 
+class ActorKind(models.TextChoices):
+    CLIENT = "client", "Client (API key)"
+    STAFF = "staff", "Staff user"
+    WORKER = "worker", "Worker"
+
+
 class PayoutEventKind(models.TextChoices):
     CREATED = "created", "Created"
     UPDATED = "updated", "Updated"
@@ -173,6 +191,10 @@ class PayoutEvent(models.Model):
     changes = models.JSONField(
         default=dict, blank=True, help_text="Edited fields, before and after; secrets masked."
     )
+    # Who caused it: a client (`actor` is the key's prefix), a staff user (their username) or
+    # the worker. Text, not a foreign key: the record outlives a revoked key or a deleted user.
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

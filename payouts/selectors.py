@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import QuerySet
 
+from payouts.callers import Caller
 from payouts.errors import PayoutNotFound
 from payouts.models import Payout
 
@@ -39,8 +40,9 @@ def parse_payout_id(value: object) -> uuid.UUID:
     return parsed
 
 
-def payout_list() -> QuerySet[Payout]:
-    return Payout.objects.live().order_by(*DEFAULT_ORDERING)
+def payout_list(caller: Caller) -> QuerySet[Payout]:
+    """The payouts the caller may see: its client's own, or every client's for staff."""
+    return Payout.objects.live().filter(caller.scope()).order_by(*DEFAULT_ORDERING)
 
 
 def _planner_estimate(queryset: QuerySet[Any]) -> int | None:
@@ -68,15 +70,17 @@ def payout_count(queryset: QuerySet[Any]) -> int:
     return max(estimate, limit + 1)
 
 
-def payout_get(payout_id: object) -> Payout:
+def payout_get(caller: Caller, payout_id: object) -> Payout:
+    """A payout the caller may see; another client's payout is not found, never forbidden,
+    which would confirm that it exists."""
     try:
-        return Payout.objects.live().get(pk=parse_payout_id(payout_id))
+        return payout_list(caller).get(pk=parse_payout_id(payout_id))
     except Payout.DoesNotExist:
         raise PayoutNotFound() from None
 
 
-def payout_get_or_none(payout_id: object) -> Payout | None:
+def payout_get_or_none(caller: Caller, payout_id: object) -> Payout | None:
     try:
-        return payout_get(payout_id)
+        return payout_get(caller, payout_id)
     except PayoutNotFound:
         return None

@@ -13,7 +13,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from payouts.callers import WORKER, Caller
 from payouts.errors import (
+    ClientRequired,
     PayoutNotDeletable,
     PayoutNotEditable,
     PayoutNotFound,
@@ -55,9 +57,12 @@ def _enqueue_processing(payout: Payout, *, attempt: int) -> None:
         )
 
 
-def _lock(payout_id: object) -> Payout:
+def _lock(payout_id: object, caller: Caller = WORKER) -> Payout:
+    """Lock a payout the caller may change; another client's payout is not found, as if it
+    did not exist."""
+    payouts = Payout.objects.live().filter(caller.scope()).select_for_update()
     try:
-        return Payout.objects.live().select_for_update().get(pk=parse_payout_id(payout_id))
+        return payouts.get(pk=parse_payout_id(payout_id))
     except Payout.DoesNotExist:
         raise PayoutNotFound() from None
 
@@ -78,10 +83,13 @@ def _record(
     attempt: int,
     reason: str = "",
     changes: dict[str, Any] | None = None,
+    caller: Caller = WORKER,
 ) -> None:
     """Append one event to a payout's history, in the transaction of the change it records."""
     PayoutEvent.objects.create(
         payout_id=payout_id,
+        actor_kind=caller.actor_kind,
+        actor=caller.actor,
         kind=kind,
         from_status=from_status,
         to_status=to_status,
@@ -98,24 +106,27 @@ def _record_on(payout: Payout, kind: str, *, from_status: str, **details: Any) -
 
 
 @transaction.atomic
-def payout_create(data: object) -> Payout:
-    """Validate and store a PENDING payout; its processing is enqueued once the commit lands.
+def payout_create(caller: Caller, data: object) -> Payout:
+    """Validate and store a PENDING payout of the caller's client; its processing is enqueued
+    once the commit lands.
 
     The retry budget is fixed here, from this process's settings, and stored with the payout:
     every attempt, release and recovery reads it from the row.
     """
+    if caller.client is None:
+        raise ClientRequired()
     payout = Payout.objects.create(
-        **payout_clean(data), max_attempts=settings.PAYOUT_MAX_RETRIES + 1
+        **payout_clean(data), client=caller.client, max_attempts=settings.PAYOUT_MAX_RETRIES + 1
     )
-    _record_on(payout, PayoutEventKind.CREATED, from_status="")
+    _record_on(payout, PayoutEventKind.CREATED, from_status="", caller=caller)
     transaction.on_commit(lambda: _enqueue_processing(payout, attempt=1))
     return payout
 
 
 @transaction.atomic
-def payout_update(payout_id: object, data: object) -> Payout:
+def payout_update(caller: Caller, payout_id: object, data: object) -> Payout:
     """Apply a partial edit; refused unless the payout is still PENDING when its row is locked."""
-    payout = _lock(payout_id)
+    payout = _lock(payout_id, caller)
     if payout.status not in EDITABLE_STATUSES:
         raise PayoutNotEditable()
     cleaned = payout_clean(data, instance=payout)
@@ -126,19 +137,21 @@ def payout_update(payout_id: object, data: object) -> Payout:
     for field, value in changed.items():
         setattr(payout, field, value)
     payout.save(update_fields=[*changed, "updated_at"])
-    _record_on(payout, PayoutEventKind.UPDATED, from_status=payout.status, changes=changes)
+    _record_on(
+        payout, PayoutEventKind.UPDATED, from_status=payout.status, changes=changes, caller=caller
+    )
     return payout
 
 
 @transaction.atomic
-def payout_delete(payout_id: object) -> None:
+def payout_delete(caller: Caller, payout_id: object) -> None:
     """Delete a payout no worker has started: it stays as a tombstone, with its history."""
-    payout = _lock(payout_id)
+    payout = _lock(payout_id, caller)
     if payout.status not in EDITABLE_STATUSES:
         raise PayoutNotDeletable()
     payout.deleted_at = timezone.now()
     payout.save(update_fields=["deleted_at", "updated_at"])
-    _record_on(payout, PayoutEventKind.DELETED, from_status=payout.status)
+    _record_on(payout, PayoutEventKind.DELETED, from_status=payout.status, caller=caller)
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -152,3 +153,23 @@ def env_redis_url(name: str) -> str | None:
     if db and not db.isdigit():
         raise ImproperlyConfigured(f"{name} database must be a number, got {db!r}.")
     return value
+
+
+_RATE = re.compile(r"(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)s?")
+_RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def env_rate(name: str) -> tuple[int, int] | None:
+    """A rate in DRF's syntax ("100/second", "6000/minute", "100/s"): (requests, seconds).
+
+    Empty or unset means no limit.
+    """
+    value = _raw(name)
+    if value is None or value == "":
+        return None
+    match = _RATE.fullmatch(value.lower())
+    if match is None or int(match[1]) < 1:
+        raise ImproperlyConfigured(
+            f"{name} must look like 100/second or 6000/minute (or hour, day), got {value!r}."
+        )
+    return int(match[1]), _RATE_PERIODS[match[2][0]]

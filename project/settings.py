@@ -16,6 +16,7 @@ from project.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_redis_url,
     env_str,
 )
@@ -47,6 +48,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "strawberry_django",
     "huey.contrib.djhuey",
+    # Its abstract key model, hasher and admin are what clients.ApiKey builds on; its own
+    # concrete APIKey model is unused (and hidden from the admin).
+    "rest_framework_api_key",
+    "clients",
     "payouts",
     "rest_api",
     "graphql_api",
@@ -125,6 +130,8 @@ if PAYOUT_PROCESSING_LEASE_SECONDS <= _LONGEST_QUIET_SECONDS:
     )
 
 REDIS_URL = env_redis_url("REDIS_URL")
+# Requests a client may make, e.g. "100/second" or "6000/minute"; unset or empty: no limit.
+PAYOUT_RATE_LIMIT = env_rate("PAYOUT_RATE_LIMIT")
 HUEY_WORKERS = env_int("HUEY_WORKERS", 4, minimum=1)
 HUEY: dict[str, Any] = {
     "name": "payouts",
@@ -155,8 +162,13 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_api.parsers.StrictJSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    # A client's API key (Authorization: Bearer), or a staff user's admin session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_api.authentication.BearerKeyAuthentication",
+        "rest_api.authentication.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_api.authentication.HasCaller"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_api.authentication.ClientRateThrottle"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_api.pagination.PayoutPagination",
@@ -174,11 +186,15 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its two viewers are public, whatever credentials a request carries.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "rest_api.schema.forbid_unknown_request_fields",
         "rest_api.schema.describe_query_parameters",
+        "rest_api.schema.document_response_headers",
         "rest_api.schema.name_enum_values",
     ],
     "ENUM_NAME_OVERRIDES": {

@@ -19,8 +19,11 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from clients import ratelimit
+from clients.authentication import MSG_NO_CREDENTIALS
 from payouts.errors import (
     MSG_UNAVAILABLE,
+    ClientRequired,
     ErrorCode,
     PayoutError,
     PayoutInvalid,
@@ -80,7 +83,7 @@ def to_api_exception(error: PayoutError) -> exceptions.APIException:
         return exceptions.ValidationError(by_field)
     if isinstance(error, PayoutNotFound):
         return exceptions.NotFound(error.message, code=error.code.value)
-    if isinstance(error, PayoutNotEditable | PayoutNotDeletable):
+    if isinstance(error, PayoutNotEditable | PayoutNotDeletable | ClientRequired):
         return exceptions.PermissionDenied(error.message, code=error.code.value)
     return exceptions.ValidationError(error.message, code=error.code.value)
 
@@ -99,6 +102,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound(MSG_NOT_FOUND)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        # DRF's text does not say which credentials; keep the exception, it carries the
+        # WWW-Authenticate header.
+        exc.detail = exceptions.ErrorDetail(MSG_NO_CREDENTIALS, ErrorCode.NOT_AUTHENTICATED.value)
+    elif isinstance(exc, exceptions.Throttled) and (wait := getattr(exc, "wait", None)):
+        message = ratelimit.refusal_message(int(wait))
+        exc.detail = exceptions.ErrorDetail(message, ErrorCode.RATE_LIMITED.value)
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

@@ -7,6 +7,8 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from clients.authentication import MSG_NO_CREDENTIALS, MSG_REVOKED
+from clients.ratelimit import MSG_RATE_LIMITED
 from payouts import errors
 from payouts.errors import MSG_SERVER_ERROR, MSG_TOO_LARGE, MSG_UNAVAILABLE, ErrorCode
 from payouts.selectors import PAYOUT_PAGE_MAX
@@ -170,7 +172,35 @@ NOT_ACCEPTABLE = _response(
         _one(ErrorCode.NOT_ACCEPTABLE, "Could not satisfy the request Accept header."),
     ),
 )
+NOT_AUTHENTICATED = _response(
+    "No valid API key: missing, malformed, unknown, revoked or expired. The response carries "
+    "`WWW-Authenticate: Bearer`.",
+    ("No key", _one(ErrorCode.NOT_AUTHENTICATED, MSG_NO_CREDENTIALS)),
+    ("Revoked key", _one(ErrorCode.API_KEY_REVOKED, MSG_REVOKED.format(prefix="Ab12Cd34"))),
+)
+RATE_LIMITED = _response(
+    "The client is over PAYOUT_RATE_LIMIT; `Retry-After` says how many seconds to wait.",
+    (
+        "Over the limit",
+        _one(
+            ErrorCode.RATE_LIMITED,
+            MSG_RATE_LIMITED.format(requests=100, unit="second", wait=1),
+        ),
+    ),
+)
+CLIENT_REQUIRED = _response(
+    "A staff session cannot create payouts: every payout belongs to the client whose key "
+    "created it.",
+    ("Staff session", _one(ErrorCode.CLIENT_REQUIRED, errors.MSG_CLIENT_REQUIRED)),
+)
 # What any operation may answer, whatever it does.
-ALWAYS = {405: METHOD_NOT_ALLOWED, 406: NOT_ACCEPTABLE, 500: SERVER_ERROR, 503: UNAVAILABLE}
+ALWAYS = {
+    401: NOT_AUTHENTICATED,
+    405: METHOD_NOT_ALLOWED,
+    406: NOT_ACCEPTABLE,
+    429: RATE_LIMITED,
+    500: SERVER_ERROR,
+    503: UNAVAILABLE,
+}
 # And any operation with a body.
 WITH_BODY = {**ALWAYS, 413: TOO_LARGE, 415: UNSUPPORTED_MEDIA_TYPE}

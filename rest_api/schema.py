@@ -35,6 +35,31 @@ def describe_query_parameters(result: dict[str, Any], **kwargs: Any) -> dict[str
     return result
 
 
+_RESPONSE_HEADERS = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": "The scheme to authenticate with: `Bearer`.",
+            "schema": {"type": "string"},
+        }
+    },
+    "429": {
+        "Retry-After": {
+            "description": "Seconds until the client's rate limit lets requests through again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+
+def document_response_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """The headers a 401 and a 429 carry, which drf-spectacular's responses cannot declare."""
+    for operation in _operations(result):
+        for status, headers in _RESPONSE_HEADERS.items():
+            if status in operation.get("responses", {}):
+                operation["responses"][status]["headers"] = headers
+    return result
+
+
 def enum_value_name(value: str) -> str:
     """A constant name for an enum value: `PENDING` stays, `-created_at` is CREATED_AT_DESC."""
     name = re.sub(r"[^0-9A-Za-z]+", "_", value.removeprefix("-")).strip("_").upper() or "BLANK"

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from payouts import selectors, services
 from payouts.models import Payout
 from rest_api import responses
+from rest_api.authentication import caller_of
 from rest_api.filters import PayoutFilter
 from rest_api.serializers import (
     PayoutCreateSerializer,
@@ -48,7 +49,12 @@ _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, descripti
         summary="Create a payout",
         description="Stores the payout as PENDING and queues it for processing.",
         request=PayoutCreateSerializer,
-        responses={201: PayoutSerializer, 400: responses.BODY_INVALID, **responses.WITH_BODY},
+        responses={
+            201: PayoutSerializer,
+            400: responses.BODY_INVALID,
+            403: responses.CLIENT_REQUIRED,
+            **responses.WITH_BODY,
+        },
     ),
     partial_update=extend_schema(
         summary="Update a PENDING payout",
@@ -87,19 +93,21 @@ class PayoutViewSet(
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> QuerySet[Payout]:
-        return selectors.payout_list()
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular, reading the model
+            return Payout.objects.none()
+        return selectors.payout_list(caller_of(self.request))
 
     def get_object(self) -> Payout:
-        return selectors.payout_get(self.kwargs["pk"])
+        return selectors.payout_get(caller_of(self.request), self.kwargs["pk"])
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        payout = services.payout_create(request.data)
+        payout = services.payout_create(caller_of(request), request.data)
         return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        payout = services.payout_update(kwargs["pk"], request.data)
+        payout = services.payout_update(caller_of(request), kwargs["pk"], request.data)
         return Response(PayoutSerializer(payout).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.payout_delete(kwargs["pk"])
+        services.payout_delete(caller_of(request), kwargs["pk"])
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -6,16 +6,21 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client as DjangoClient
 from huey.contrib.djhuey import HUEY
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
+from clients.models import ApiKey, Client
+from clients.services import api_key_create
 from payouts import services
+from payouts.callers import Caller
 from payouts.models import Payout, PayoutStatus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,8 +62,60 @@ def _instant_processing(request: pytest.FixtureRequest, settings: Settings) -> I
     HUEY.storage.flush_all()
 
 
+@dataclass(frozen=True)
+class KeyHolder:
+    """A client with one API key, as `create_api_key` makes them."""
+
+    client: Client
+    api_key: ApiKey
+    key: str
+
+    @property
+    def authorization(self) -> str:
+        return f"Bearer {self.key}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": self.authorization}
+
+    @property
+    def caller(self) -> Caller:
+        return Caller.for_key(self.client, self.api_key.prefix)
+
+
+def key_holder(client_name: str) -> KeyHolder:
+    api_key, key = api_key_create(client_name)
+    return KeyHolder(api_key.client, api_key, key)
+
+
 @pytest.fixture
-def api_client() -> APIClient:
+def owner(db: None) -> KeyHolder:
+    """The client whose key the tests' API clients use and whose payouts the factories make."""
+    return key_holder("acme")
+
+
+@pytest.fixture
+def stranger(db: None) -> KeyHolder:
+    """Another client: it must never see or change the owner's payouts."""
+    return key_holder("globex")
+
+
+@pytest.fixture
+def api_client(owner: KeyHolder) -> APIClient:
+    """A REST client sending the owner's key, as every real client does."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=owner.authorization)
+    return client
+
+
+@pytest.fixture
+def keyed_client(owner: KeyHolder) -> DjangoClient:
+    """Django's test client sending the owner's key on every request."""
+    return DjangoClient(headers=owner.headers)
+
+
+@pytest.fixture
+def anonymous_client() -> APIClient:
     return APIClient()
 
 
@@ -89,6 +146,12 @@ def field_codes(response: Any) -> dict[str | None, list[str]]:
     return codes
 
 
+def payout_queries(captured: Any) -> list[str]:
+    """The SQL of captured queries, less the API key check's (a lookup by prefix, and at most
+    one write of last_used_at a minute): what serving the request itself cost."""
+    return [query["sql"] for query in captured if '"clients_apikey"' not in query["sql"]]
+
+
 def payout_payload(**overrides: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "amount": "250.00",
@@ -101,11 +164,12 @@ def payout_payload(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_payout(db: None) -> Callable[..., Payout]:
-    """Create a payout through the service, optionally forcing a status as a worker would."""
+def make_payout(owner: KeyHolder) -> Callable[..., Payout]:
+    """Create an owner's payout through the service, optionally forcing a status as a worker
+    would."""
 
     def make(status: str = PayoutStatus.PENDING, **overrides: Any) -> Payout:
-        payout = services.payout_create(payout_payload(**overrides))
+        payout = services.payout_create(owner.caller, payout_payload(**overrides))
         if status != PayoutStatus.PENDING:
             fields: dict[str, Any] = {"status": status, "attempts": 1}
             if status == PayoutStatus.FAILED:

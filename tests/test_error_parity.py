@@ -149,11 +149,11 @@ CASES = [
 @pytest.mark.parametrize("surface", list(SURFACES))
 @pytest.mark.parametrize(("action", "status", "fields", "code", "message"), CASES)
 def test_both_surfaces_refuse_with_the_domain_code_and_message(
-    make_payout, surface, action, status, fields, code, message
+    make_payout, keyed_client, surface, action, status, fields, code, message
 ):
     payout = make_payout(status, amount="100.00") if status else None
 
-    refusals = SURFACES[surface][action](Client(), payout, fields)
+    refusals = SURFACES[surface][action](keyed_client, payout, fields)
 
     assert refusals == [(code, message)]
     assert Payout.objects.count() == (1 if payout else 0)
@@ -162,10 +162,10 @@ def test_both_surfaces_refuse_with_the_domain_code_and_message(
         assert (str(payout.amount), payout.deleted_at) == ("100.00", None)
 
 
-def test_graphql_error_codes_are_payouts_table(db):
+def test_graphql_error_codes_are_payouts_table(keyed_client):
     query = '{ __type(name: "PayoutErrorCode") { enumValues { name } } }'
 
-    response = Client().post("/graphql/", {"query": query}, content_type="application/json")
+    response = keyed_client.post("/graphql/", {"query": query}, content_type="application/json")
 
     names = [value["name"] for value in response.json()["data"]["__type"]["enumValues"]]
     assert names == [code.name for code in ErrorCode]

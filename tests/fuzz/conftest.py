@@ -14,7 +14,7 @@ from django.db import close_old_connections
 from schemathesis import Config
 
 from payouts.models import Payout, PayoutStatus
-from tests.conftest import payout_payload
+from tests.conftest import KeyHolder, payout_payload
 
 # `make fuzz` raises the budget; the bounded run in the normal suite keeps it small.
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -40,7 +40,7 @@ def fuzz_config() -> Config:
 
 
 @pytest.fixture
-def known_payouts(db: None) -> dict[str, Payout]:
+def known_payouts(owner: KeyHolder) -> dict[str, Payout]:
     payouts: dict[str, Payout] = {}
     for status, payout_id in KNOWN_PAYOUT_IDS.items():
         fields: dict[str, Any] = payout_payload()
@@ -48,7 +48,12 @@ def known_payouts(db: None) -> dict[str, Payout]:
             fields["failure_reason"] = "Failed after 1 attempt(s): declined"
         attempts = 0 if status == PayoutStatus.PENDING else 1
         payouts[status] = Payout.objects.create(
-            id=payout_id, status=status, attempts=attempts, max_attempts=4, **fields
+            id=payout_id,
+            client=owner.client,
+            status=status,
+            attempts=attempts,
+            max_attempts=4,
+            **fields,
         )
     return payouts
 

@@ -37,5 +37,5 @@ def before_generate_path_parameters(context, strategy):
 @schema.parametrize()
 # The known payouts are meant to persist across examples: earlier edits are part of the state.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_rest_api_answers_every_input_within_its_schema(case, known_payouts):
-    case.call_and_validate(checks=CHECKS)
+def test_rest_api_answers_every_input_within_its_schema(case, known_payouts, owner):
+    case.call_and_validate(headers=owner.headers, checks=CHECKS)

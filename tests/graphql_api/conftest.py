@@ -11,6 +11,7 @@ from strawberry import relay
 
 from graphql_api.types import PAYOUT_TYPE_NAME
 from payouts.models import Payout
+from tests.conftest import KeyHolder
 
 if TYPE_CHECKING:
     # What the test client returns: an HttpResponse with .json(), named only in django-stubs.
@@ -25,15 +26,19 @@ def global_id(payout: Payout) -> str:
 
 
 @pytest.fixture
-def graphql(db: None) -> GraphQL:
-    """POST a query as a client would; every answer, refusals included, is HTTP 200 JSON."""
+def graphql(owner: KeyHolder) -> GraphQL:
+    """POST a query with the owner's key, as a client would; every answer, refusals included,
+    is HTTP 200 JSON."""
     client = Client(enforce_csrf_checks=True)
 
-    def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    def post(
+        query: str, variables: dict[str, Any] | None = None, *, as_: KeyHolder = owner
+    ) -> dict[str, Any]:
         response = client.post(
             "/graphql/",
             {"query": query, "variables": variables or {}},
             content_type="application/json",
+            headers=as_.headers,
         )
         assert response.status_code == 200, response.content
         body: dict[str, Any] = response.json()
@@ -43,9 +48,10 @@ def graphql(db: None) -> GraphQL:
 
 
 @pytest.fixture
-def send(db: None) -> Send:
-    """Send a raw request to /graphql/ (any body, method and content type) and return the
-    response unchecked: for the requests that never reach execution."""
+def send(owner: KeyHolder) -> Send:
+    """Send a raw request to /graphql/ (any body, method and content type) with the owner's key
+    unless `headers` say otherwise, and return the response unchecked: for the requests that
+    never reach execution."""
     client = Client(enforce_csrf_checks=True)
 
     def send(
@@ -55,6 +61,7 @@ def send(db: None) -> Send:
         content_type: str = "application/json",
         headers: dict[str, str] | None = None,
     ) -> TestResponse:
+        headers = {**owner.headers, **(headers or {})}
         return client.generic(method, "/graphql/", body, content_type=content_type, headers=headers)
 
     return send
@@ -74,3 +81,9 @@ def assert_request_error(
         assert error["message"]
         message = error["message"]
     assert body == {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+@pytest.fixture
+def client(keyed_client):
+    """Here every request is a client's: Django's test client with the owner's key."""
+    return keyed_client

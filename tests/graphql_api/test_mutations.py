@@ -183,9 +183,9 @@ def test_update_payout_that_left_pending_is_refused(graphql, make_payout, status
     assert payout.amount == Decimal("100.00")
 
 
-def test_update_payout_that_was_deleted_is_not_found(graphql, pending_payout):
+def test_update_payout_that_was_deleted_is_not_found(owner, graphql, pending_payout):
     payout_id = global_id(pending_payout)
-    services.payout_delete(pending_payout.id)
+    services.payout_delete(owner.caller, pending_payout.id)
 
     body = graphql(UPDATE, {"id": payout_id, "data": {"amount": "5.00"}})
 

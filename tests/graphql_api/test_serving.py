@@ -1,4 +1,5 @@
-"""/graphql/ as served: CSRF-free POSTs, GraphiQL behind its setting, introspection allowed."""
+"""/graphql/ as served: CSRF-free POSTs with a key, GraphiQL behind its setting, introspection
+allowed."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from graphql import DocumentNode, get_introspection_query, validate
 from payouts.errors import MSG_SERVER_ERROR
 
 
-def test_post_without_csrf_token_is_answered(db):
+def test_post_with_a_key_and_without_csrf_token_is_answered(owner):
     client = Client(enforce_csrf_checks=True)
 
     response = client.post(
-        "/graphql/", {"query": "{ __typename }"}, content_type="application/json"
+        "/graphql/",
+        {"query": "{ __typename }"},
+        content_type="application/json",
+        headers=owner.headers,
     )
 
     assert response.status_code == 200
@@ -87,7 +91,7 @@ def test_a_clients_mistake_is_logged_in_one_line_without_a_traceback(graphql, ca
 
 
 def test_a_server_error_is_still_logged_with_its_traceback(graphql, caplog, monkeypatch):
-    def broken_list() -> None:
+    def broken_list(caller) -> None:
         raise RuntimeError("the database is on fire")
 
     monkeypatch.setattr("graphql_api.queries.selectors.payout_list", broken_list)

@@ -23,11 +23,11 @@ T = TypeVar("T")
 
 
 @pytest.fixture
-def unqueued_payout(transactional_db, monkeypatch) -> Payout:
+def unqueued_payout(owner, transactional_db, monkeypatch) -> Payout:
     """A committed PENDING payout whose task is not queued: the test delivers it itself."""
     monkeypatch.setattr(HUEY, "immediate", True)
     monkeypatch.setattr(tasks, "enqueue_processing", lambda *args, **kwargs: None)
-    payout = services.payout_create(payout_payload(amount="1.00"))
+    payout = services.payout_create(owner.caller, payout_payload(amount="1.00"))
     monkeypatch.undo()
     monkeypatch.setattr(HUEY, "immediate", True)
     return payout
@@ -46,7 +46,7 @@ def in_own_connection(fn: Callable[..., T]) -> Callable[..., T]:
 
 
 def test_edits_racing_the_start_of_processing_land_before_it_or_get_403(
-    unqueued_payout, monkeypatch
+    owner, unqueued_payout, monkeypatch
 ):
     payout = unqueued_payout
     paid: list[provider.ProviderRequest] = []
@@ -57,6 +57,7 @@ def test_edits_racing_the_start_of_processing_land_before_it_or_get_403(
     @in_own_connection
     def edit(editor: int) -> list[tuple[int, str]]:
         client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=owner.authorization)
         outcomes: list[tuple[int, str]] = []
         for attempt in range(200):
             amount = f"{editor * 1000 + attempt + 2}.00"
@@ -115,7 +116,7 @@ def test_racing_deliveries_of_one_attempt_call_the_provider_once(unqueued_payout
     assert PayoutEvent.objects.filter(payout=final, to_status=PayoutStatus.PROCESSING).count() == 1
 
 
-def test_sweeps_running_at_once_take_each_stalled_payout_once(transactional_db, settings):
+def test_sweeps_running_at_once_take_each_stalled_payout_once(owner, transactional_db, settings):
     settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS = 60
     enqueued: list[str] = []
     lock = threading.Lock()
@@ -127,7 +128,7 @@ def test_sweeps_running_at_once_take_each_stalled_payout_once(transactional_db, 
     original = tasks.enqueue_processing
     tasks.enqueue_processing = record
     try:
-        ids = {str(services.payout_create(payout_payload()).id) for _ in range(40)}
+        ids = {str(services.payout_create(owner.caller, payout_payload()).id) for _ in range(40)}
         Payout.objects.update(updated_at=timezone.now() - timedelta(seconds=120))
         enqueued.clear()
         start = threading.Barrier(4)

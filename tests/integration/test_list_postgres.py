@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from payouts.callers import Caller
 from payouts.models import PayoutStatus
 from payouts.selectors import payout_count, payout_list
 from rest_api.filters import PayoutFilter
@@ -44,28 +45,35 @@ def plan_for(queryset: QuerySet) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def test_past_the_exact_limit_the_count_is_the_planner_estimate(analysed_payouts, settings):
+def test_past_the_exact_limit_the_count_is_the_planner_estimate(owner, analysed_payouts, settings):
     settings.PAYOUT_LIST_EXACT_COUNT_LIMIT = 5
 
-    count = payout_count(payout_list())
+    count = payout_count(payout_list(owner.caller))
 
     # At least the limit + 1 it counted; PostgreSQL's statistics put the rest close to 48.
     assert 6 <= count <= 200
 
 
-def test_filtered_list_is_answered_from_an_index_in_order(api_client, analysed_payouts):
+def test_filtered_list_is_answered_from_an_index_in_order(owner, api_client, analysed_payouts):
     window = (timezone.now() - timedelta(days=1)).isoformat()
     params = {**FILTERED, "created_after": window, "page_size": 20}
 
-    plan = plan_for(PayoutFilter(params, queryset=payout_list()).qs[:20])
+    plan = plan_for(PayoutFilter(params, queryset=payout_list(owner.caller)).qs[:20])
 
     assert "Index Scan using payout_status_currency_idx" in plan
     assert "Sort" not in plan
     assert api_client.get(URL, params).status_code == 200
 
 
-def test_the_default_list_is_an_index_scan_in_order(analysed_payouts):
-    plan = plan_for(payout_list()[:20])
+def test_a_clients_default_list_is_an_index_scan_in_order(owner, analysed_payouts):
+    plan = plan_for(payout_list(owner.caller)[:20])
+
+    assert "Index Scan using payout_client_created_idx" in plan
+    assert "Sort" not in plan
+
+
+def test_the_staff_list_of_every_client_is_an_index_scan_in_order(analysed_payouts):
+    plan = plan_for(payout_list(Caller.for_staff("operator"))[:20])
 
     assert "Index Scan using payout_created_idx" in plan
     assert "Sort" not in plan

@@ -20,6 +20,11 @@ def change_form(**fields: str) -> dict[str, str]:
     }
 
 
+def add_form(owner, **fields: str) -> dict[str, str]:
+    """The POST body of the payout add page: a staff user picks the client it is for."""
+    return {"client": str(owner.client.pk), **change_form(**fields)}
+
+
 def test_changelist_filters_by_status_and_currency(admin_client, make_payout):
     make_payout(status=PayoutStatus.COMPLETED, currency="USD")
     make_payout(currency="EUR")
@@ -97,12 +102,12 @@ def test_admin_cannot_edit_a_payout_in_flight(admin_client, make_payout):
 
 
 def test_admin_adds_a_payout_through_the_service(
-    admin_client, db, django_capture_on_commit_callbacks
+    admin_client, owner, db, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         response = admin_client.post(
             "/admin/payouts/payout/add/",
-            change_form(amount="12.50", description="From the console"),
+            add_form(owner, amount="12.50", description="From the console"),
         )
 
     assert response.status_code == 302
@@ -116,11 +121,11 @@ def test_admin_adds_a_payout_through_the_service(
     assert len(callbacks) == 1  # processing is enqueued once the add commits
 
 
-def add_refused(admin_client, django_capture_on_commit_callbacks, **fields: str):
+def add_refused(admin_client, owner, django_capture_on_commit_callbacks, **fields: str):
     """POST the add page with `fields`; return the errors shown as {field: [(code, message)]},
     after checking that nothing was written or queued."""
     with django_capture_on_commit_callbacks() as callbacks:
-        response = admin_client.post("/admin/payouts/payout/add/", change_form(**fields))
+        response = admin_client.post("/admin/payouts/payout/add/", add_form(owner, **fields))
 
     assert response.status_code == 200
     assert Payout.objects.count() == 0
@@ -134,17 +139,17 @@ def add_refused(admin_client, django_capture_on_commit_callbacks, **fields: str)
 
 @pytest.mark.parametrize("amount", ["1e3", "1_000", "+10", " 10", "10.", "\uff11\uff10"])
 def test_admin_refuses_an_amount_the_apis_refuse(
-    admin_client, db, django_capture_on_commit_callbacks, amount
+    admin_client, owner, django_capture_on_commit_callbacks, amount
 ):
-    shown = add_refused(admin_client, django_capture_on_commit_callbacks, amount=amount)
+    shown = add_refused(admin_client, owner, django_capture_on_commit_callbacks, amount=amount)
 
     assert shown == {"amount": [("invalid", errors.MSG_AMOUNT_INVALID)]}
 
 
 def test_admin_refuses_an_amount_with_three_places_as_the_apis_do(
-    admin_client, db, django_capture_on_commit_callbacks
+    admin_client, owner, django_capture_on_commit_callbacks
 ):
-    shown = add_refused(admin_client, django_capture_on_commit_callbacks, amount="10.005")
+    shown = add_refused(admin_client, owner, django_capture_on_commit_callbacks, amount="10.005")
 
     assert shown == {"amount": [("max_decimal_places", errors.MSG_AMOUNT_TOO_MANY_DECIMALS)]}
 
@@ -172,19 +177,19 @@ def test_admin_refuses_an_amount_with_three_places_as_the_apis_do(
     ids=["deep", "duplicate-key", "lone-surrogate", "nan"],
 )
 def test_admin_refuses_recipient_details_the_apis_refuse(
-    admin_client, db, django_capture_on_commit_callbacks, recipient_details, code, message
+    admin_client, owner, django_capture_on_commit_callbacks, recipient_details, code, message
 ):
     shown = add_refused(
-        admin_client, django_capture_on_commit_callbacks, recipient_details=recipient_details
+        admin_client, owner, django_capture_on_commit_callbacks, recipient_details=recipient_details
     )
 
     assert shown == {"recipient_details": [(code, message)]}
 
 
-def test_admin_adds_recipient_details_with_a_fraction_as_a_number(admin_client, db):
+def test_admin_adds_recipient_details_with_a_fraction_as_a_number(admin_client, owner, db):
     response = admin_client.post(
         "/admin/payouts/payout/add/",
-        change_form(recipient_details='{"account_number": "X1", "fee": 1.5}'),
+        add_form(owner, recipient_details='{"account_number": "X1", "fee": 1.5}'),
     )
 
     assert response.status_code == 302
@@ -192,11 +197,11 @@ def test_admin_adds_recipient_details_with_a_fraction_as_a_number(admin_client, 
 
 
 def test_a_refused_form_shows_the_recipient_details_as_typed_back(
-    admin_client, db, django_capture_on_commit_callbacks
+    admin_client, owner, db, django_capture_on_commit_callbacks
 ):
     deep = "[" * 5_000 + "]" * 5_000
     response = admin_client.post(
-        "/admin/payouts/payout/add/", change_form(amount="1e3", recipient_details=deep)
+        "/admin/payouts/payout/add/", add_form(owner, amount="1e3", recipient_details=deep)
     )
 
     assert response.status_code == 200
@@ -244,9 +249,9 @@ def picked_up_meanwhile(monkeypatch):
     """A worker claims the payout after the admin checked it and before the service writes."""
 
     def claim_first(write):
-        def racing(payout_id, *args):
+        def racing(caller, payout_id, *args):
             services.payout_start_attempt(payout_id, attempt=1)
-            return write(payout_id, *args)
+            return write(caller, payout_id, *args)
 
         return racing
 
@@ -285,9 +290,11 @@ def shown_history(response) -> str:
     raise AssertionError("no History field on the page")
 
 
-def test_payout_history_is_shown_with_account_numbers_masked(admin_client, pending_payout):
+def test_payout_history_is_shown_with_account_numbers_masked(owner, admin_client, pending_payout):
     services.payout_update(
-        pending_payout.pk, {"recipient_details": {"account_number": "GB29NWBK60161331926819"}}
+        owner.caller,
+        pending_payout.pk,
+        {"recipient_details": {"account_number": "GB29NWBK60161331926819"}},
     )
 
     response = admin_client.get(f"/admin/payouts/payout/{pending_payout.pk}/change/")

@@ -208,8 +208,8 @@ def test_finished_payouts_are_never_swept(make_payout, status, django_capture_on
     assert Payout.objects.get(pk=payout.pk).status == status
 
 
-def test_deleted_payouts_are_never_swept(pending_payout, django_capture_on_commit_callbacks):
-    services.payout_delete(pending_payout.id)
+def test_deleted_payouts_are_never_swept(owner, pending_payout, django_capture_on_commit_callbacks):
+    services.payout_delete(owner.caller, pending_payout.id)
     age(pending_payout, 10**6)
 
     report, callbacks = sweep(django_capture_on_commit_callbacks, execute=False)

@@ -18,9 +18,9 @@ def events(payout) -> list[tuple[str, str, int]]:
     )
 
 
-def test_create_rejects_invalid_input_without_writing(db):
+def test_create_rejects_invalid_input_without_writing(owner, db):
     with pytest.raises(PayoutInvalid) as raised:
-        services.payout_create(payout_payload(amount="0"))
+        services.payout_create(owner.caller, payout_payload(amount="0"))
 
     assert [(e.field, e.code.value) for e in raised.value.errors] == [("amount", "min_value")]
     assert Payout.objects.count() == 0
@@ -100,8 +100,8 @@ def test_a_claim_beyond_the_payouts_budget_is_skipped(make_payout, settings):
     assert Payout.objects.get(pk=payout.id).attempts == 1
 
 
-def test_a_deleted_payout_is_never_claimed(pending_payout):
-    services.payout_delete(pending_payout.id)
+def test_a_deleted_payout_is_never_claimed(owner, pending_payout):
+    services.payout_delete(owner.caller, pending_payout.id)
 
     assert services.payout_start_attempt(pending_payout.id, attempt=1) is None
     assert Payout.objects.get(pk=pending_payout.id).status == PayoutStatus.PENDING
@@ -125,15 +125,15 @@ def test_a_payment_recorded_on_a_failed_payout_is_reported_as_critical(pending_p
     assert "reconcile" in record.getMessage()
 
 
-def test_update_is_refused_once_processing(pending_payout):
+def test_update_is_refused_once_processing(owner, pending_payout):
     services.payout_start_attempt(pending_payout.id, attempt=1)
 
     with pytest.raises(PayoutNotEditable):
-        services.payout_update(pending_payout.id, {"amount": "1.00"})
+        services.payout_update(owner.caller, pending_payout.id, {"amount": "1.00"})
 
 
-def test_update_checks_the_status_before_the_input(make_payout):
+def test_update_checks_the_status_before_the_input(owner, make_payout):
     payout = make_payout(status=PayoutStatus.COMPLETED)
 
     with pytest.raises(PayoutNotEditable):
-        services.payout_update(payout.id, {"amount": "-1"})
+        services.payout_update(owner.caller, payout.id, {"amount": "-1"})

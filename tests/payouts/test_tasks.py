@@ -256,9 +256,9 @@ def test_a_record_that_fails_for_a_day_is_reported_as_critical(pending_payout, m
     assert Payout.objects.get(pk=pending_payout.pk).status == PayoutStatus.PENDING
 
 
-def test_a_deleted_payout_is_skipped_without_error(pending_payout, provider_outcomes):
+def test_a_deleted_payout_is_skipped_without_error(owner, pending_payout, provider_outcomes):
     _, calls = provider_outcomes
-    services.payout_delete(pending_payout.id)
+    services.payout_delete(owner.caller, pending_payout.id)
 
     task = run_task(pending_payout)
 

@@ -23,7 +23,7 @@ SORTABLE = {
 
 
 @pytest.fixture
-def sortable_payouts(db) -> dict[str, Payout]:
+def sortable_payouts(owner) -> dict[str, Payout]:
     """The SORTABLE payouts, an hour apart, stored as they are: no processing is queued, so they
     keep their statuses under a live server too."""
     now = timezone.now()
@@ -35,6 +35,7 @@ def sortable_payouts(db) -> dict[str, Payout]:
         if status == PayoutStatus.FAILED:
             fields["failure_reason"] = "Failed after 1 attempt(s): declined"
         payout = Payout.objects.create(
+            client=owner.client,
             status=status,
             attempts=0 if status == PayoutStatus.PENDING else 1,
             max_attempts=4,
@@ -49,3 +50,9 @@ def names(response, payouts: dict[str, Payout]) -> list[str]:
     """The SORTABLE names of a list response's rows, in the order returned."""
     by_id = {str(payout.id): name for name, payout in payouts.items()}
     return [by_id[row["id"]] for row in response.json()["results"]]
+
+
+@pytest.fixture
+def client(keyed_client):
+    """Here every request is a client's: Django's test client with the owner's key."""
+    return keyed_client

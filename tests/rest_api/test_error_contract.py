@@ -173,7 +173,7 @@ def test_a_format_the_api_does_not_render_is_the_json_404(api_client, pending_pa
 
 
 def _list_raising(monkeypatch, error: Exception) -> None:
-    def raising() -> None:
+    def raising(caller) -> None:
         raise error
 
     monkeypatch.setattr(selectors, "payout_list", raising)
@@ -193,20 +193,20 @@ def test_djangos_permission_denied_in_a_view_is_a_403_in_the_envelope(api_client
 
     response = api_client.get(URL)
 
-    # ErrorCode has no code for a bare refusal: DRF's permission_denied is not in the table,
-    # so the status's code stands in for it, as for any DRF code the table lacks.
     assert response.status_code == 403
-    assert response.json() == api_error("invalid", str(exceptions.PermissionDenied.default_detail))
+    assert response.json() == api_error(
+        "permission_denied", str(exceptions.PermissionDenied.default_detail)
+    )
 
 
 @pytest.mark.parametrize(
     ("error", "status", "code"),
     [
         (exceptions.NotFound(code="invalid_page"), 404, "not_found"),
-        (exceptions.Throttled(), 429, "invalid"),
+        (exceptions.ParseError(code="odd"), 400, "invalid"),
         (exceptions.APIException(), 500, "server_error"),
     ],
-    ids=["404", "429", "500"],
+    ids=["404", "400", "500"],
 )
 def test_a_drf_code_the_table_lacks_is_the_code_of_its_status(
     api_client, db, monkeypatch, error, status, code
@@ -257,12 +257,13 @@ def test_an_accept_header_the_api_cannot_satisfy_is_406_in_json(api_client, pend
     assert_envelope(response, 406, "not_acceptable")
 
 
-def test_an_unexpected_exception_is_the_json_500_without_its_text(db, monkeypatch):
-    def broken() -> None:
+def test_an_unexpected_exception_is_the_json_500_without_its_text(owner, monkeypatch):
+    def broken(caller) -> None:
         raise RuntimeError(SECRET)
 
     monkeypatch.setattr(selectors, "payout_list", broken)
     client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=owner.authorization)
 
     response = client.get(URL)
 

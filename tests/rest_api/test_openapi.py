@@ -80,15 +80,16 @@ def test_enums_list_every_status_and_currency(schema):
     assert components["CurrencyEnum"]["enum"] == Currency.values
 
 
-# Any operation may answer these: a method or Accept it lacks, a failure, a database down.
-ALWAYS = ("405", "406", "500", "503")
+# Any operation may answer these: no valid key, a method or Accept it lacks, the client's rate
+# limit, a failure, a database down.
+ALWAYS = ("401", "405", "406", "429", "500", "503")
 
 
 @pytest.mark.parametrize(
     ("path", "method", "codes"),
     [
         ("/api/payouts/", "get", {"200", "400", "404", *ALWAYS}),
-        ("/api/payouts/", "post", {"201", "400", "413", "415", *ALWAYS}),
+        ("/api/payouts/", "post", {"201", "400", "403", "413", "415", *ALWAYS}),
         ("/api/payouts/{id}/", "get", {"200", "404", *ALWAYS}),
         ("/api/payouts/{id}/", "patch", {"200", "400", "403", "404", "413", "415", *ALWAYS}),
         ("/api/payouts/{id}/", "delete", {"204", "403", "404", *ALWAYS}),

@@ -48,8 +48,11 @@ def _module(name: str) -> ModuleType:
 
 
 @pytest.fixture
-def client(generated, live_server):
-    return generated.Client(base_url=live_server.url, raise_on_unexpected_status=True)
+def client(generated, live_server, owner):
+    """The generated client as a client system uses it: with its API key as the bearer token."""
+    return generated.AuthenticatedClient(
+        base_url=live_server.url, token=owner.key, raise_on_unexpected_status=True
+    )
 
 
 def _names(page, sortable_payouts) -> list[str]:
