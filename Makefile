@@ -17,7 +17,7 @@ FUZZ_EXAMPLES ?= 1000
 FUZZ_LIVE_EXAMPLES ?= 300
 
 .PHONY: help install run worker migrate makemigrations shell test test-unit test-integration \
-	test-postgres fuzz fuzz-live lint format schema up down build logs clean bench
+	test-postgres fuzz fuzz-live lint check-deploy format schema up down build logs clean bench
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -92,6 +92,14 @@ lint: install ## ruff check, ruff format --check, mypy, hadolint and the compose
 	DEBUG=true $(UV) run --frozen mypy .
 	$(UV) run --frozen hadolint Dockerfile
 	$(UV) run --frozen check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+# Only DEBUG, a fresh strong SECRET_KEY and ALLOWED_HOSTS reach the check (env -i), so it
+# proves the production defaults rather than whatever this shell exports.
+check-deploy: install ## Django's deployment checklist on the production defaults; fails on any warning
+	@python="$$($(UV) run --frozen python -c 'import sys; print(sys.executable)')" && \
+	key="$$("$$python" -c 'from django.core.management.utils import get_random_secret_key as k; print(k())')" && \
+	env -i DEBUG=false SECRET_KEY="$$key" ALLOWED_HOSTS=payouts.example.com \
+		"$$python" manage.py check --deploy --fail-level WARNING
 
 format: install ## Fix lint and formatting where ruff can
 	$(UV) run --frozen ruff check --fix .

@@ -78,6 +78,8 @@ class StackConfig:
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
             "SECRET_KEY": "benchmark-only-secret-key-not-for-production",
             "DEBUG": "false",
+            # Served over plain HTTP on loopback: no redirect to HTTPS.
+            "SECURE_SSL_REDIRECT": "false",
             "ALLOWED_HOSTS": f"{self.host},localhost,testserver",
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,

@@ -43,6 +43,12 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
         ({"REDIS_URL": "redis://localhost:6379/zero"}, "REDIS_URL database must be a number"),
         ({"DEBUG": "maybe"}, "DEBUG must be true or false, got 'maybe'."),
         (
+            {"SECURE_SSL_REDIRECT": "sometimes"},
+            "SECURE_SSL_REDIRECT must be true or false, got 'sometimes'.",
+        ),
+        ({"SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS must be at least 0, got -1."),
+        ({"SECURE_HSTS_PRELOAD": "maybe"}, "SECURE_HSTS_PRELOAD must be true or false"),
+        (
             {"PAYOUT_PROCESSING_LEASE_SECONDS": "10"},
             "PAYOUT_PROCESSING_LEASE_SECONDS must be longer than a provider call plus the longest "
             "retry wait (13 s with these settings)",
