@@ -116,8 +116,8 @@ def test_plain_http_request_to_the_api_is_redirected_to_https(client, db, redire
     assert response["Location"] == "https://testserver/api/payouts/?status=PENDING"
 
 
-def test_request_forwarded_as_https_is_served_without_redirect(client, db, redirecting):
-    response = client.get("/api/payouts/", headers={"X-Forwarded-Proto": "https"})
+def test_request_forwarded_as_https_is_served_without_redirect(keyed_client, redirecting):
+    response = keyed_client.get("/api/payouts/", headers={"X-Forwarded-Proto": "https"})
 
     assert response.status_code == 200
     assert response.json()["count"] == 0
@@ -131,8 +131,8 @@ def test_health_probes_are_served_over_plain_http(client, db, redirecting, path)
     assert response.json()["status"] == "ok"
 
 
-def test_secure_response_carries_hsts_in_production(client, db):
-    response = client.get("/api/payouts/", secure=True)
+def test_secure_response_carries_hsts_in_production(keyed_client):
+    response = keyed_client.get("/api/payouts/", secure=True)
 
     assert response.status_code == 200
     assert response["Strict-Transport-Security"] == ONE_YEAR_HSTS
