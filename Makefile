@@ -16,7 +16,7 @@ FUZZ_EXAMPLES ?= 1000
 # `make fuzz-live`: examples per operation and phase, tuned to stay under 5 minutes on 2 cores.
 FUZZ_LIVE_EXAMPLES ?= 300
 
-.PHONY: help install run worker migrate makemigrations shell test test-unit test-integration \
+.PHONY: help install run worker migrate makemigrations shell api-key superuser test test-unit test-integration \
 	test-postgres fuzz fuzz-live lint check-deploy format schema up down build logs clean bench
 
 help:
@@ -42,6 +42,9 @@ run: install ## Migrate, then serve the API on http://127.0.0.1:$(PORT) with a H
 	echo "  ReDoc       http://127.0.0.1:$(PORT)/api/redoc/" && \
 	echo "  GraphQL     http://127.0.0.1:$(PORT)/graphql/" && \
 	echo "  Admin       http://127.0.0.1:$(PORT)/admin/  (create a user: make superuser)" && \
+	echo "" && \
+	$(MANAGE) dev_api_key --base-url http://127.0.0.1:$(PORT) && \
+	echo "" && \
 	echo "  Ctrl-C stops the API and the worker." && \
 	echo "" && \
 	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
@@ -57,6 +60,10 @@ migrate: install ## Apply database migrations
 
 makemigrations: install ## Create migrations after a model change
 	$(MANAGE) makemigrations
+
+api-key: install ## Create an API key for CLIENT (created if new); the key is the last line printed
+	@test -n "$(CLIENT)" || { echo "Usage: make api-key CLIENT=<client name>" >&2; exit 2; }
+	DEBUG=$${DEBUG:-true} $(MANAGE) create_api_key "$(CLIENT)"
 
 superuser: install ## Create an admin user
 	DEBUG=$${DEBUG:-true} $(MANAGE) createsuperuser
