@@ -16,7 +16,7 @@ FUZZ_EXAMPLES ?= 1000
 # `make fuzz-live`: examples per operation and phase, tuned to stay under 5 minutes on 2 cores.
 FUZZ_LIVE_EXAMPLES ?= 300
 
-.PHONY: help install run worker migrate makemigrations shell api-key superuser test test-unit test-integration \
+.PHONY: help install run worker migrate makemigrations shell api-key revoke-api-key superuser test test-unit test-integration \
 	test-postgres fuzz fuzz-live lint check-deploy format schema up down build logs clean bench
 
 help:
@@ -61,9 +61,14 @@ migrate: install ## Apply database migrations
 makemigrations: install ## Create migrations after a model change
 	$(MANAGE) makemigrations
 
-api-key: install ## Create an API key for CLIENT (created if new); the key is the last line printed
-	@test -n "$(CLIENT)" || { echo "Usage: make api-key CLIENT=<client name>" >&2; exit 2; }
-	DEBUG=$${DEBUG:-true} $(MANAGE) create_api_key "$(CLIENT)"
+api-key: install ## Create an API key for CLIENT (created if new; EXPIRES_IN_DAYS optional): the last line printed
+	@test -n "$(CLIENT)" || { echo "Usage: make api-key CLIENT=<client name> [EXPIRES_IN_DAYS=n]" >&2; exit 2; }
+	@DEBUG=$${DEBUG:-true} $(MANAGE) create_api_key "$(CLIENT)" \
+		$(if $(EXPIRES_IN_DAYS),--expires-in-days $(EXPIRES_IN_DAYS))
+
+revoke-api-key: install ## Revoke the API key KEY (the whole key or its prefix)
+	@test -n "$(KEY)" || { echo "Usage: make revoke-api-key KEY=<key or prefix>" >&2; exit 2; }
+	@DEBUG=$${DEBUG:-true} $(MANAGE) revoke_api_key "$(KEY)"
 
 superuser: install ## Create an admin user
 	DEBUG=$${DEBUG:-true} $(MANAGE) createsuperuser
