@@ -109,11 +109,10 @@ class PayoutGraphQLView(GraphQLView[PayoutContext, None]):
             raise RefusedRequest(400, refused.message, refused.code) from None
 
     def run(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        # GraphiQL's page holds no data: anyone may load it, then send a key from its headers.
-        renders_ide = self.graphql_ide and self.should_render_graphql_ide(
-            self.request_adapter_class(request)
-        )
-        if not renders_ide and (refusal := self._authenticate(request)):
+        # A browser's GET is for GraphiQL's page (or its 404 when it is off), which holds no
+        # data: anyone may load it, then send a key from its Headers pane.
+        wants_page = self.should_render_graphql_ide(self.request_adapter_class(request))
+        if not wants_page and (refusal := self._authenticate(request)):
             return refusal
         # Strawberry answers its request errors (a body that is not JSON, no query, a PUT) in
         # plain text; they are JSON here, like every other answer of the API.

@@ -47,6 +47,15 @@ def test_graphiql_is_not_found_when_disabled(client, settings):
     assert b"graphiql" not in response.content.lower()
 
 
+@pytest.mark.parametrize(("enabled", "status"), [(True, 200), (False, 404)])
+def test_graphiqls_page_needs_no_key(db, settings, enabled, status):
+    settings.GRAPHQL_GRAPHIQL = enabled
+
+    response = Client().get("/graphql/", headers={"accept": "text/html"})
+
+    assert response.status_code == status
+
+
 def test_graphiql_introspection_query_passes_the_guards(graphql):
     body = graphql(get_introspection_query(descriptions=True))
 
