@@ -44,7 +44,9 @@ def test_adding_a_key_shows_it_once_and_it_works(admin_client, owner):
 
     messages = [str(message) for message in response.context["messages"]]
     [shown] = [m for m in messages if "you will not be able to see it again" in m]
-    key = re.search(r"is: (\S+)\.\s", shown)[1]
+    match = re.search(r"is: (\S+)\.\s", shown)
+    assert match is not None, shown
+    key = match[1]
     assert ApiKey.objects.get(name="ci").client == owner.client
     assert status_with(key) == 200
 

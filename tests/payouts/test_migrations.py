@@ -29,7 +29,8 @@ def _migrate(*targets: tuple[str, str | None]) -> Any:
     executor = MigrationExecutor(connection)
     executor.migrate(list(targets))
     executor.loader.build_graph()
-    return executor.loader.project_state([t for t in targets if t[1] is not None]).apps
+    reached = [(app, name) for app, name in targets if name is not None]
+    return executor.loader.project_state(reached).apps
 
 
 def test_payouts_from_before_clients_belong_to_the_legacy_client(transactional_db):
