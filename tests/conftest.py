@@ -266,6 +266,23 @@ def payout_queries(captured: Any) -> list[str]:
     return [query["sql"] for query in captured if '"clients_apikey"' not in query["sql"]]
 
 
+def post_graphql(
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    client: DjangoClient | None = None,
+) -> Any:
+    """POST a GraphQL document to /graphql/ (by default with no credentials and a fresh client)
+    and return the response unchecked."""
+    return (client or DjangoClient()).post(
+        "/graphql/",
+        {"query": query, "variables": variables or {}},
+        content_type="application/json",
+        headers=headers or {},
+    )
+
+
 def payout_payload(**overrides: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "amount": "250.00",
