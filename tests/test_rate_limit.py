@@ -176,3 +176,12 @@ def test_a_malformed_limit_stops_start_up_naming_the_variable(monkeypatch, value
 
     with pytest.raises(ImproperlyConfigured, match="PAYOUT_RATE_LIMIT must look like 100/second"):
         env_rate("PAYOUT_RATE_LIMIT")
+
+
+def test_requests_go_through_when_redis_cannot_be_reached(clock, settings, owner, caplog):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+    statuses = [rest(owner).status_code for _ in range(4)]
+
+    assert statuses == [200] * 4
+    assert "Rate limit not applied: Redis unreachable" in caplog.text
