@@ -7,20 +7,34 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client as DjangoClient
+from django.urls import URLPattern, URLResolver, get_resolver
 from huey.contrib.djhuey import HUEY
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
+from clients import ratelimit
+from clients.authentication import (
+    MSG_CLIENT_INACTIVE,
+    MSG_EXPIRED,
+    MSG_INVALID,
+    MSG_MALFORMED,
+    MSG_NO_CREDENTIALS,
+    MSG_REVOKED,
+    MSG_WRONG_SCHEME,
+)
 from clients.models import ApiKey, Client
 from clients.services import api_key_create
 from payouts import services
 from payouts.callers import Caller
+from payouts.errors import ErrorCode
 from payouts.models import Payout, PayoutStatus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +76,13 @@ def _instant_processing(request: pytest.FixtureRequest, settings: Settings) -> I
     HUEY.storage.flush_all()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no request counted: on SQLite a rolled-back test's client pk is
+    handed out again, so the next test's client would inherit its count in the memory store."""
+    monkeypatch.setattr(ratelimit, "_memory", ratelimit._MemoryCounts())
+
+
 @dataclass(frozen=True)
 class KeyHolder:
     """A client with one API key, as `create_api_key` makes them."""
@@ -98,6 +119,65 @@ def owner(db: None) -> KeyHolder:
 def stranger(db: None) -> KeyHolder:
     """Another client: it must never see or change the owner's payouts."""
     return key_holder("globex")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Credentials both APIs refuse with 401, and what they must say."""
+
+    authorization: str | None  # the Authorization header, or None to send none
+    code: ErrorCode
+    message: str
+    prefix: str | None = None  # the key prefix the message names, when it knows one
+
+
+UNKNOWN_PREFIX = "Unknown1"
+UNKNOWN_KEY = f"{UNKNOWN_PREFIX}.{'k' * 32}"
+EXPIRED_AT = datetime(2020, 1, 1, tzinfo=UTC)
+
+# Every way a request can lack a valid key; `refusal` builds each from the owner's key.
+REFUSALS = [
+    "no header",
+    "Token scheme",
+    "malformed key",
+    "unknown key",
+    "wrong secret",
+    "revoked key",
+    "expired key",
+    "inactive client",
+]
+
+
+def refusal(case: str, owner: KeyHolder) -> Refusal:
+    """Set the owner's key up for `case` (revoke it, expire it...) and return the refusal."""
+    prefix = owner.api_key.prefix
+    if case == "no header":
+        return Refusal(None, ErrorCode.NOT_AUTHENTICATED, MSG_NO_CREDENTIALS)
+    if case == "Token scheme":
+        return Refusal(f"Token {owner.key}", ErrorCode.NOT_AUTHENTICATED, MSG_WRONG_SCHEME)
+    if case == "malformed key":
+        return Refusal("Bearer not-a-key", ErrorCode.AUTHENTICATION_FAILED, MSG_MALFORMED)
+    if case == "unknown key":
+        message = MSG_INVALID.format(prefix=UNKNOWN_PREFIX)
+        authorization = f"Bearer {UNKNOWN_KEY}"
+        return Refusal(authorization, ErrorCode.AUTHENTICATION_FAILED, message, UNKNOWN_PREFIX)
+    if case == "wrong secret":
+        wrong = f"{prefix}.{'w' * 32}"
+        message = MSG_INVALID.format(prefix=prefix)
+        return Refusal(f"Bearer {wrong}", ErrorCode.AUTHENTICATION_FAILED, message, prefix)
+    if case == "revoked key":
+        ApiKey.objects.filter(pk=owner.api_key.pk).update(revoked=True)
+        message = MSG_REVOKED.format(prefix=prefix)
+        return Refusal(owner.authorization, ErrorCode.API_KEY_REVOKED, message, prefix)
+    if case == "expired key":
+        ApiKey.objects.filter(pk=owner.api_key.pk).update(expiry_date=EXPIRED_AT)
+        message = MSG_EXPIRED.format(prefix=prefix, expiry=EXPIRED_AT)
+        return Refusal(owner.authorization, ErrorCode.API_KEY_EXPIRED, message, prefix)
+    if case == "inactive client":
+        Client.objects.filter(pk=owner.client.pk).update(is_active=False)
+        message = MSG_CLIENT_INACTIVE.format(prefix=prefix)
+        return Refusal(owner.authorization, ErrorCode.CLIENT_INACTIVE, message, prefix)
+    raise ValueError(case)
 
 
 @pytest.fixture
@@ -146,10 +226,61 @@ def field_codes(response: Any) -> dict[str | None, list[str]]:
     return codes
 
 
+# DRF routes anyone may read, whatever credentials a request carries: the OpenAPI document and
+# its two viewers.
+OPEN_REST_ROUTES = {"schema", "swagger-ui", "redoc"}
+
+
+def rest_operations() -> set[tuple[str, str]]:
+    """(route name, HTTP method) of every DRF operation the URL resolver serves, less the open
+    routes: what a key or a staff session is needed for."""
+    operations: set[tuple[str, str]] = set()
+
+    def walk(patterns: list[URLPattern | URLResolver]) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+                continue
+            view_class = getattr(pattern.callback, "cls", None)
+            if view_class is None or not issubclass(view_class, APIView):
+                continue
+            if pattern.name in OPEN_REST_ROUTES:
+                continue
+            # A viewset's methods are its actions' (DRF adds `head` to them once it has served
+            # a GET); any other view's are the handlers it defines.
+            actions = getattr(pattern.callback, "actions", None)
+            methods = actions or [m for m in view_class.http_method_names if hasattr(view_class, m)]
+            operations.update(
+                (str(pattern.name), method.upper())
+                for method in methods
+                if method not in ("head", "options")
+            )
+
+    walk(get_resolver().url_patterns)
+    return operations
+
+
 def payout_queries(captured: Any) -> list[str]:
     """The SQL of captured queries, less the API key check's (a lookup by prefix, and at most
     one write of last_used_at a minute): what serving the request itself cost."""
     return [query["sql"] for query in captured if '"clients_apikey"' not in query["sql"]]
+
+
+def post_graphql(
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    client: DjangoClient | None = None,
+) -> Any:
+    """POST a GraphQL document to /graphql/ (by default with no credentials and a fresh client)
+    and return the response unchecked."""
+    return (client or DjangoClient()).post(
+        "/graphql/",
+        {"query": query, "variables": variables or {}},
+        content_type="application/json",
+        headers=headers or {},
+    )
 
 
 def payout_payload(**overrides: Any) -> dict[str, Any]:
