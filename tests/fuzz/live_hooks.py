@@ -9,6 +9,8 @@
   JSON, a slash in a path parameter, and for GraphQL another method or content type. Each goes
   out, as a variant, in place of a share of the cases that are already invalid: the answer must
   be a documented 4xx, in JSON, whatever the server makes of the variant.
+- A check that every operation the run's key opened refuses the same request without a key and
+  with an unknown one: 401, `WWW-Authenticate: Bearer` and the error code that says which.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from schemathesis.generation.meta import TestPhase
 from tests.fuzz.graphql_values import DECIMALS, RECIPIENT_DETAILS
 
 if TYPE_CHECKING:
-    from schemathesis import Case, HookContext
+    from schemathesis import Case, CheckContext, HookContext, Response
 
 # A null literal is no value of a non-null `JSON!`: hypothesis-graphql adds nulls where types allow.
 schemathesis.graphql.scalar(
@@ -150,3 +152,58 @@ def flatmap_case(context: HookContext, case: Case) -> st.SearchStrategy[Case]:
     if not variants:
         return st.just(case)
     return st.just(case) | st.sampled_from(variants)
+
+
+# Well-formed, so the server looks it up and finds no such key rather than refusing its shape.
+_UNKNOWN_KEY = "Bearer 00000000.00000000000000000000000000000000"
+# Each way to come without a valid key, with the code the refusal must carry.
+_KEYLESS = ((None, "not_authenticated"), (_UNKNOWN_KEY, "authentication_failed"))
+# Operations already shown to refuse both: what they do does not change within a run.
+_KEY_ENFORCED: set[str] = set()
+
+
+def _refusal_code(response: Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    if "errors" in body and "code" not in body:  # GraphQL: the code is REST's, upper-cased
+        code = body["errors"][0].get("extensions", {}).get("code")
+        return code.lower() if isinstance(code, str) else None
+    code = body.get("code")
+    return code if isinstance(code, str) else None
+
+
+@schemathesis.check
+def refuses_missing_and_unknown_keys(ctx: CheckContext, response: Response, case: Case) -> None:
+    """An operation the run's key opened refuses the same request with no key or an unknown one.
+
+    Schemathesis' `ignored_auth` probes REST operations too, from the OpenAPI security schemes, but
+    takes a 403 for a refusal and knows nothing of GraphQL, whose schema declares no security.
+    The run's key travels as a CLI header, which `Case.call` does not add: a probe carries only
+    the Authorization header it is given.
+    """
+    label = case.operation.label
+    if not 200 <= response.status_code < 300 or label in _KEY_ENFORCED:
+        return
+    # The coverage phase also sends other methods (OPTIONS) to an operation's path.
+    if case.method.upper() != case.operation.method.upper():
+        return
+    for authorization, expected_code in _KEYLESS:
+        headers = case.headers.copy()
+        headers.pop("Authorization", None)
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        refusal = _copy(case, headers=headers).call(timeout=10)
+        challenge = refusal.headers.get("www-authenticate", [])
+        code = _refusal_code(refusal)
+        if (refusal.status_code, challenge, code) != (401, ["Bearer"], expected_code):
+            sent = "an unknown key" if authorization else "no key"
+            raise AssertionError(
+                f"{label} answered {response.status_code} with the run's key, and with {sent} "
+                f"{refusal.status_code}, WWW-Authenticate {challenge}, code {code!r}: expected "
+                f"401, ['Bearer'], {expected_code!r}"
+            )
+    _KEY_ENFORCED.add(label)

@@ -54,6 +54,28 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float, interval: float
     return predicate()
 
 
+def service_environment(**knobs: Any) -> dict[str, str]:
+    """The environment of a service process (consumer, gunicorn) on the test database and queue:
+    production settings, no payout delay or random failure, then `knobs`."""
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "REDIS_URL": str(settings.REDIS_URL),
+        "SECRET_KEY": "integration-tests",
+        "DEBUG": "false",
+        "LOG_LEVEL": "INFO",
+        "PAYOUT_PROCESSING_DELAY_SECONDS": "0.05",
+        "PAYOUT_FAILURE_RATE": "0",
+        "PAYOUT_RETRY_DELAY_SECONDS": "0.1",
+    }
+    env.update({key: str(value) for key, value in knobs.items()})
+    return env
+
+
 class Consumer:
     """A `manage.py run_huey` process pointed at the test database and queue."""
 
@@ -103,25 +125,9 @@ def start_consumer(
     """Start consumers with payout knobs of the test's choosing; all are stopped afterwards."""
     settings.PAYOUT_RETRY_DELAY_SECONDS = 0.1
     started: list[Consumer] = []
-    database = connection.settings_dict
 
     def start(workers: int = 4, **knobs: Any) -> Consumer:
-        env = {
-            **os.environ,
-            "DATABASE_URL": (
-                f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-                f"{database['PORT'] or 5432}/{database['NAME']}"
-            ),
-            "REDIS_URL": str(settings.REDIS_URL),
-            "SECRET_KEY": "integration-tests",
-            "DEBUG": "false",
-            "LOG_LEVEL": "INFO",
-            "PAYOUT_PROCESSING_DELAY_SECONDS": "0.05",
-            "PAYOUT_FAILURE_RATE": "0",
-            "PAYOUT_RETRY_DELAY_SECONDS": "0.1",
-        }
-        env.update({key: str(value) for key, value in knobs.items()})
-        consumer = Consumer(env, workers)
+        consumer = Consumer(service_environment(**knobs), workers)
         consumer.start()
         started.append(consumer)
         return consumer
