@@ -10,7 +10,9 @@ from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
-application = get_wsgi_application()
+from project.chunked import ChunkedBodies  # noqa: E402  (needs the settings module set)
+
+application = ChunkedBodies(get_wsgi_application())
 
 # Django imports the URLconf, and with it every view, serializer and the GraphQL schema, on
 # the first request. Importing it now lets the freeze below cover those objects too.
