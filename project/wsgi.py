@@ -8,9 +8,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+from project.chunked import ChunkedBodies
 
-from project.chunked import ChunkedBodies  # noqa: E402  (needs the settings module set)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
 application = ChunkedBodies(get_wsgi_application())
 
