@@ -84,6 +84,7 @@ def retry_after(caller: Caller) -> int | None:
     return max(1, math.ceil((window + 1) * window_seconds - now))
 
 
+_UNITS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
 MSG_RATE_LIMITED = "Rate limit of {requests} requests per {unit} exceeded; retry in {wait} s."
 
 
@@ -92,5 +93,5 @@ def refusal_message(wait: int) -> str:
     limit: tuple[int, int] | None = settings.PAYOUT_RATE_LIMIT
     assert limit is not None, "only asked when a limit refused a request"
     requests, seconds = limit
-    unit = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}[seconds]
+    unit = _UNITS.get(seconds, f"{seconds} seconds")
     return MSG_RATE_LIMITED.format(requests=requests, unit=unit, wait=wait)
