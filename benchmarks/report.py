@@ -315,9 +315,11 @@ def _create_section(results: BenchResults) -> list[str]:
     lines = [
         "## Create",
         "",
-        "`api` is `POST /api/payouts/`; `bare` a benchmark-only Django view writing the same "
-        "payout and event rows and enqueueing the same task, without DRF or validation; "
-        "`pgbench` the same INSERTs in one transaction, straight to PostgreSQL.",
+        "Every request sends the benchmark client's API key. `api` is `POST /api/payouts/`; "
+        "`bare` a benchmark-only Django view that runs the same key check, writes the same "
+        "payout and event rows and enqueues the same task, without DRF or validation; "
+        "`pgbench` the same INSERTs in one transaction, straight to PostgreSQL, with no key "
+        "check.",
         "",
     ]
     return (
@@ -357,7 +359,8 @@ def _list_section(results: BenchResults) -> list[str]:
     lines = [
         f"## List at {rows:,} rows" if isinstance(rows, int) else "## List",
         "",
-        "One client (concurrency 1); the REST and GraphQL requests of a case take turns, so a "
+        "Every seeded payout is the benchmark client's, whose key the requests send. "
+        "Concurrency 1; the REST and GraphQL requests of a case take turns, so a "
         "slow spell of the machine falls on both. `rest sql` and `graphql sql` run the SQL that "
         "the request ran (captured by a benchmark-only middleware) straight through psycopg.",
         "",

@@ -25,7 +25,15 @@ from benchmarks.memory import MB, MemorySampler
 from benchmarks.processing import ProcessingPlan, measure_processing
 from benchmarks.report import figures, render_markdown
 from benchmarks.results import BenchResults, MemoryPeak
-from benchmarks.stack import ROOT, Stack, StackConfig, StackError, free_port, terminate_on_sigterm
+from benchmarks.stack import (
+    CLIENT_NAME,
+    ROOT,
+    Stack,
+    StackConfig,
+    StackError,
+    free_port,
+    terminate_on_sigterm,
+)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 QUICK_RESULTS_DIR = ROOT / "data" / "bench" / "quick"
@@ -74,7 +82,9 @@ def _git(*args: str) -> str:
 def _git_commit() -> str:
     """HEAD, marked when the service's code in the work tree differs from it."""
     commit = _git("rev-parse", "--short", "HEAD") or "unknown"
-    changed = _git("status", "--porcelain", "--", "payouts", "rest_api", "graphql_api", "project")
+    changed = _git(
+        "status", "--porcelain", "--", "clients", "payouts", "rest_api", "graphql_api", "project"
+    )
     return f"{commit} + uncommitted changes" if changed else commit
 
 
@@ -143,6 +153,8 @@ def _run_phases(
     config = stack.config
     log(f"migrating {config.database}")
     stack.migrate()
+    key = stack.create_client_key()
+    log(f"created client {CLIENT_NAME!r} and its API key {key.prefix}")
     # The harness enqueues and reads tasks through Huey as the service does, so it runs Django
     # with the same settings and environment as the stack's processes.
     os.environ.update(config.environment())

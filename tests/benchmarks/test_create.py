@@ -1,15 +1,29 @@
-"""The create baseline pays the API's key check."""
+"""The create baseline pays the API's key check, and pgbench writes what the API writes."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from benchmarks.create import PAYLOAD
+from benchmarks.create import PAYLOAD, PGBENCH_SCRIPT
 from benchmarks.protocol import BARE_CREATE_PATH
 from clients.authentication import MSG_NO_CREDENTIALS
 from payouts.models import ActorKind, Payout, PayoutEvent
+
+INSERT = re.compile(r'INSERT INTO "?(\w+)"? \(([^)]*)\)')
+
+
+def inserted_columns(statements: list[str]) -> dict[str, set[str]]:
+    """Each table an INSERT writes, with the columns it names."""
+    return {
+        table: {column.strip().strip('"') for column in columns.split(",")}
+        for statement in statements
+        for table, columns in INSERT.findall(statement)
+    }
 
 
 @pytest.mark.urls("benchmarks.urls")
@@ -34,3 +48,15 @@ def test_the_bare_view_writes_the_payout_as_the_keys_client(client, owner):
         ActorKind.CLIENT,
         owner.api_key.prefix,
     )
+
+
+def test_pgbench_inserts_the_columns_post_api_payouts_inserts(client):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/api/payouts/", json.dumps(PAYLOAD), content_type="application/json"
+        )
+
+    assert response.status_code == 201
+    api = inserted_columns([str(query["sql"]) for query in queries.captured_queries])
+    assert set(api) == {"payouts_payout", "payouts_payoutevent"}
+    assert inserted_columns([PGBENCH_SCRIPT]) == api
