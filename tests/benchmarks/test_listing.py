@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from benchmarks.listing import SEED_COLUMNS, keyset_cursor, seed_lines
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from benchmarks.listing import SEED_COLUMNS, keyset_cursor, per_request_sql, seed_lines
+from clients.authentication import caller_for_authorization
 from payouts.models import Payout
 
 PAGE = '{"query": "{ payouts(first: 2) { edges { cursor node { payoutId } } } }"}'
@@ -37,3 +41,11 @@ def test_each_seeded_row_has_a_value_for_each_column_and_the_given_client():
     for row in rows:
         values = dict(zip(SEED_COLUMNS, row.rstrip("\n").split("\t"), strict=True))
         assert values["client_id"] == "42"
+
+
+def test_the_keys_once_a_minute_write_is_not_one_of_a_requests_queries(owner):
+    with CaptureQueriesContext(connection) as queries:
+        caller_for_authorization(owner.authorization)
+    lookup, write = (str(query["sql"]) for query in queries.captured_queries)
+
+    assert per_request_sql([lookup, "SELECT 1", write]) == [lookup, "SELECT 1"]
