@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.load import HttpRequest, LoadResult, run_load
+from benchmarks.load import LoadResult, fetch_expecting, run_load
 from benchmarks.protocol import BARE_CREATE_PATH
 from benchmarks.results import CreateRun
 from benchmarks.stack import Stack
@@ -22,16 +22,20 @@ PAYLOAD = {
     "description": "Contractor payment - March",
 }
 
-# The rows POST /api/payouts/ writes, in the statements Django sends: the payout, its creation
-# event, one transaction. pgbench substitutes :id inside the quotes.
+# The rows POST /api/payouts/ writes, in the statements Django sends: the payout, owned by the
+# benchmark's client, and its creation event recorded as that client's key, in one transaction.
+# pgbench substitutes :id, :client_id and :actor, inside quotes too. No key check: the floor of
+# the writes alone.
 PGBENCH_SCRIPT = """\
 BEGIN;
-INSERT INTO payouts_payout (id, amount, currency, recipient_details, description, status, \
-failure_reason, attempts, max_attempts, created_at, updated_at) VALUES (gen_random_uuid(), 250.00, \
-'EUR', '{"account_number": "DE89370400440532013000", "bank_name": "DB"}', \
-'Contractor payment - March', 'PENDING', '', 0, 4, now(), now()) RETURNING id \\gset
+INSERT INTO payouts_payout (id, client_id, amount, currency, recipient_details, description, \
+status, failure_reason, attempts, max_attempts, created_at, updated_at, deleted_at) VALUES \
+(gen_random_uuid(), :client_id, 250.00, 'EUR', \
+'{"account_number": "DE89370400440532013000", "bank_name": "DB"}', \
+'Contractor payment - March', 'PENDING', '', 0, 4, now(), now(), NULL) RETURNING id \\gset
 INSERT INTO payouts_payoutevent (payout_id, kind, from_status, to_status, attempt, reason, \
-changes, created_at) VALUES (':id', 'created', '', 'PENDING', 0, '', '{}', now());
+changes, actor_kind, actor, created_at) VALUES (':id', 'created', '', 'PENDING', 0, '', '{}', \
+'client', ':actor', now());
 COMMIT;
 """
 
@@ -60,10 +64,11 @@ def _http_runs(
     """
     host, port = stack.config.host, stack.config.port
     requests = {
-        name: HttpRequest("POST", path, json.dumps(PAYLOAD).encode())
+        name: stack.request("POST", path, json.dumps(PAYLOAD).encode())
         for name, path in targets.items()
     }
-    for request in requests.values():
+    for name, request in requests.items():
+        fetch_expecting(host, port, request, 201)
         # Warm every worker, not only those a single client would reach.
         run_load(
             host,
@@ -73,7 +78,7 @@ def _http_runs(
             max_requests=plan.max_requests,
             max_seconds=plan.warmup_seconds,
             expected_status=201,
-        )
+        ).require(201, f"create warm-up, {name}")
     totals = {name: LoadResult() for name in targets}
     names = list(targets)
     for slice_number in range(plan.slices):
@@ -87,6 +92,7 @@ def _http_runs(
                 max_seconds=plan.seconds / plan.slices,
                 expected_status=201,
             )
+            result.require(201, f"create, {name}, c={concurrency}")
             total = totals[name]
             total.latencies += result.latencies
             total.errors += result.errors
@@ -136,6 +142,10 @@ def _pgbench_run(stack: Stack, concurrency: int, plan: CreatePlan) -> CreateRun:
             str(min(concurrency, 2)),
             "--file",
             str(script),
+            "--define",
+            f"client_id={stack.client_key.client_id}",
+            "--define",
+            f"actor={stack.client_key.prefix}",
         ]
         subprocess.run(
             [*args, "--time", str(max(int(plan.warmup_seconds), 1)), config.database],

@@ -48,6 +48,19 @@ class LoadResult:
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
 
+    def require(self, expected_status: int, what: str) -> None:
+        """Fail loudly unless every answer had the expected status and at least one came.
+
+        Timed refusals (a 401 for a missing key, a 429) would make a figure that measures
+        nothing. A request that got no answer at all stays an error in the report.
+        """
+        others = {status: n for status, n in self.statuses.items() if status != expected_status}
+        if others or not self.latencies:
+            raise RuntimeError(
+                f"{what}: expected every answer to be {expected_status}, got "
+                f"{self.statuses or 'no answer'} ({self.errors} errors)"
+            )
+
 
 def parse_response(raw: bytes) -> HttpResponse:
     head, _, body = raw.partition(b"\r\n\r\n")
@@ -157,3 +170,14 @@ async def _fetch(host: str, port: int, request: HttpRequest) -> HttpResponse:
 def fetch(host: str, port: int, request: HttpRequest) -> HttpResponse:
     """One request, for probes and readiness checks."""
     return asyncio.run(_fetch(host, port, request))
+
+
+def fetch_expecting(host: str, port: int, request: HttpRequest, status: int) -> HttpResponse:
+    """One request that must answer `status`; otherwise fail, showing what the server said."""
+    response = fetch(host, port, request)
+    if response.status != status:
+        raise RuntimeError(
+            f"{request.method} {request.path} answered {response.status}, not {status}: "
+            f"{response.body[:500]!r}"
+        )
+    return response

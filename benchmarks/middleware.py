@@ -1,4 +1,4 @@
-"""Reports the SQL a request ran, in response headers, when the harness asks for it."""
+"""Reports the SQL a request ran, in a response header, when the harness asks for it."""
 
 from __future__ import annotations
 
@@ -8,12 +8,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponseBase
 from django.test.utils import CaptureQueriesContext
 
-from benchmarks.protocol import (
-    PROBE_REQUEST_HEADER,
-    QUERY_COUNT_HEADER,
-    QUERY_SQL_HEADER,
-    encode_sql,
-)
+from benchmarks.protocol import PROBE_REQUEST_HEADER, QUERY_SQL_HEADER, encode_sql
 
 
 def query_probe(
@@ -26,7 +21,6 @@ def query_probe(
         with CaptureQueriesContext(connection) as queries:
             response = get_response(request)
         statements = [str(query["sql"]) for query in queries.captured_queries]
-        response[QUERY_COUNT_HEADER] = str(len(statements))
         response[QUERY_SQL_HEADER] = encode_sql(statements)
         return response
 

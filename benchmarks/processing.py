@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from benchmarks.listing import SEED_COLUMNS
 from benchmarks.memory import MemorySampler
 from benchmarks.results import ProcessingRun
 from benchmarks.stack import Stack, StackError
@@ -74,20 +75,20 @@ def run_noop_batch(threads: int, count: int, max_seconds: float) -> ProcessingRu
 
 
 def insert_pending(stack: Stack, count: int) -> list[str]:
-    """Store `count` PENDING payouts straight away, as if the API had just accepted them."""
+    """Store `count` PENDING payouts of the benchmark's client straight away, as if the API had
+    just accepted them."""
     ids = [str(uuid.uuid4()) for _ in range(count)]
     now = datetime.now(tz=UTC)
+    client_id = stack.client_key.client_id
     with (
         stack.connect() as conn,
-        conn.cursor().copy(
-            "COPY payouts_payout (id, amount, currency, recipient_details, description, status, "
-            "failure_reason, attempts, max_attempts, created_at, updated_at) FROM STDIN"
-        ) as copy,
+        conn.cursor().copy(f"COPY payouts_payout ({', '.join(SEED_COLUMNS)}) FROM STDIN") as copy,
     ):
         for payout_id in ids:
             copy.write_row(
                 (
                     payout_id,
+                    client_id,
                     "250.00",
                     "EUR",
                     '{"account_number": "DE89370400440532013000"}',

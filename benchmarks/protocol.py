@@ -8,7 +8,6 @@ import json
 BARE_CREATE_PATH = "/bench/bare-payouts/"
 
 PROBE_REQUEST_HEADER = "X-Bench-Probe"
-QUERY_COUNT_HEADER = "X-Bench-Queries"
 QUERY_SQL_HEADER = "X-Bench-SQL"
 
 

@@ -23,6 +23,14 @@ class CreateRun:
 
 
 @dataclass(frozen=True)
+class KeyCheckRun:
+    """In-process timings: "key check" (caller_for_authorization) or "SELECT 1" (its floor)."""
+
+    target: str
+    latency: Latency
+
+
+@dataclass(frozen=True)
 class ListRun:
     """One listing case on one surface: "rest", "graphql" or "sql" (the same SQL via psycopg)."""
 
@@ -68,11 +76,15 @@ class QueryPlan:
 @dataclass
 class BenchResults:
     meta: dict[str, Any] = field(default_factory=dict)
+    key_check: list[KeyCheckRun] = field(default_factory=list)
     create: list[CreateRun] = field(default_factory=list)
     listing: list[ListRun] = field(default_factory=list)
     processing: list[ProcessingRun] = field(default_factory=list)
     memory: list[MemoryPeak] = field(default_factory=list)
     plans: list[QueryPlan] = field(default_factory=list)
+
+    def key_check_run(self, target: str) -> KeyCheckRun | None:
+        return next((r for r in self.key_check if r.target == target), None)
 
     def create_run(self, target: str, concurrency: int) -> CreateRun | None:
         return next(
@@ -102,6 +114,7 @@ class BenchResults:
 
         return cls(
             meta=dict(data.get("meta", {})),
+            key_check=[KeyCheckRun(**with_latency(item)) for item in data.get("key_check", [])],
             create=[CreateRun(**with_latency(item)) for item in data.get("create", [])],
             listing=[ListRun(**with_latency(item)) for item in data.get("listing", [])],
             processing=[ProcessingRun(**item) for item in data.get("processing", [])],

@@ -20,12 +20,21 @@ import psutil
 
 from benchmarks.chart import write_chart
 from benchmarks.create import CreatePlan, measure_create
+from benchmarks.keycheck import KeyCheckPlan, measure_key_check
 from benchmarks.listing import ListPlan, measure_listing, seed_payouts
 from benchmarks.memory import MB, MemorySampler
 from benchmarks.processing import ProcessingPlan, measure_processing
 from benchmarks.report import figures, render_markdown
 from benchmarks.results import BenchResults, MemoryPeak
-from benchmarks.stack import ROOT, Stack, StackConfig, StackError, free_port, terminate_on_sigterm
+from benchmarks.stack import (
+    CLIENT_NAME,
+    ROOT,
+    Stack,
+    StackConfig,
+    StackError,
+    free_port,
+    terminate_on_sigterm,
+)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 QUICK_RESULTS_DIR = ROOT / "data" / "bench" / "quick"
@@ -35,6 +44,7 @@ RUN_BUDGET_SECONDS = 480.0
 
 @dataclass(frozen=True)
 class Profile:
+    key_check: KeyCheckPlan = field(default_factory=KeyCheckPlan)
     create: CreatePlan = field(default_factory=CreatePlan)
     listing: ListPlan = field(default_factory=ListPlan)
     processing: ProcessingPlan = field(default_factory=ProcessingPlan)
@@ -43,6 +53,7 @@ class Profile:
 FULL = Profile()
 # A smoke run of every code path in about a minute; its figures mean little.
 QUICK = Profile(
+    key_check=KeyCheckPlan(iterations=500, max_seconds=5.0, warmup=20),
     create=CreatePlan(concurrencies=(1, 8), seconds=2.0, warmup_seconds=0.5),
     listing=ListPlan(
         rows=20_000, deep_offset=10_000, max_requests=20, seconds_per_case=2.0, warmup_requests=2
@@ -74,7 +85,9 @@ def _git(*args: str) -> str:
 def _git_commit() -> str:
     """HEAD, marked when the service's code in the work tree differs from it."""
     commit = _git("rev-parse", "--short", "HEAD") or "unknown"
-    changed = _git("status", "--porcelain", "--", "payouts", "rest_api", "graphql_api", "project")
+    changed = _git(
+        "status", "--porcelain", "--", "clients", "payouts", "rest_api", "graphql_api", "project"
+    )
     return f"{commit} + uncommitted changes" if changed else commit
 
 
@@ -143,8 +156,10 @@ def _run_phases(
     config = stack.config
     log(f"migrating {config.database}")
     stack.migrate()
-    # The harness enqueues and reads tasks through Huey as the service does, so it runs Django
-    # with the same settings and environment as the stack's processes.
+    key = stack.create_client_key()
+    log(f"created client {CLIENT_NAME!r} and its API key {key.prefix}")
+    # The harness times the key check and enqueues and reads tasks through Huey as the service
+    # does, so it runs Django with the same settings and environment as the stack's processes.
     os.environ.update(config.environment())
     django.setup()
     memory = psutil.virtual_memory().total / (1024**3)
@@ -155,6 +170,12 @@ def _run_phases(
         f"(run_huey -k thread), PostgreSQL {_postgres_version(stack)}, Redis DB "
         f"{config.redis_db}, all on loopback",
     }
+
+    def key_check() -> None:
+        results.key_check = measure_key_check(key.authorization, profile.key_check)
+
+    # Before gunicorn starts, so that nothing else of the stack's runs beside it.
+    _phase(results, deadline, "key check", key_check)
     log(f"starting gunicorn on {config.host}:{config.port}")
     gunicorn = stack.start_gunicorn()
     sampler.watch(gunicorn.pid, "gunicorn worker", children=True)

@@ -1,7 +1,9 @@
 """The real stack on loopback: its own PostgreSQL database and Redis DB, gunicorn, Huey consumers.
 
 Every process starts in its own session, so stopping one stops its children too; `Stack` is a
-context manager that stops them all and drops the database however the run ends.
+context manager that stops them all and drops the database however the run ends. Its client and
+API key are made in its database by `create_api_key`, as an operator makes them, and every request
+the harness sends carries that key.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 import psycopg
 import redis
@@ -28,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT_SECONDS = 15.0
 READY_TIMEOUT_SECONDS = 60.0
 MIGRATE_TIMEOUT_SECONDS = 180.0
+COMMAND_TIMEOUT_SECONDS = 60.0
+# The client whose key every request sends; it owns every payout the harness writes.
+CLIENT_NAME = "benchmark"
 
 
 class StackError(RuntimeError):
@@ -84,6 +90,9 @@ class StackConfig:
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
             "LOG_LEVEL": "WARNING",
+            # No per-client rate limit, the default: one client sends every request here, and a
+            # limit exported in this shell would turn the runs into 429s.
+            "PAYOUT_RATE_LIMIT": "",
             "PAYOUT_PROCESSING_DELAY_SECONDS": "0",
             "PAYOUT_FAILURE_RATE": "0",
             "PAYOUT_MAX_RETRIES": "3",
@@ -92,6 +101,36 @@ class StackConfig:
         }
         env.update(knobs)
         return env
+
+
+@dataclass(frozen=True)
+class ClientKey:
+    """The benchmark's client and the raw API key its requests send."""
+
+    client_id: int
+    key: str
+
+    @property
+    def prefix(self) -> str:
+        return self.key.partition(".")[0]
+
+    @property
+    def authorization(self) -> str:
+        return f"Bearer {self.key}"
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        return (("Authorization", self.authorization),)
+
+
+def key_from_output(stdout: str) -> str:
+    """The raw key `create_api_key` prints alone on the last line of its standard output."""
+    lines = stdout.strip().splitlines()
+    key = lines[-1].strip() if lines else ""
+    prefix, dot, secret = key.partition(".")
+    if not (dot and prefix.isalnum() and secret.isalnum()):
+        raise StackError(f"create_api_key printed no key on its last line: {stdout[-200:]!r}")
+    return key
 
 
 @dataclass
@@ -117,6 +156,7 @@ class Process:
 class Stack:
     config: StackConfig
     processes: list[Process] = field(default_factory=list)
+    _client_key: ClientKey | None = None
 
     def __enter__(self) -> Stack:
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
@@ -216,6 +256,42 @@ class Stack:
         if completed.returncode != 0:
             raise StackError(f"migrate failed (exit {completed.returncode}); see {log}")
 
+    def create_client_key(self) -> ClientKey:
+        """Make the benchmark's client and key with `create_api_key`, after migrate."""
+        completed = subprocess.run(
+            [sys.executable, "manage.py", "create_api_key", CLIENT_NAME],
+            cwd=ROOT,
+            env=self.config.environment(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise StackError(
+                f"create_api_key failed (exit {completed.returncode}): {completed.stderr[-500:]}"
+            )
+        key = key_from_output(completed.stdout)
+        with self.connect() as conn:
+            row = conn.execute(
+                "SELECT client_id FROM clients_apikey WHERE prefix = %s", (key.partition(".")[0],)
+            ).fetchone()
+        if row is None:
+            raise StackError("create_api_key printed a key that is not in the database")
+        self._client_key = ClientKey(client_id=cast(int, row[0]), key=key)
+        return self._client_key
+
+    @property
+    def client_key(self) -> ClientKey:
+        if self._client_key is None:
+            raise StackError("no API key yet: create_client_key() runs after migrate")
+        return self._client_key
+
+    def request(self, method: str, path: str, body: bytes = b"") -> HttpRequest:
+        """A request of the benchmark's client, with its key."""
+        return HttpRequest(method, path, body, self.client_key.headers)
+
     def start_gunicorn(self) -> Process:
         process = self._start(
             "gunicorn",
@@ -235,17 +311,21 @@ class Stack:
             ],
             self.config.environment(),
         )
-        probe = HttpRequest("GET", "/api/payouts/?page_size=1")
+        probe = self.request("GET", "/api/payouts/?page_size=1")
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if not process.alive():
                 raise StackError(f"gunicorn exited:\n{process.log_tail()}")
             try:
-                if fetch(self.config.host, self.config.port, probe).status == 200:
-                    return process
+                response = fetch(self.config.host, self.config.port, probe)
             except OSError:
-                pass
-            time.sleep(0.2)
+                time.sleep(0.2)
+                continue
+            if response.status != 200:
+                raise StackError(
+                    f"gunicorn answered {response.status} to {probe.path}: {response.body[:300]!r}"
+                )
+            return process
         raise StackError(f"gunicorn not ready in {READY_TIMEOUT_SECONDS:.0f} s; see {process.log}")
 
     def start_consumer(self, threads: int, **knobs: str) -> Process:

@@ -1,4 +1,4 @@
-"""The bare-Django baseline for create: the same rows and task as the API, without DRF."""
+"""The bare-Django baseline for create: the API's key check, rows and task, without DRF."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from clients.authentication import AuthenticationRefused, caller_for_authorization
 from payouts.models import Payout, PayoutEvent, PayoutEventKind
 from payouts.tasks import enqueue_processing
 
@@ -18,14 +19,22 @@ from payouts.tasks import enqueue_processing
 @csrf_exempt
 @require_POST
 def bare_payout_create(request: HttpRequest) -> JsonResponse:
-    """Insert the payout and its creation event in one transaction, enqueue on commit.
+    """Check the API key, insert the payout and its creation event in one transaction, enqueue
+    on commit.
 
-    No serializers and no domain validation: the floor that a Django view doing the same writes
-    can reach, so the API's ratio to it is the price of everything the product adds on top.
+    The key check is the API's own, so both sides of the create ratio pay for it. No serializers
+    and no domain validation: the floor that a Django view doing the same work can reach, so the
+    API's ratio to it is the price of everything the product adds on top.
     """
+    try:
+        caller = caller_for_authorization(request.headers.get("Authorization"))
+    except AuthenticationRefused as refused:
+        return JsonResponse({"detail": refused.message, "code": refused.code.value}, status=401)
+    assert caller.client is not None, "a key always acts for its client"
     data = json.loads(request.body)
     with transaction.atomic():
         payout = Payout.objects.create(
+            client=caller.client,
             amount=Decimal(str(data["amount"])),
             currency=data["currency"],
             recipient_details=data["recipient_details"],
@@ -33,7 +42,12 @@ def bare_payout_create(request: HttpRequest) -> JsonResponse:
             max_attempts=settings.PAYOUT_MAX_RETRIES + 1,
         )
         PayoutEvent.objects.create(
-            payout=payout, kind=PayoutEventKind.CREATED, from_status="", to_status=payout.status
+            payout=payout,
+            kind=PayoutEventKind.CREATED,
+            from_status="",
+            to_status=payout.status,
+            actor_kind=caller.actor_kind,
+            actor=caller.actor,
         )
         transaction.on_commit(
             lambda: enqueue_processing(payout.id, attempt=1, max_attempts=payout.max_attempts)

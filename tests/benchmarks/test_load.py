@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from benchmarks.load import HttpRequest, run_alternating, run_load
+from benchmarks.load import HttpRequest, LoadResult, run_alternating, run_load
 
 
 class RecordingHandler(BaseHTTPRequestHandler):
@@ -80,3 +80,21 @@ def test_concurrent_load_stops_at_its_request_budget(server):
     assert RecordingHandler.seen == ["/ok"] * 7
     assert (len(result.latencies), result.errors, result.statuses) == (7, 0, {200: 7})
     assert result.seconds > 0
+
+
+def test_a_load_answered_only_as_expected_passes_its_check():
+    LoadResult(latencies=[0.01, 0.02], errors=1, statuses={201: 2}).require(201, "create")
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        LoadResult(latencies=[0.01], errors=1, statuses={201: 1, 401: 1}),
+        LoadResult(errors=3, statuses={401: 3}),
+        LoadResult(errors=3),
+    ],
+    ids=["one refusal", "only refusals", "no answer"],
+)
+def test_a_load_with_any_other_answer_or_none_fails_loudly(result):
+    with pytest.raises(RuntimeError, match="create: expected every answer to be 201"):
+        result.require(201, "create")

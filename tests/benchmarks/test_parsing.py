@@ -1,4 +1,4 @@
-"""Parsing what the load generator, the query probe and pgbench hand back."""
+"""Parsing what the load generator, the query probe, pgbench and create_api_key hand back."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import pytest
 from benchmarks.create import parse_pgbench_logs
 from benchmarks.load import HttpRequest, parse_response
 from benchmarks.protocol import decode_sql, encode_sql
+from benchmarks.stack import ClientKey, StackError, key_from_output
+
+KEY = "Ab3dEf7h.0123456789abcdefghijABCDEFGHIJkl"
 
 
 def test_request_is_encoded_with_length_and_close():
@@ -48,3 +51,20 @@ def test_pgbench_log_latencies_are_read_in_seconds(tmp_path):
     log.write_text("0 1 1500 0 1700000000 123\n1 1 250 0 1700000000 456\n")
 
     assert parse_pgbench_logs([log]) == [0.0015, 0.00025]
+
+
+def test_the_key_is_the_last_line_create_api_key_prints():
+    assert key_from_output(f"Using the benchmark settings\n{KEY}\n") == KEY
+
+
+@pytest.mark.parametrize("stdout", ["", "Created API key Ab3dEf7h for client 'benchmark'.\n"])
+def test_output_without_a_key_on_its_last_line_stops_the_run(stdout):
+    with pytest.raises(StackError, match="printed no key"):
+        key_from_output(stdout)
+
+
+def test_the_client_key_is_sent_as_a_bearer_header_and_recorded_by_its_prefix():
+    key = ClientKey(client_id=7, key=KEY)
+
+    assert key.headers == (("Authorization", f"Bearer {KEY}"),)
+    assert key.prefix == "Ab3dEf7h"

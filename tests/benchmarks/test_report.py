@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.report import figures, is_unbounded_count, render_markdown
-from benchmarks.results import BenchResults, CreateRun, ListRun, MemoryPeak, ProcessingRun
+from benchmarks.results import (
+    BenchResults,
+    CreateRun,
+    KeyCheckRun,
+    ListRun,
+    MemoryPeak,
+    ProcessingRun,
+)
 from benchmarks.stats import Latency
 
 REST_COUNT = 'SELECT COUNT(*) AS "__count" FROM "payouts_payout"'
@@ -42,6 +49,10 @@ def processing(kind: str, threads: int, rate: float, delay: float = 0.0) -> Proc
 def results() -> BenchResults:
     return BenchResults(
         meta={"commit": "abc1234", "started": "2026-01-01T00:00:00+00:00", "seeded_rows": 10},
+        key_check=[
+            KeyCheckRun("key check", latency(0.15, 0.4)),
+            KeyCheckRun("SELECT 1", latency(0.1, 0.2)),
+        ],
         create=[create("api", 8, 140.0), create("bare", 8, 200.0), create("pgbench", 8, 1000.0)],
         listing=[
             listing("rest", 10, 40, [CAPPED_COUNT, REST_PAGE]),
@@ -68,6 +79,20 @@ def by_name(results: BenchResults):
 )
 def test_unbounded_count_detection(sql, unbounded):
     assert is_unbounded_count(sql) is unbounded
+
+
+def test_the_key_check_is_compared_with_a_round_trip_and_passes_under_0_2_ms(results):
+    figure = by_name(results)["API key check mean"]
+
+    assert (figure.value, figure.baseline) == (0.15, 0.1)
+    assert figure.result == "PASS"
+    assert by_name(results)["API key check p99"].result == "—"
+
+
+def test_a_key_check_of_0_2_ms_or_more_fails(results):
+    results.key_check[0] = KeyCheckRun("key check", latency(0.2, 0.4))
+
+    assert by_name(results)["API key check mean"].result == "FAIL"
 
 
 def test_create_at_concurrency_8_passes_at_exactly_the_bar(results):
@@ -128,7 +153,11 @@ def test_memory_has_no_target(results):
 def test_markdown_lists_each_figure_with_baseline_ratio_target_and_result(results):
     markdown = render_markdown(results)
 
-    assert "**4 of 8 targets met.**" in markdown
+    assert "**5 of 9 targets met.**" in markdown
+    assert (
+        "| Auth | API key check mean | 0.15 ms | 0.10 ms (SELECT 1, same connection) | 1.50x"
+        " | < 0.2 ms | PASS |"
+    ) in markdown
     assert (
         "| Create | POST /api/payouts/ throughput, c=8 | 140 req/s | 200 req/s (bare Django view)"
         " | 0.70x | >= 0.7x baseline | PASS |"
@@ -140,3 +169,10 @@ def test_markdown_lists_each_figure_with_baseline_ratio_target_and_result(result
 
 def test_results_round_trip_through_json(results):
     assert BenchResults.from_json(results.to_json()) == results
+
+
+def test_results_from_before_the_key_check_still_render(results):
+    data = results.to_json()
+    del data["key_check"]
+
+    assert "API key check" not in render_markdown(BenchResults.from_json(data))
