@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from benchmarks.keycheck import KEY_CHECK, ROUND_TRIP
+from benchmarks.keycheck import KEY_CHECK, KEY_READ, ROUND_TRIP
 from benchmarks.results import BenchResults, ListRun
 from benchmarks.stats import Latency
 
@@ -98,6 +98,18 @@ def _key_check_figures(results: BenchResults) -> list[Figure]:
                 passed=check.latency.count > 0 and figure.value < KEY_CHECK_MAX_MEAN_MS,
             )
         figures.append(figure)
+    read = results.key_check_run(KEY_READ)
+    if read is not None:
+        figures.append(
+            Figure(
+                "Auth",
+                "API key read from the database mean (once per key, process and cache period)",
+                _latency(read.latency, "mean"),
+                "ms",
+                _latency(floor.latency, "mean") if floor else None,
+                "SELECT 1, same connection",
+            )
+        )
     return figures
 
 

@@ -146,6 +146,10 @@ if PAYOUT_PROCESSING_LEASE_SECONDS <= _LONGEST_QUIET_SECONDS:
     )
 
 REDIS_URL = env_redis_url("REDIS_URL")
+# How long a web process trusts a key it checked: a revocation or a deactivated client made in
+# another process reaches it within this time (in its own process, at once). 0: every request
+# reads the key from the database.
+PAYOUT_API_KEY_CACHE_SECONDS = env_float("PAYOUT_API_KEY_CACHE_SECONDS", 5.0)
 # Requests a client may make, e.g. "100/second" or "6000/minute"; unset or empty: no limit.
 PAYOUT_RATE_LIMIT = env_rate("PAYOUT_RATE_LIMIT")
 HUEY_WORKERS = env_int("HUEY_WORKERS", 4, minimum=1)
