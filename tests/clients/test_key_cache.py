@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from clients import authentication
 from clients.models import ApiKey
 from clients.services import api_key_create
 
@@ -31,7 +30,7 @@ def revoke_elsewhere(owner) -> None:
 def clock(monkeypatch):
     """The monotonic clock the key cache reads, moved by hand."""
     now = [1000.0]
-    monkeypatch.setattr(authentication.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("clients.authentication.time.monotonic", lambda: now[0])
     return now
 
 
@@ -73,7 +72,7 @@ def test_a_remembered_key_is_refused_from_its_expiry_on(db, settings, monkeypatc
     assert status_with(key) == 200
     later = timezone.now() + timedelta(hours=2)
 
-    monkeypatch.setattr(authentication.timezone, "now", lambda: later)
+    monkeypatch.setattr("clients.authentication.timezone.now", lambda: later)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     response = client.get(URL)
