@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from clients.models import ApiKey
@@ -74,8 +75,12 @@ _verified: dict[str, _Verified] = {}
 
 
 def forget_verified_keys(**_: object) -> None:
-    """Read every key from the database again: a key or client of this process changed."""
+    """Read every key from the database again: a key or client of this process changed.
+
+    Again once the change commits: another thread may have read the row before it did.
+    """
     _verified.clear()
+    transaction.on_commit(_verified.clear)
 
 
 def caller_for_key(raw_key: str) -> Caller:
@@ -142,5 +147,10 @@ def _read(raw_key: str, digest: str) -> _Verified:
 def _note_use(verified: _Verified) -> None:
     now = timezone.now()
     if verified.last_used_at is None or now - verified.last_used_at >= LAST_USED_PRECISION:
-        ApiKey.objects.filter(pk=verified.key_pk).update(last_used_at=now)
+        # Bookkeeping: a write that fails (a locked SQLite file) must not fail the request.
+        try:
+            ApiKey.objects.filter(pk=verified.key_pk).update(last_used_at=now)
+        except DatabaseError:
+            logger.warning("Could not record the use of API key %s", verified.caller.actor)
+            return
         verified.last_used_at = now

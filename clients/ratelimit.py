@@ -15,6 +15,8 @@ from collections import Counter
 
 import redis
 from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from payouts.callers import Caller
 
@@ -43,9 +45,21 @@ _memory = _MemoryCounts()
 _redis_clients: dict[str, redis.Redis] = {}
 
 
+# A Redis that does not answer must not hold every request up: each call waits at most this
+# long, and after a failure the limit is skipped for a while instead of waiting again.
+REDIS_TIMEOUT_SECONDS = 0.1
+REDIS_RETRY_AFTER_FAILURE_SECONDS = 10.0
+_redis_down_until = 0.0
+
+
 def _redis(url: str) -> redis.Redis:
     if url not in _redis_clients:
-        _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        _redis_clients[url] = redis.Redis.from_url(
+            url,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
     return _redis_clients[url]
 
 
@@ -71,13 +85,21 @@ def retry_after(caller: Caller) -> int | None:
     limit: tuple[int, int] | None = settings.PAYOUT_RATE_LIMIT
     if limit is None or caller.client is None:
         return None
+    global _redis_down_until
     requests, window_seconds = limit
     now = time.time()
+    if now < _redis_down_until:
+        return None
     window = int(now // window_seconds)
     try:
         count = _count(caller.client.pk, window_seconds, window)
-    except redis.RedisError:
-        logger.warning("Rate limit not applied: Redis unreachable", exc_info=True)
+    except redis.RedisError as error:
+        _redis_down_until = now + REDIS_RETRY_AFTER_FAILURE_SECONDS
+        logger.warning(
+            "Rate limit not applied for %g s: Redis did not answer (%s)",
+            REDIS_RETRY_AFTER_FAILURE_SECONDS,
+            error,
+        )
         return None
     if count <= requests:
         return None

@@ -28,8 +28,10 @@ def api_key_create(
     for attempt in range(_PREFIX_ATTEMPTS):
         try:
             with transaction.atomic():
+                # The key's label defaults to its client's name, cut to the label's length.
+                label_length = ApiKey._meta.get_field("name").max_length or 0
                 api_key, key = ApiKey.objects.create_key(
-                    client=client, name=name or client_name, expiry_date=expires_at
+                    client=client, name=(name or client_name)[:label_length], expiry_date=expires_at
                 )
                 return cast(ApiKey, api_key), key
         except IntegrityError:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from cross_web import HTTPException
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
@@ -22,10 +24,13 @@ from payouts.callers import Caller
 from payouts.errors import (
     MSG_JSON_NOT_UTF8,
     MSG_TOO_LARGE,
+    MSG_UNAVAILABLE,
     ErrorCode,
     InputRefused,
     code_for_status,
 )
+
+logger = logging.getLogger(__name__)
 
 MSG_MEDIA_TYPE = "Send the request as application/json."
 MSG_NOT_A_REQUEST = (
@@ -112,7 +117,12 @@ class PayoutGraphQLView(GraphQLView[PayoutContext, None]):
         # A browser's GET is for GraphiQL's page (or its 404 when it is off), which holds no
         # data: anyone may load it, then send a key from its Headers pane.
         wants_page = self.should_render_graphql_ide(self.request_adapter_class(request))
-        if not wants_page and (refusal := self._authenticate(request)):
+        try:
+            refusal = None if wants_page else self._authenticate(request)
+        except (OperationalError, InterfaceError):
+            logger.exception("Database unavailable while authenticating a GraphQL request")
+            return request_error(503, MSG_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE)
+        if refusal is not None:
             return refusal
         # Strawberry answers its request errors (a body that is not JSON, no query, a PUT) in
         # plain text; they are JSON here, like every other answer of the API.

@@ -57,7 +57,7 @@ def _enqueue_processing(payout: Payout, *, attempt: int) -> None:
         )
 
 
-def _lock(payout_id: object, caller: Caller = WORKER) -> Payout:
+def _lock(payout_id: object, caller: Caller) -> Payout:
     """Lock a payout the caller may change; another client's payout is not found, as if it
     did not exist."""
     payouts = Payout.objects.live().filter(caller.scope()).select_for_update()
@@ -68,8 +68,9 @@ def _lock(payout_id: object, caller: Caller = WORKER) -> Payout:
 
 
 def _lock_or_none(payout_id: object) -> Payout | None:
+    """Lock a payout for the worker, which sees every client's."""
     try:
-        return _lock(payout_id)
+        return _lock(payout_id, WORKER)
     except PayoutNotFound:
         return None
 

@@ -51,10 +51,11 @@ class StaffSessionAuthentication(SessionAuthentication):
     """A staff user logged into the admin: sees every client's payouts; CSRF is enforced."""
 
     def authenticate(self, request: Request) -> tuple[Any, Caller] | None:
-        authenticated = super().authenticate(request)
-        if authenticated is None or not authenticated[0].is_staff:
+        # Staff first: any other session is no credential at all (401), CSRF token or not.
+        user = getattr(request._request, "user", None)
+        if user is None or not (user.is_active and user.is_staff):
             return None
-        user = authenticated[0]
+        self.enforce_csrf(request)
         return user, Caller.for_staff(user.get_username())
 
 

@@ -81,6 +81,7 @@ def _fresh_rate_limit_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with no request counted: on SQLite a rolled-back test's client pk is
     handed out again, so the next test's client would inherit its count in the memory store."""
     monkeypatch.setattr(ratelimit, "_memory", ratelimit._MemoryCounts())
+    monkeypatch.setattr(ratelimit, "_redis_down_until", 0.0)
 
 
 @dataclass(frozen=True)

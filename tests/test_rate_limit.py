@@ -184,4 +184,22 @@ def test_requests_go_through_when_redis_cannot_be_reached(clock, settings, owner
     statuses = [rest(owner).status_code for _ in range(4)]
 
     assert statuses == [200] * 4
-    assert "Rate limit not applied: Redis unreachable" in caplog.text
+    assert "Rate limit not applied for 10 s: Redis did not answer" in caplog.text
+
+
+def test_after_redis_fails_it_is_not_asked_again_for_a_while(clock, settings, owner, monkeypatch):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    asked = []
+    counting = ratelimit._count
+
+    def count(*args):
+        asked.append(args)
+        return counting(*args)
+
+    monkeypatch.setattr(ratelimit, "_count", count)
+
+    statuses = [rest(owner).status_code for _ in range(4)]
+
+    # A Redis that hangs costs one timeout per retry period, not one per request.
+    assert statuses == [200] * 4
+    assert len(asked) == 1

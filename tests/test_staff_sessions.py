@@ -210,9 +210,20 @@ def test_staff_session_cannot_create_a_payout_over_graphql(admin_client, db):
 @pytest.fixture
 def non_staff_session(django_user_model) -> Client:
     user = django_user_model.objects.create_user("clerk", password="x", is_staff=False)
-    client = Client()
+    client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     return client
+
+
+def test_a_write_from_a_session_of_a_user_who_is_not_staff_is_401_not_a_csrf_403(
+    non_staff_session, pending_payout
+):
+    response = non_staff_session.patch(
+        f"/api/payouts/{pending_payout.pk}/", {"amount": "1.00"}, content_type="application/json"
+    )
+
+    assert response.status_code == 401
+    assert response.json() == api_error("not_authenticated", MSG_NO_CREDENTIALS)
 
 
 def test_a_session_of_a_user_who_is_not_staff_is_401_on_rest(non_staff_session, pending_payout):

@@ -74,6 +74,28 @@ def test_create_api_key_can_set_an_expiry(db):
     assert timedelta(days=29) < expiry - timezone.now() <= timedelta(days=30)
 
 
+def test_create_api_key_refuses_a_client_name_longer_than_the_column(db):
+    with pytest.raises(CommandError, match="CLIENT_NAME must be at most 100 characters"):
+        call_command("create_api_key", "x" * 101, stdout=StringIO(), stderr=StringIO())
+
+    assert not Client.objects.exists()
+
+
+def test_a_long_client_name_gets_a_key_labelled_within_its_column(db):
+    key = create_api_key("x" * 100)[-1]
+
+    assert ApiKey.objects.get(prefix=key[:8]).name == "x" * 50
+
+
+def test_create_api_key_warns_that_a_deactivated_clients_key_is_refused(db):
+    Client.objects.create(name="acme", is_active=False)
+    err = StringIO()
+
+    call_command("create_api_key", "acme", stdout=StringIO(), stderr=err)
+
+    assert "Client 'acme' is deactivated" in err.getvalue()
+
+
 def test_create_api_key_refuses_an_empty_client_name(db):
     with pytest.raises(CommandError, match="CLIENT_NAME must not be empty"):
         call_command("create_api_key", "  ", stdout=StringIO(), stderr=StringIO())

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 
+from payouts.errors import MSG_UNAVAILABLE
 from payouts.models import Payout
 from tests.conftest import REFUSALS, refusal
 from tests.graphql_api.conftest import assert_request_error
@@ -73,3 +75,14 @@ def test_a_browsers_get_with_a_query_needs_a_key(owner, pending_payout, settings
     assert response.status_code == 401
     assert "data" not in response.json()
     assert pending_payout.recipient_details["account_number"].encode() not in response.content
+
+
+def test_a_database_down_during_the_key_check_is_a_503(owner, monkeypatch):
+    def unreachable(header):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("graphql_api.views.caller_for_authorization", unreachable)
+
+    response = send("POST", "{ payouts { totalCount } }", owner.authorization)
+
+    assert_request_error(response, 503, "SERVICE_UNAVAILABLE", MSG_UNAVAILABLE)

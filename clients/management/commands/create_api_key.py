@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from clients.models import ApiKey, Client
 from clients.services import api_key_create
 
 
@@ -31,6 +32,12 @@ class Command(BaseCommand):
         client_name = options["client_name"].strip()
         if not client_name:
             raise CommandError("CLIENT_NAME must not be empty.")
+        for label, value, field in (
+            ("CLIENT_NAME", client_name, Client._meta.get_field("name")),
+            ("--name", options["name"], ApiKey._meta.get_field("name")),
+        ):
+            if len(value) > (field.max_length or 0):
+                raise CommandError(f"{label} must be at most {field.max_length} characters.")
         days = options["expires_in_days"]
         if days is not None and days < 1:
             raise CommandError("--expires-in-days must be at least 1.")
@@ -41,4 +48,9 @@ class Command(BaseCommand):
             f"Created API key {api_key.prefix} for client {api_key.client.name!r}{expiry}. "
             "Store it now: it cannot be shown again."
         )
+        if not api_key.client.is_active:
+            self.stderr.write(
+                f"Client {api_key.client.name!r} is deactivated: its keys are refused until it "
+                "is made active again in the admin."
+            )
         self.stdout.write(key)

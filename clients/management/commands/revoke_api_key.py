@@ -1,4 +1,5 @@
-"""`manage.py revoke_api_key KEY_OR_PREFIX`: the key is refused from the next request on."""
+"""`manage.py revoke_api_key KEY_OR_PREFIX`: every web process refuses the key within
+PAYOUT_API_KEY_CACHE_SECONDS."""
 
 from __future__ import annotations
 
