@@ -51,6 +51,18 @@ def test_adding_a_key_shows_it_once_and_it_works(admin_client, owner):
     assert status_with(key) == 200
 
 
+def test_a_new_keys_message_never_travels_in_a_cookie(admin_client, owner):
+    response = admin_client.post(
+        "/admin/clients/apikey/add/",
+        {"client": owner.client.pk, "name": "ci", "expiry_date_0": "", "expiry_date_1": ""},
+    )
+
+    assert response.status_code == 302
+    assert "messages" not in response.cookies
+    shown = [str(message) for message in admin_client.get(response["Location"]).context["messages"]]
+    assert any("you will not be able to see it again" in message for message in shown)
+
+
 def test_revoking_a_key_in_the_admin_refuses_it(admin_client, owner):
     page = f"/admin/clients/apikey/{owner.api_key.pk}/change/"
 
