@@ -20,7 +20,7 @@ from clients.authentication import SCHEME, AuthenticationRefused, caller_for_aut
 from graphql_api.context import PayoutContext
 from graphql_api.schema import schema
 from payouts import strict_json
-from payouts.callers import Caller
+from payouts.callers import Caller, staff_caller
 from payouts.errors import (
     MSG_JSON_NOT_UTF8,
     MSG_TOO_LARGE,
@@ -87,12 +87,12 @@ class PayoutGraphQLView(GraphQLView[PayoutContext, None]):
     def _authenticate(self, request: HttpRequest) -> JsonResponse | None:
         """Set the caller, or answer why there is none: as REST, a key or a staff session."""
         header = request.headers.get("Authorization")
-        user = request.user
-        if header is None and user.is_active and user.is_staff:
+        staff = staff_caller(request.user) if header is None else None
+        if staff is not None:
             if request.method == "POST" and (reason := csrf_refusal(request)):
                 message = MSG_CSRF_FAILED.format(reason=reason.rstrip("."))
                 return request_error(403, message, ErrorCode.PERMISSION_DENIED)
-            self.caller = Caller.for_staff(user.get_username())
+            self.caller = staff
         else:
             try:
                 self.caller = caller_for_authorization(header)

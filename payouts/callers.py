@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
 
@@ -53,3 +54,11 @@ class Caller:
 
 
 WORKER = Caller(ActorKind.WORKER)
+
+
+def staff_caller(user: Any) -> Caller | None:
+    """The caller a logged-in session acts as: an active staff user's, or none for any other
+    user (who counts as unauthenticated)."""
+    if user is None or not (user.is_active and user.is_staff):
+        return None
+    return Caller.for_staff(user.get_username())

@@ -15,7 +15,7 @@ from rest_framework.throttling import BaseThrottle
 
 from clients import ratelimit
 from clients.authentication import SCHEME, AuthenticationRefused, caller_for_authorization
-from payouts.callers import Caller
+from payouts.callers import Caller, staff_caller
 
 
 class BearerKeyAuthentication(BaseAuthentication):
@@ -53,10 +53,11 @@ class StaffSessionAuthentication(SessionAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, Caller] | None:
         # Staff first: any other session is no credential at all (401), CSRF token or not.
         user = getattr(request._request, "user", None)
-        if user is None or not (user.is_active and user.is_staff):
+        caller = staff_caller(user)
+        if caller is None:
             return None
         self.enforce_csrf(request)
-        return user, Caller.for_staff(user.get_username())
+        return user, caller
 
 
 class StaffSessionScheme(SessionScheme):  # type: ignore[no-untyped-call]
