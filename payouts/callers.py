@@ -47,11 +47,6 @@ class Caller:
         assert self.client is not None
         return Q(client=self.client)
 
-    def __str__(self) -> str:
-        if self.actor_kind is ActorKind.CLIENT:
-            return f"{self.client} (key {self.actor})"
-        return self.actor
-
 
 WORKER = Caller(ActorKind.WORKER)
 

@@ -23,8 +23,9 @@ class PayloadTooLarge(APIException):
 class StrictJSONParser(JSONParser):
     """JSON read by payouts.strict_json: no duplicate keys, NaN, lone surrogates or deep nesting.
 
-    DRF reads the body as a stream, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE check, so the
-    limit is applied here too: at most that many bytes are read.
+    Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE from its length before this runs
+    (project/chunked.py gives a chunked body one); the parser still reads at most that many
+    bytes, so no stream that reaches it some other way is read whole.
     """
 
     def parse(
