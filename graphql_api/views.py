@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, cast
 
@@ -9,7 +10,7 @@ from cross_web import HTTPException
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -18,7 +19,15 @@ from strawberry.django.views import GraphQLView
 from clients import ratelimit
 from clients.authentication import SCHEME, AuthenticationRefused, caller_for_authorization
 from graphql_api.context import PayoutContext
+from graphql_api.idempotency import mutation_fields
 from graphql_api.schema import schema
+from idempotency import services as idempotency
+from idempotency.errors import (
+    RETRY_IN_USE_AFTER_SECONDS,
+    IdempotencyKeyInUse,
+    IdempotencyKeyMultipleMutations,
+    IdempotencyRefused,
+)
 from payouts import strict_json
 from payouts.callers import Caller, staff_caller
 from payouts.errors import (
@@ -54,6 +63,26 @@ def request_error(status_code: int, message: str, code: ErrorCode) -> JsonRespon
     if status_code == 405:
         response["Allow"] = "GET, POST"
     return response
+
+
+def idempotency_refusal(refused: IdempotencyRefused) -> JsonResponse:
+    response = request_error(refused.http_status, refused.message, refused.code)
+    if isinstance(refused, IdempotencyKeyInUse):
+        response["Retry-After"] = str(RETRY_IN_USE_AFTER_SECONDS)
+    return response
+
+
+# A result with one of these errors is the server's failure: it is not kept under a key.
+_SERVER_FAILURES = {ErrorCode.SERVER_ERROR.name, ErrorCode.SERVICE_UNAVAILABLE.name}
+
+
+def _server_failed(result: object) -> bool:
+    errors = result.get("errors") if isinstance(result, dict) else None
+    return any(
+        (error.get("extensions") or {}).get("code") in _SERVER_FAILURES
+        for error in errors or ()
+        if isinstance(error, dict)
+    )
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -107,6 +136,45 @@ class PayoutGraphQLView(GraphQLView[PayoutContext, None]):
             return response
         return None
 
+    def _run_once(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """Run a request that carries an Idempotency-Key: its one createPayout at most once.
+
+        The whole response is what is kept and replayed, as REST keeps its body: a replay
+        answers exactly what the first request was answered, whatever the payout became since.
+        """
+        assert self.caller is not None
+        try:
+            key = idempotency.parse_key(request.headers[idempotency.HEADER])
+        except IdempotencyRefused as refused:
+            return idempotency_refusal(refused)
+        body = self.decode_json(request.body)
+        fields = mutation_fields(body)
+        if fields is not None and len(fields) > 1:
+            return idempotency_refusal(IdempotencyKeyMultipleMutations(len(fields)))
+        # Reads, and the edits that repeat harmlessly, run as they would without a key.
+        if fields != ("createPayout",) or self.caller.client is None:
+            return super().run(request, *args, **kwargs)
+        first: list[HttpResponseBase] = []
+
+        def execute() -> idempotency.Outcome:
+            response = super(PayoutGraphQLView, self).run(request, *args, **kwargs)
+            first.append(response)
+            result = json.loads(response.content)  # type: ignore[attr-defined]
+            return idempotency.Outcome(
+                response.status_code, result, storable=not _server_failed(result)
+            )
+
+        identity = idempotency.RequestIdentity("POST", request.path, body)
+        try:
+            outcome = idempotency.run_once(self.caller.client, key, identity, execute)
+        except IdempotencyRefused as refused:
+            return idempotency_refusal(refused)
+        if not outcome.replayed:
+            return first[0]
+        response = JsonResponse(outcome.body, status=outcome.status, safe=False)
+        response[idempotency.REPLAYED_HEADER] = "true"
+        return response
+
     def decode_json(self, data: str | bytes) -> object:
         try:
             return strict_json.loads(data)
@@ -133,9 +201,15 @@ class PayoutGraphQLView(GraphQLView[PayoutContext, None]):
             # any other JSON value as if it were an object and fails.
             if request.method == "POST" and request.body.lstrip()[:1] not in (b"{", b"["):
                 return request_error(400, MSG_NOT_A_REQUEST, ErrorCode.NOT_AN_OBJECT)
+            if request.method == "POST" and idempotency.HEADER in request.headers:
+                return self._run_once(request, *args, **kwargs)
             return super().run(request, *args, **kwargs)
         except RequestDataTooBig:
             return request_error(413, MSG_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE)
+        except (OperationalError, InterfaceError):
+            # Outside execution only the Idempotency-Key's row is read or written.
+            logger.exception("Database unavailable while handling an Idempotency-Key")
+            return request_error(503, MSG_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE)
         except UnicodeDecodeError:
             # Strawberry decodes the body itself, before decode_json could refuse it as REST does.
             return request_error(400, MSG_JSON_NOT_UTF8, ErrorCode.PARSE_ERROR)

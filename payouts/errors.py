@@ -47,6 +47,11 @@ class ErrorCode(StrEnum):
     PERMISSION_DENIED = "permission_denied"
     CLIENT_REQUIRED = "client_required"
     RATE_LIMITED = "rate_limited"
+    # An Idempotency-Key
+    IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
+    IDEMPOTENCY_KEY_MISMATCH = "idempotency_key_mismatch"
+    IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
+    IDEMPOTENCY_KEY_MULTIPLE_MUTATIONS = "idempotency_key_multiple_mutations"
     # The request as a whole
     PARSE_ERROR = "parse_error"
     DUPLICATE_KEY = "duplicate_key"

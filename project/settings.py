@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "clients",
     "payouts",
+    "idempotency",
     "rest_api",
     "graphql_api",
 ]
@@ -154,6 +155,9 @@ REDIS_URL = env_redis_url("REDIS_URL")
 # another process reaches it within this time (in its own process, at once). 0: every request
 # reads the key from the database.
 PAYOUT_API_KEY_CACHE_SECONDS = env_float("PAYOUT_API_KEY_CACHE_SECONDS", 5.0)
+# How long a client's Idempotency-Key is remembered: a retry within it replays the first answer,
+# after it the key is forgotten (purged by a periodic task) and starts anew.
+PAYOUT_IDEMPOTENCY_TTL_HOURS = env_int("PAYOUT_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 # Requests a client may make, e.g. "100/second" or "6000/minute"; unset or empty: no limit.
 PAYOUT_RATE_LIMIT = env_rate("PAYOUT_RATE_LIMIT")
 HUEY_WORKERS = env_int("HUEY_WORKERS", 4, minimum=1)

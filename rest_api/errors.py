@@ -21,6 +21,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from clients import ratelimit
 from clients.authentication import MSG_NO_CREDENTIALS
+from idempotency.errors import (
+    RETRY_IN_USE_AFTER_SECONDS,
+    IdempotencyKeyInUse,
+    IdempotencyRefused,
+)
 from payouts.errors import (
     MSG_UNAVAILABLE,
     ClientRequired,
@@ -73,7 +78,19 @@ def _field_errors(detail: Any, field: str | None = None) -> Iterator[dict[str, A
         yield {"field": field, "code": code, "message": str(detail)}
 
 
+class Refused(exceptions.APIException):
+    """A refusal whose status the domain names (409, 422); `wait` becomes Retry-After."""
+
+    def __init__(self, status_code: int, detail: str, code: str, wait: int | None = None) -> None:
+        super().__init__(detail, code)
+        self.status_code = status_code
+        self.wait = wait
+
+
 def to_api_exception(error: PayoutError) -> exceptions.APIException:
+    if isinstance(error, IdempotencyRefused):
+        wait = RETRY_IN_USE_AFTER_SECONDS if isinstance(error, IdempotencyKeyInUse) else None
+        return Refused(error.http_status, error.message, error.code.value, wait)
     if isinstance(error, PayoutInvalid):
         by_field: dict[str, list[exceptions.ErrorDetail]] = {}
         for field_error in error.errors:
@@ -86,6 +103,13 @@ def to_api_exception(error: PayoutError) -> exceptions.APIException:
     if isinstance(error, PayoutNotEditable | PayoutNotDeletable | ClientRequired):
         return exceptions.PermissionDenied(error.message, code=error.code.value)
     return exceptions.ValidationError(error.message, code=error.code.value)
+
+
+def payout_error_response(error: PayoutError) -> Response:
+    """The response a refused payout write gets, as the exception handler would give it."""
+    response = exception_handler(error, {})
+    assert response is not None
+    return response
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

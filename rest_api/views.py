@@ -15,10 +15,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from idempotency import services as idempotency
 from payouts import selectors, services
+from payouts.errors import PayoutError
 from payouts.models import Payout
 from rest_api import responses
 from rest_api.authentication import caller_of
+from rest_api.errors import payout_error_response
 from rest_api.filters import PayoutFilter
 from rest_api.serializers import (
     PayoutCreateSerializer,
@@ -101,8 +104,26 @@ class PayoutViewSet(
         return selectors.payout_get(caller_of(self.request), self.kwargs["pk"])
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        payout = services.payout_create(caller_of(request), request.data)
-        return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
+        caller = caller_of(request)
+        header = request.headers.get(idempotency.HEADER)
+        key = None if header is None else idempotency.parse_key(header)
+        data = request.data
+        if key is None or caller.client is None:
+            payout = services.payout_create(caller, data)
+            return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
+
+        def create_once() -> idempotency.Outcome:
+            try:
+                payout = services.payout_create(caller, data)
+            except PayoutError as error:
+                refused = payout_error_response(error)
+                return idempotency.Outcome(refused.status_code, refused.data)
+            return idempotency.Outcome(status.HTTP_201_CREATED, PayoutSerializer(payout).data)
+
+        identity = idempotency.RequestIdentity(request.method or "POST", request.path, data)
+        outcome = idempotency.run_once(caller.client, key, identity, create_once)
+        headers = {idempotency.REPLAYED_HEADER: "true"} if outcome.replayed else None
+        return Response(outcome.body, status=outcome.status, headers=headers)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payout = services.payout_update(caller_of(request), kwargs["pk"], request.data)

@@ -1,0 +1,77 @@
+"""Which mutation an Idempotency-Key governs: the root fields of the operation a request runs."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.conf import settings
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionNode,
+    parse,
+)
+
+from graphql_api.limits import MAX_DOCUMENT_NESTING, document_shape
+
+
+def mutation_fields(body: object) -> tuple[str, ...] | None:
+    """The names of the root fields of the mutation a GraphQL request runs (an aliased field
+    counts each time), or None when it runs no mutation or its document cannot be read: the
+    request then fails or reads on its own, with nothing to make idempotent."""
+    if not isinstance(body, dict) or not isinstance(query := body.get("query"), str):
+        return None
+    operation_name = body.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        return None
+    return _mutation_fields(query, operation_name)
+
+
+@lru_cache(maxsize=256)
+def _mutation_fields(query: str, operation_name: str | None) -> tuple[str, ...] | None:
+    # The abuse guards read the document before the parser does; a document they refuse
+    # is refused again when the request runs.
+    budget: int = settings.GRAPHQL_MAX_TOKENS
+    tokens, nesting, _ = document_shape(query, budget)
+    if tokens > budget or nesting > MAX_DOCUMENT_NESTING:
+        return None
+    try:
+        document = parse(query, max_tokens=budget)
+    except GraphQLError:
+        return None
+    operations = [
+        definition
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+        and (
+            operation_name is None or (definition.name and definition.name.value) == operation_name
+        )
+    ]
+    if len(operations) != 1 or operations[0].operation is not OperationType.MUTATION:
+        return None
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    fields: list[str] = []
+    spread: set[str] = set()
+    pending: list[SelectionNode] = list(operations[0].selection_set.selections)
+    while pending:
+        selection = pending.pop()
+        if isinstance(selection, FieldNode):
+            if not selection.name.value.startswith("__"):
+                fields.append(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            pending.extend(selection.selection_set.selections)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in spread:
+                spread.add(name)
+                pending.extend(fragments[name].selection_set.selections)
+    return tuple(fields)
