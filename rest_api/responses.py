@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from clients.authentication import MSG_NO_CREDENTIALS, MSG_REVOKED
 from clients.ratelimit import MSG_RATE_LIMITED
+from idempotency.errors import MSG_KEY_IN_USE, MSG_KEY_INVALID, MSG_KEY_MISMATCH
 from payouts import errors
 from payouts.errors import MSG_SERVER_ERROR, MSG_TOO_LARGE, MSG_UNAVAILABLE, ErrorCode
 from payouts.selectors import PAYOUT_PAGE_MAX
@@ -64,8 +65,7 @@ def _one(code: ErrorCode, message: str) -> dict[str, Any]:
     return error_body(code.value, message)
 
 
-BODY_INVALID = _response(
-    "Invalid input: every bad field at once, or a body that is not acceptable JSON.",
+_BODY_INVALID_EXAMPLES = (
     (
         "Bad amount and currency",
         _invalid(
@@ -80,6 +80,33 @@ BODY_INVALID = _response(
     (
         "Duplicate key",
         _one(ErrorCode.DUPLICATE_KEY, errors.MSG_JSON_DUPLICATE_KEY.format(key="amount")),
+    ),
+)
+BODY_INVALID = _response(
+    "Invalid input: every bad field at once, or a body that is not acceptable JSON.",
+    *_BODY_INVALID_EXAMPLES,
+)
+CREATE_INVALID = _response(
+    "Invalid input: every bad field at once, a body that is not acceptable JSON, or a malformed "
+    "Idempotency-Key. Under a key, a refused payout is kept like a created one: the same "
+    "request with the same key gets the same 400 again, with `Idempotent-Replayed: true`.",
+    *_BODY_INVALID_EXAMPLES,
+    ("Malformed Idempotency-Key", _one(ErrorCode.IDEMPOTENCY_KEY_INVALID, MSG_KEY_INVALID)),
+)
+IDEMPOTENCY_KEY_IN_USE = _response(
+    "The first request with this Idempotency-Key is still running. Nothing was done for this "
+    "one; retry it after `Retry-After` seconds to get the first request's response.",
+    ("Key in use", _one(ErrorCode.IDEMPOTENCY_KEY_IN_USE, MSG_KEY_IN_USE)),
+)
+IDEMPOTENCY_KEY_MISMATCH = _response(
+    "This Idempotency-Key was first used with a different request (method, path or body). "
+    "Nothing was done; use a new key for a new payout.",
+    (
+        "Another body",
+        _one(
+            ErrorCode.IDEMPOTENCY_KEY_MISMATCH,
+            MSG_KEY_MISMATCH.format(method="POST", path="/api/payouts/"),
+        ),
     ),
 )
 # Each example's summary is the request that gets exactly its value (a test replays them).

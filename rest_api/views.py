@@ -30,6 +30,36 @@ from rest_api.serializers import (
 )
 
 _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Payout id.")
+_IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    pattern=r"^[ -~]{1,255}$",
+    description=(
+        "Makes retrying this request safe: 1 to 255 printable ASCII characters, unique per "
+        "payout intent (a UUID, say). The first request with a key runs; the same request with "
+        "the same key, within PAYOUT_IDEMPOTENCY_TTL_HOURS (24 by default), gets the first "
+        "one's status and body again, with `Idempotent-Replayed: true`, and creates nothing. "
+        "The same key with a different body is 422; while the first still runs, 409. Keys "
+        "are the calling client's own. A 5xx is not kept: the retry runs anew."
+    ),
+)
+_REPLAYED = OpenApiParameter(
+    idempotency.REPLAYED_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    enum=["true"],
+    response=[201, 400, 409],
+    description="Present on a replay: this is the stored response of an earlier request with "
+    "the same Idempotency-Key, and nothing new was done.",
+)
+_RETRY_IN_USE = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[409],
+    description="With `idempotency_key_in_use`: seconds to wait before retrying.",
+)
 
 
 @extend_schema_view(
@@ -50,12 +80,18 @@ _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, descripti
     ),
     create=extend_schema(
         summary="Create a payout",
-        description="Stores the payout as PENDING and queues it for processing.",
+        description=(
+            "Stores the payout as PENDING and queues it for processing. Send an "
+            "Idempotency-Key to make retries safe: a retry never creates a second payout."
+        ),
+        parameters=[_IDEMPOTENCY_KEY, _REPLAYED, _RETRY_IN_USE],
         request=PayoutCreateSerializer,
         responses={
             201: PayoutSerializer,
-            400: responses.BODY_INVALID,
+            400: responses.CREATE_INVALID,
             403: responses.CLIENT_REQUIRED,
+            409: responses.IDEMPOTENCY_KEY_IN_USE,
+            422: responses.IDEMPOTENCY_KEY_MISMATCH,
             **responses.WITH_BODY,
         },
     ),

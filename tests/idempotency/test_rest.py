@@ -271,3 +271,18 @@ def test_other_methods_ignore_the_key(api_client, pending_payout):
     assert second.json()["description"] == "b"
     assert "Idempotent-Replayed" not in second
     assert not IdempotencyKey.objects.exists()
+
+
+def test_openapi_documents_the_key_its_refusals_and_the_replay_header(api_client):
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    create = schema["paths"]["/api/payouts/"]["post"]
+    [key] = [parameter for parameter in create["parameters"] if parameter["in"] == "header"]
+    responses = create["responses"]
+
+    assert key["name"] == "Idempotency-Key"
+    assert key["schema"]["pattern"] == "^[ -~]{1,255}$"
+    assert "idempotency_key_in_use" in str(responses["409"]["content"])
+    assert responses["409"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
+    assert "idempotency_key_mismatch" in str(responses["422"]["content"])
+    for status in ("201", "400", "409"):
+        assert responses[status]["headers"]["Idempotent-Replayed"]["schema"]["enum"] == ["true"]

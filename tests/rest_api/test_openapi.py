@@ -89,7 +89,7 @@ ALWAYS = ("401", "405", "406", "429", "500", "503")
     ("path", "method", "codes"),
     [
         ("/api/payouts/", "get", {"200", "400", "404", *ALWAYS}),
-        ("/api/payouts/", "post", {"201", "400", "403", "413", "415", *ALWAYS}),
+        ("/api/payouts/", "post", {"201", "400", "403", "409", "413", "415", "422", *ALWAYS}),
         ("/api/payouts/{id}/", "get", {"200", "404", *ALWAYS}),
         ("/api/payouts/{id}/", "patch", {"200", "400", "403", "404", "413", "415", *ALWAYS}),
         ("/api/payouts/{id}/", "delete", {"204", "403", "404", *ALWAYS}),
