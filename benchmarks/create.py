@@ -6,10 +6,10 @@ import json
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from benchmarks.load import LoadResult, fetch_expecting, run_load
+from benchmarks.load import HttpRequest, LoadResult, fetch_expecting, run_load
 from benchmarks.protocol import BARE_CREATE_PATH
 from benchmarks.results import CreateRun
 from benchmarks.stack import Stack
@@ -55,18 +55,14 @@ class CreatePlan:
 
 
 def _http_runs(
-    stack: Stack, targets: dict[str, str], concurrency: int, plan: CreatePlan
+    stack: Stack, requests: dict[str, HttpRequest], concurrency: int, plan: CreatePlan
 ) -> list[CreateRun]:
-    """Load each target (name: path) for plan.seconds in all, in slices that take turns.
+    """Load each target for plan.seconds in all, in slices that take turns.
 
-    The slices go A B, B A, A B, ...: a slow spell of the shared machine, or a drift over the
-    run, falls on every target alike instead of on whichever ran then.
+    The slices go A B C, C B A, A B C, ...: a slow spell of the shared machine, or a drift over
+    the run, falls on every target alike instead of on whichever ran then.
     """
     host, port = stack.config.host, stack.config.port
-    requests = {
-        name: stack.request("POST", path, json.dumps(PAYLOAD).encode())
-        for name, path in targets.items()
-    }
     for name, request in requests.items():
         fetch_expecting(host, port, request, 201)
         # Warm every worker, not only those a single client would reach.
@@ -79,8 +75,8 @@ def _http_runs(
             max_seconds=plan.warmup_seconds,
             expected_status=201,
         ).require(201, f"create warm-up, {name}")
-    totals = {name: LoadResult() for name in targets}
-    names = list(targets)
+    totals = {name: LoadResult() for name in requests}
+    names = list(requests)
     for slice_number in range(plan.slices):
         for name in names if slice_number % 2 == 0 else reversed(names):
             result = run_load(
@@ -185,9 +181,17 @@ def _pgbench_run(stack: Stack, concurrency: int, plan: CreatePlan) -> CreateRun:
 
 
 def measure_create(stack: Stack, plan: CreatePlan) -> list[CreateRun]:
+    """`api` and `api_keyed` (a new Idempotency-Key on every request, as a client sends one
+    per payout) against the bare view, and pgbench."""
+    body = json.dumps(PAYLOAD).encode()
+    create = stack.request("POST", "/api/payouts/", body)
+    requests = {
+        "api": create,
+        "api_keyed": replace(create, unique_header="Idempotency-Key"),
+        "bare": stack.request("POST", BARE_CREATE_PATH, body),
+    }
     runs: list[CreateRun] = []
     for concurrency in plan.concurrencies:
-        targets = {"api": "/api/payouts/", "bare": BARE_CREATE_PATH}
-        runs += _http_runs(stack, targets, concurrency, plan)
+        runs += _http_runs(stack, requests, concurrency, plan)
         runs.append(_pgbench_run(stack, concurrency, plan))
     return runs

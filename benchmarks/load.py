@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass, field
 
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -20,6 +21,9 @@ class HttpRequest:
     path: str
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
+    # A header sent with a value no other request has (an Idempotency-Key, as a client sends
+    # one per payout): the request is then built anew for each send.
+    unique_header: str = ""
 
     def encode(self, host: str, port: int) -> bytes:
         lines = [
@@ -31,6 +35,8 @@ class HttpRequest:
         if self.body:
             lines += ["Content-Type: application/json", f"Content-Length: {len(self.body)}"]
         lines += [f"{name}: {value}" for name, value in self.headers]
+        if self.unique_header:
+            lines.append(f"{self.unique_header}: {uuid.uuid4()}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
 
 
@@ -126,7 +132,10 @@ def run_load(
         nonlocal issued
         while issued < max_requests and time.perf_counter() < deadline:
             issued += 1
-            await _timed_send(host, port, raw, result, expected_status)
+            if request.unique_header:
+                await _timed_send(host, port, request.encode(host, port), result, expected_status)
+            else:
+                await _timed_send(host, port, raw, result, expected_status)
 
     async def load() -> None:
         started = time.perf_counter()

@@ -98,3 +98,12 @@ def test_a_load_answered_only_as_expected_passes_its_check():
 def test_a_load_with_any_other_answer_or_none_fails_loudly(result):
     with pytest.raises(RuntimeError, match="create: expected every answer to be 201"):
         result.require(201, "create")
+
+
+def test_a_unique_header_gets_a_new_value_on_every_request():
+    request = HttpRequest("POST", "/api/payouts/", b"{}", unique_header="Idempotency-Key")
+
+    first, second = (request.encode("127.0.0.1", 80) for _ in range(2))
+
+    assert b"Idempotency-Key: " in first
+    assert first != second

@@ -109,6 +109,24 @@ def test_create_below_the_bar_fails(results):
     assert by_name(results)["POST /api/payouts/ throughput, c=8"].result == "FAIL"
 
 
+def test_create_with_an_idempotency_key_is_compared_with_the_same_create_without(results):
+    results.create.append(create("api_keyed", 8, 119.0))
+
+    figure = by_name(results)["POST /api/payouts/ throughput with an Idempotency-Key, c=8"]
+
+    assert figure.baseline == 140.0
+    assert figure.ratio == pytest.approx(0.85)
+    assert figure.result == "PASS"
+
+
+def test_create_with_an_idempotency_key_below_085x_fails(results):
+    results.create.append(create("api_keyed", 8, 118.0))
+
+    figure = by_name(results)["POST /api/payouts/ throughput with an Idempotency-Key, c=8"]
+
+    assert figure.result == "FAIL"
+
+
 def test_list_p99_is_checked_against_50_ms(results):
     checked = by_name(results)
 
