@@ -4,12 +4,15 @@ mocked: the unique (client, key) constraint alone lets one request in."""
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 import pytest
+import requests
 from django.db import connection, transaction
 from huey.contrib.djhuey import HUEY
 
@@ -19,7 +22,7 @@ from payouts import tasks
 from payouts.models import Payout
 from tests.conftest import payout_payload
 from tests.idempotency.conftest import expire_keys
-from tests.integration.conftest import service_environment
+from tests.integration.conftest import ROOT, service_environment
 from tests.integration.live_server import Answer, Gunicorn
 
 CONCURRENT_REQUESTS = 20
@@ -184,3 +187,39 @@ def test_a_key_past_its_ttl_is_purged_then_accepted_as_new(
     assert again.status == 201
     assert "Idempotent-Replayed" not in again.headers
     assert again.json()["id"] != first.json()["id"]
+
+
+def readme_retry_loop() -> Callable[..., Any]:
+    """The retry loop the README shows, run as it is written there."""
+    readme = (ROOT / "README.md").read_text()
+    [code] = re.findall(r"```python\n(import time\n.*?def create_payout.*?)```", readme, re.S)
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    create_payout: Callable[..., Any] = namespace["create_payout"]
+    return create_payout
+
+
+def test_the_readme_retry_loop_survives_a_dropped_answer_without_paying_twice(
+    server: Gunicorn, owner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_payout = readme_retry_loop()
+    real_post = requests.post
+    sent: list[Any] = []
+
+    def answer_lost_the_first_time(*args: Any, **kwargs: Any) -> requests.Response:
+        response = real_post(*args, **kwargs)
+        sent.append(response)
+        if len(sent) == 1:  # the payout was created; its answer never arrives
+            raise requests.ConnectionError("connection reset")
+        return response
+
+    monkeypatch.setattr(requests, "post", answer_lost_the_first_time)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    api = f"http://127.0.0.1:{server.port}"
+
+    response = create_payout(api, owner.key, payout_payload())
+
+    assert response.status_code == 201
+    assert response.headers["Idempotent-Replayed"] == "true"
+    assert response.json() == sent[0].json()
+    assert Payout.objects.filter(client=owner.client).count() == 1
