@@ -286,3 +286,13 @@ def test_openapi_documents_the_key_its_refusals_and_the_replay_header(api_client
     assert "idempotency_key_mismatch" in str(responses["422"]["content"])
     for status in ("201", "400", "409"):
         assert responses[status]["headers"]["Idempotent-Replayed"]["schema"]["enum"] == ["true"]
+
+
+def test_a_body_that_is_not_json_is_refused_before_the_key_is_claimed(api_client):
+    response = api_client.generic(
+        "POST", URL, "{not json", content_type="application/json", headers={"Idempotency-Key": KEY}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert not IdempotencyKey.objects.exists()
