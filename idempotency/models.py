@@ -12,8 +12,9 @@ KEY_MAX_LENGTH = 255
 
 class IdempotencyKey(models.Model):
     """One key of one client. The unique constraint is the whole guarantee: whichever request
-    inserts the row runs; every other request with that key finds it and waits, replays or is
-    refused. The row outlives every process, so it holds across web workers and restarts."""
+    inserts the row runs; every other request with that key finds it and is answered from it
+    (a replay, 422) or, while the first runs, waits briefly and gets 409. The row outlives
+    every process, so it holds across web workers and restarts."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="idempotency_keys")
     key = models.CharField(max_length=KEY_MAX_LENGTH)
@@ -22,10 +23,8 @@ class IdempotencyKey(models.Model):
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
-    # When the request now running under this key took it: a request that died holding it
-    # without an answer is taken over once this is older than the lease.
-    locked_at = models.DateTimeField(default=timezone.now)
-    # The answer, once the first request finished: null while it runs.
+    # The answer, stored before the row commits: null only inside the transaction that runs
+    # the first request.
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True, default="")
 

@@ -1,22 +1,21 @@
-"""Run a request once per Idempotency-Key, in the database (Brandur Leach's design on PostgreSQL).
+"""Run a request once per Idempotency-Key, in the database (after Brandur Leach's design on
+PostgreSQL): insert the key first, then do the work, in one transaction.
 
-1. Claim: insert the key's row, in a transaction of its own. The unique (client, key) constraint
-   lets exactly one request in; any other with that key finds the row and is answered from it:
-   a replay of the stored response, 422 for a different request, 409 while the first still runs.
-2. Work: in one transaction, lock the row, do the work, store its response on the row. The
-   payout and the stored response commit together, or neither does.
-3. A failure of the server (5xx) stores nothing and gives the key back, so the client may retry.
+The unique (client, key) constraint lets one request in. The request inserts the key's row as
+the first statement of its transaction, does the work and stores its answer on the row; the
+payout and the answer commit together, or neither does. Until then a concurrent request with
+the key is answered 409 (on PostgreSQL an advisory lock on the key tells, without waiting).
+Once it has committed, the same request gets the stored answer again (a replay), a different
+one 422.
 
-What if the process dies? Before the work commits: nothing of it exists and the row has no
-response; the key answers 409 until its lease runs out, then the next request with it takes it
-over and runs. After the commit: the response is stored and every retry replays it.
+What if the process dies, or the server fails (5xx)? The transaction rolls back: no payout, no
+row, and the key is free for the retry at once. There is no lock to expire.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,16 +35,10 @@ from idempotency.errors import (
 )
 from idempotency.models import KEY_MAX_LENGTH, IdempotencyKey
 
-logger = logging.getLogger(__name__)
-
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-# A request holds its key at most this long without an answer before another may take it over:
-# gunicorn's worker timeout (30 s), past which the request cannot be running any more. Taking
-# over early would still be safe (the work locks the row), only a 409 sooner.
-LEASE = timedelta(seconds=30)
-# A claim meets a row that vanishes (released, purged) or is taken over in between so rarely
-# that a few rounds settle it; past them the client is told to retry.
+# A claim meets a row that vanishes (rolled back, purged) between its INSERT and its read so
+# rarely that a few rounds settle it; past them the client is told to retry.
 CLAIM_ROUNDS = 3
 PURGE_BATCH_SIZE = 1000
 PURGE_MAX_BATCHES = 100
@@ -121,67 +114,42 @@ def _replay(record: IdempotencyKey) -> Outcome:
     return Outcome(record.response_status, json.loads(record.response_body), replayed=True)
 
 
-def _answer_from(record: IdempotencyKey, fingerprint: str) -> Outcome | None:
-    """The answer an existing row gives a request, or None when the request may take the row."""
+def _answer_from_stored(client: Client, key: str, fingerprint: str) -> Outcome | None:
+    """The answer the key's committed row gives, or None when there is none (any more)."""
+    record = IdempotencyKey.objects.filter(client=client, key=key).first()
+    if record is None:  # rolled back or purged since the INSERT failed
+        return None
+    if record.created_at <= timezone.now() - ttl():
+        # Expired, not purged yet: as good as gone, the key starts anew.
+        IdempotencyKey.objects.filter(pk=record.pk, created_at=record.created_at).delete()
+        return None
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyMismatch(record.method, record.path)
-    if record.finished:
-        return _replay(record)
-    if record.locked_at > timezone.now() - LEASE:
+    if not record.finished:
+        # Only the transaction that inserted it sees a row without its answer: a request
+        # nested in the first one's work.
         raise IdempotencyKeyInUse()
-    return None
+    return _replay(record)
 
 
-def _claim(client: Client, key: str, request: RequestIdentity) -> IdempotencyKey | Outcome:
-    """Insert the key's row and return it, or answer from the row another request inserted."""
-    fingerprint = request.fingerprint
-    for _ in range(CLAIM_ROUNDS):
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                return IdempotencyKey.objects.create(
-                    client=client,
-                    key=key,
-                    fingerprint=fingerprint,
-                    method=request.method,
-                    path=request.path[:200],
-                    created_at=now,
-                    locked_at=now,
-                )
-        except IntegrityError:
-            pass
-        record = IdempotencyKey.objects.filter(client=client, key=key).first()
-        if record is None:  # released or purged since the insert failed: insert again
-            continue
-        if record.created_at <= now - ttl():
-            # Expired but not purged yet: as good as gone, the key starts anew.
-            IdempotencyKey.objects.filter(pk=record.pk, created_at=record.created_at).delete()
-            continue
-        answer = _answer_from(record, fingerprint)
-        if answer is not None:
-            return answer
-        # Its request died holding it: take it over, unless another request just did.
-        taken = IdempotencyKey.objects.filter(
-            pk=record.pk, locked_at=record.locked_at, response_status__isnull=True
-        ).update(locked_at=now)
-        if taken:
-            logger.warning(
-                "Idempotency key %s of %s taken over after its lease ran out", key, client
-            )
-            record.locked_at = now
-            return record
-    raise IdempotencyKeyInUse()
+def _insert_claim(claim: IdempotencyKey) -> None:
+    """Insert the key's row as the first statement of the work's transaction, or raise
+    IdempotencyKeyInUse while another request holding the key is still running.
 
-
-def _release(record: IdempotencyKey) -> None:
-    """Give the key back after a failure of the server, unless another request took it over."""
-    try:
-        IdempotencyKey.objects.filter(
-            pk=record.pk, locked_at=record.locked_at, response_status__isnull=True
-        ).delete()
-    except Exception:
-        # The lease runs out instead; until then the key answers 409, which is safe to retry.
-        logger.exception("Could not release idempotency key %s", record.key)
+    On PostgreSQL that request holds a transaction-level advisory lock named by the client and
+    the key, taken without waiting: otherwise this INSERT would wait on the unique index for
+    the other transaction to end. The unique constraint alone decides what gets inserted.
+    (SQLite runs one writer at a time: a second request waits for the first, then replays it.)
+    """
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            name = f"idempotency-key:{claim.client_id}:{claim.key}"
+            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+            [(locked,)] = cursor.fetchall()
+        if not locked:
+            raise IdempotencyKeyInUse()
+    claim.save(force_insert=True)
 
 
 def ttl() -> timedelta:
@@ -194,33 +162,40 @@ def run_once(
 ) -> Outcome:
     """The outcome of `work` for the first request with this key; a replay of it after.
 
-    `work` runs in a transaction with the key's row locked, and its outcome is stored in that
-    same transaction. Raises IdempotencyKeyMismatch or IdempotencyKeyInUse.
+    `work` runs in the transaction that inserted the key, and its outcome is stored there too,
+    unless it is a failure of the server: then nothing is kept and the key stays free. Raises
+    IdempotencyKeyMismatch or IdempotencyKeyInUse.
     """
-    claimed = _claim(client, key, request)
-    if isinstance(claimed, Outcome):
-        return claimed
-    try:
-        with transaction.atomic():
-            record = IdempotencyKey.objects.select_for_update().get(pk=claimed.pk)
-            if record.locked_at != claimed.locked_at or record.finished:
-                # Its first request was alive after all and finished, or another request took
-                # the key over meanwhile: the work never runs twice.
-                if not record.finished:
-                    raise IdempotencyKeyInUse()
-                return _replay(record)
-            outcome = work()
-            if outcome.kept:
-                record.response_status = outcome.status
-                record.response_body = json.dumps(outcome.body, cls=DjangoJSONEncoder)
-                record.save(update_fields=["response_status", "response_body"])
+    fingerprint = request.fingerprint
+    for _ in range(CLAIM_ROUNDS):
+        claim = IdempotencyKey(
+            client=client,
+            key=key,
+            fingerprint=fingerprint,
+            method=request.method,
+            path=request.path[:200],
+            created_at=timezone.now(),
+        )
+        claimed = False
+        try:
+            with transaction.atomic():
+                _insert_claim(claim)
+                claimed = True
+                outcome = work()
+                if outcome.kept:
+                    claim.response_status = outcome.status
+                    claim.response_body = json.dumps(outcome.body, cls=DjangoJSONEncoder)
+                    claim.save(update_fields=["response_status", "response_body"])
+                else:
+                    transaction.set_rollback(True)
                 return outcome
-            transaction.set_rollback(True)
-    except BaseException:
-        _release(claimed)
-        raise
-    _release(claimed)
-    return outcome
+        except IntegrityError:
+            if claimed:
+                raise
+        answer = _answer_from_stored(client, key, fingerprint)
+        if answer is not None:
+            return answer
+    raise IdempotencyKeyInUse()
 
 
 def purge_expired() -> int:

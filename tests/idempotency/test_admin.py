@@ -17,7 +17,7 @@ def test_the_admin_lists_and_finds_a_clients_keys_with_their_answers(admin_clien
     shown = admin_client.get(f"/admin/idempotency/idempotencykey/{record.pk}/change/")
 
     assert [row.key for row in listed.context["cl"].result_list] == [KEY]
-    assert ("acme", 201) == (str(record.client), record.response_status)
+    assert (str(record.client), record.response_status) == ("acme", 201)
     assert record.response_body.split('"id": "')[1][:36] in shown.content.decode()
 
 

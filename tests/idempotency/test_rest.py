@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from idempotency.errors import MSG_KEY_IN_USE, MSG_KEY_INVALID, MSG_KEY_MISMATCH
 from idempotency.models import IdempotencyKey
-from idempotency.services import LEASE, RequestIdentity, purge_expired
+from idempotency.services import purge_expired
 from payouts import services
 from payouts.errors import MSG_CLIENT_REQUIRED
 from payouts.models import Payout
@@ -113,38 +111,41 @@ def test_same_key_with_a_different_body_is_422_and_creates_nothing(post):
     assert Payout.objects.count() == 1
 
 
-def test_same_key_while_the_first_request_runs_is_409_safe_to_retry(post, owner):
-    identity = RequestIdentity("POST", URL, payout_payload())
-    IdempotencyKey.objects.create(
-        client=owner.client, key=KEY, fingerprint=identity.fingerprint, method="POST", path=URL
-    )
+def test_same_key_while_the_first_request_runs_is_409_safe_to_retry(post, monkeypatch):
+    retries: list[Any] = []
+    real_create = services.payout_create
 
-    response = post(payout_payload())
+    def create_while_the_client_retries(*args: Any) -> Payout:
+        # The client gave up waiting and retries while this first request still runs.
+        retries.append(post(payout_payload()))
+        return real_create(*args)
 
-    assert response.status_code == 409
-    assert response.json() == api_error("idempotency_key_in_use", MSG_KEY_IN_USE)
-    assert "safe to retry" in response.json()["detail"]
-    assert response["Retry-After"] == "1"
-    assert Payout.objects.count() == 0
+    monkeypatch.setattr(services, "payout_create", create_while_the_client_retries)
+    first = post(payout_payload())
+
+    [retry] = retries
+    assert retry.status_code == 409
+    assert retry.json() == api_error("idempotency_key_in_use", MSG_KEY_IN_USE)
+    assert "safe to retry" in retry.json()["detail"]
+    assert retry["Retry-After"] == "1"
+    assert first.status_code == 201
+    assert Payout.objects.count() == 1
 
 
-def test_a_key_whose_request_died_is_taken_over_once_its_lease_runs_out(post, owner, enqueued):
-    identity = RequestIdentity("POST", URL, payout_payload())
-    IdempotencyKey.objects.create(
-        client=owner.client,
-        key=KEY,
-        fingerprint=identity.fingerprint,
-        method="POST",
-        path=URL,
-        locked_at=timezone.now() - LEASE - timedelta(seconds=1),
-    )
+def test_a_request_that_fails_mid_work_leaves_the_key_free_at_once(post, owner, monkeypatch):
+    def die_after_writing(caller: Any, data: Any) -> Payout:
+        Payout.objects.create(client=owner.client, max_attempts=1, **payout_payload())
+        raise RuntimeError("the worker process dies here")
 
-    response = post(payout_payload())
+    monkeypatch.setattr(services, "payout_create", die_after_writing)
+    answers_500 = APIClient(raise_request_exception=False)
+    answers_500.credentials(HTTP_AUTHORIZATION=owner.authorization)
 
-    assert response.status_code == 201
-    assert "Idempotent-Replayed" not in response
-    assert enqueued == [response.json()["id"]]
-    assert post(payout_payload())["Idempotent-Replayed"] == "true"
+    failed = post(payout_payload(), client=answers_500)
+
+    assert failed.status_code == 500
+    assert not Payout.objects.exists()
+    assert not IdempotencyKey.objects.exists()
 
 
 def test_a_refused_first_request_is_stored_and_replayed(post):

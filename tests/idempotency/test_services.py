@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +11,7 @@ from huey.contrib.djhuey import HUEY
 from idempotency import services, tasks
 from idempotency.errors import IdempotencyKeyInUse
 from idempotency.models import IdempotencyKey
-from idempotency.services import LEASE, Outcome, RequestIdentity, canonical_json, run_once
+from idempotency.services import Outcome, RequestIdentity, canonical_json, run_once
 from tests.idempotency.conftest import KEY, expire_keys
 
 IDENTITY = RequestIdentity("POST", "/api/payouts/", {"amount": "1.00"})
@@ -60,38 +59,23 @@ def test_fingerprint_ignores_the_trailing_slash_but_not_the_method():
     assert RequestIdentity("PUT", "/api/payouts/", body).fingerprint != slash
 
 
-def _claimed_then_taken_over(owner, monkeypatch, **taken_over: object) -> IdempotencyKey:
-    """A row this request claimed, which another request then took over (lease run out)."""
-    claimed = IdempotencyKey.objects.create(
-        client=owner.client,
-        key=KEY,
-        fingerprint=IDENTITY.fingerprint,
-        method="POST",
-        path="/api/payouts/",
-        locked_at=timezone.now() - LEASE - timedelta(seconds=1),
-    )
-    IdempotencyKey.objects.filter(pk=claimed.pk).update(locked_at=timezone.now(), **taken_over)
-    monkeypatch.setattr(services, "_claim", lambda *args: claimed)
-    return claimed
+def test_a_server_failure_outcome_is_rolled_back_with_its_work(owner):
+    def fail() -> Outcome:
+        IdempotencyKey.objects.create(client=owner.client, key="written-by-the-work")
+        return Outcome(503, {"code": "service_unavailable"})
+
+    outcome = run_once(owner.client, KEY, IDENTITY, fail)
+
+    assert outcome.status == 503
+    assert not IdempotencyKey.objects.exists()
 
 
-def test_a_request_whose_key_was_taken_over_and_answered_replays_instead_of_running(
-    owner, monkeypatch
-):
-    _claimed_then_taken_over(owner, monkeypatch, response_status=201, response_body='{"id": 7}')
-
-    outcome = run_once(owner.client, KEY, IDENTITY, never_run)
-
-    assert outcome == Outcome(201, {"id": 7}, replayed=True)
-
-
-def test_a_request_whose_key_is_held_by_another_is_in_use_and_leaves_it(owner, monkeypatch):
-    claimed = _claimed_then_taken_over(owner, monkeypatch)
+def test_a_row_without_its_answer_is_a_request_in_progress(owner):
+    def retry_inside() -> Outcome:
+        return run_once(owner.client, KEY, IDENTITY, never_run)
 
     with pytest.raises(IdempotencyKeyInUse):
-        run_once(owner.client, KEY, IDENTITY, never_run)
-
-    assert IdempotencyKey.objects.filter(pk=claimed.pk).exists()
+        run_once(owner.client, KEY, IDENTITY, retry_inside)
 
 
 def test_purge_deletes_only_expired_keys_in_batches(owner, settings, monkeypatch):
