@@ -10,7 +10,7 @@ from django.forms.fields import InvalidJSONInput
 
 from payouts import strict_json
 from payouts.errors import InputRefused
-from payouts.validation import parse_amount, parse_recipient_details
+from payouts.validation import parse_amount, parse_recipient_details, parse_reference
 
 
 def _form_error(refused: InputRefused) -> forms.ValidationError:
@@ -38,20 +38,37 @@ class AmountField(forms.CharField):
             raise _form_error(refused) from None
 
 
-def _read_recipient_details(text: str) -> object:
-    return parse_recipient_details(strict_json.loads(text))
+class ReferenceField(forms.CharField):
+    """A reference read by payouts.validation.parse_reference, with its messages and codes;
+    left empty, it is none. Not stripped: " INV-1" is refused as the APIs refuse it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_reference(text)
+        except InputRefused as refused:
+            raise _form_error(refused) from None
 
 
-class RecipientDetailsField(forms.JSONField):
+class StrictJSONField(forms.JSONField):
     """JSON read as both APIs read a body (payouts.strict_json), not by json.loads: that
     recurses once per level (a value nested thousands deep was a 500) and lets duplicate keys,
     NaN and lone surrogates through."""
+
+    def read(self, text: str) -> object:
+        return strict_json.loads(text)
 
     def to_python(self, value: Any) -> Any:
         if self.disabled or not isinstance(value, str) or value in self.empty_values:
             return super().to_python(value)
         try:
-            return _read_recipient_details(value)
+            return self.read(value)
         except InputRefused as refused:
             raise _form_error(refused) from None
 
@@ -60,6 +77,20 @@ class RecipientDetailsField(forms.JSONField):
         if self.disabled or data is None:
             return super().bound_data(data, initial)
         try:
-            return _read_recipient_details(data)
+            return self.read(data)
         except InputRefused:
             return InvalidJSONInput(data)
+
+
+class RecipientDetailsField(StrictJSONField):
+    def read(self, text: str) -> object:
+        return parse_recipient_details(super().read(text))
+
+
+class MetadataField(StrictJSONField):
+    """Left empty, it is no metadata ({}), as a client omitting it gets, never null."""
+
+    def to_python(self, value: Any) -> Any:
+        if not self.disabled and value in self.empty_values:
+            return {}
+        return super().to_python(value)

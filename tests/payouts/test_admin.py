@@ -55,13 +55,13 @@ def test_changelist_searches_by_id(admin_client, make_payout):
     assert [p.pk for p in response.context["cl"].result_list] == [wanted.pk]
 
 
-def test_status_and_timestamps_are_read_only(admin_client, pending_payout):
+def test_status_reference_and_timestamps_are_read_only(admin_client, pending_payout):
     response = admin_client.get(f"/admin/payouts/payout/{pending_payout.pk}/change/")
 
     form_fields = set(response.context["adminform"].form.fields)
-    assert form_fields == {"amount", "currency", "recipient_details", "description"}
+    assert form_fields == {"amount", "currency", "recipient_details", "description", "metadata"}
     readonly = set(response.context["adminform"].readonly_fields)
-    assert {"status", "created_at", "updated_at", "failure_reason"} <= readonly
+    assert {"reference", "status", "created_at", "updated_at", "failure_reason"} <= readonly
 
 
 def test_admin_edit_is_validated_by_the_domain(admin_client, pending_payout):
