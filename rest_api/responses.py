@@ -41,6 +41,20 @@ ErrorSerializer = inline_serializer(
 )
 
 
+# A 409's body: the envelope, and the id of the payout that holds the reference.
+ReferenceInUseErrorSerializer = inline_serializer(
+    "ReferenceInUseError",
+    fields={
+        "detail": serializers.CharField(),
+        "code": serializers.ChoiceField(choices=ERROR_CODES),
+        "errors": ErrorItemSerializer(many=True),
+        "existing_payout_id": serializers.UUIDField(
+            help_text="Your payout that already holds the reference."
+        ),
+    },
+)
+
+
 def _response(description: str, *examples: tuple[str, dict[str, Any]]) -> OpenApiResponse:
     return OpenApiResponse(
         response=ErrorSerializer,
@@ -187,6 +201,35 @@ RATE_LIMITED = _response(
             MSG_RATE_LIMITED.format(requests=100, unit="second", wait=1),
         ),
     ),
+)
+_HOLDER = "fb03bfe4-cccd-49fa-ba07-758be9468cb2"
+_IN_USE = errors.MSG_REFERENCE_IN_USE.format(reference="INV-2025-0042", payout_id=_HOLDER)
+REFERENCE_IN_USE = OpenApiResponse(
+    response=ReferenceInUseErrorSerializer,
+    description=(
+        "One of your payouts already holds this reference: nothing was created. "
+        "`existing_payout_id` names that payout, so a create retried with the same reference "
+        "finds the payout its first attempt made. A deleted payout frees its reference."
+    ),
+    examples=[
+        OpenApiExample(
+            "Reference in use",
+            value={
+                **error_body(
+                    ErrorCode.REFERENCE_IN_USE.value,
+                    _IN_USE,
+                    [
+                        {
+                            "field": "reference",
+                            "code": ErrorCode.REFERENCE_IN_USE.value,
+                            "message": _IN_USE,
+                        }
+                    ],
+                ),
+                "existing_payout_id": _HOLDER,
+            },
+        )
+    ],
 )
 CLIENT_REQUIRED = _response(
     "A staff session cannot create payouts: every payout belongs to the client whose key "

@@ -32,7 +32,9 @@ _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, descripti
 @extend_schema_view(
     list=extend_schema(
         summary="List payouts",
-        description="Newest first, paginated; filter by status, currency, amount and date.",
+        description=(
+            "Newest first, paginated; filter by status, currency, amount, date and reference."
+        ),
         responses={
             200: PayoutSerializer(many=True),
             400: responses.PARAMETERS_INVALID,
@@ -47,18 +49,25 @@ _ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, descripti
     ),
     create=extend_schema(
         summary="Create a payout",
-        description="Stores the payout as PENDING and queues it for processing.",
+        description=(
+            "Stores the payout as PENDING and queues it for processing. A reference one of "
+            "your payouts holds is refused with 409, naming that payout."
+        ),
         request=PayoutCreateSerializer,
         responses={
             201: PayoutSerializer,
             400: responses.BODY_INVALID,
             403: responses.CLIENT_REQUIRED,
+            409: responses.REFERENCE_IN_USE,
             **responses.WITH_BODY,
         },
     ),
     partial_update=extend_schema(
         summary="Update a PENDING payout",
-        description="Changes any of amount, currency, recipient_details, description.",
+        description=(
+            "Changes any of amount, currency, recipient_details, description and metadata "
+            "(replaced whole); the reference cannot be changed."
+        ),
         parameters=[_ID],
         request=PayoutUpdateSerializer,
         responses={

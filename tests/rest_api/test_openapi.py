@@ -67,6 +67,7 @@ def test_list_documents_every_filter(schema):
         "max_amount",
         "created_after",
         "created_before",
+        "reference",
         "ordering",
         "page",
         "page_size",
@@ -89,7 +90,7 @@ ALWAYS = ("401", "405", "406", "429", "500", "503")
     ("path", "method", "codes"),
     [
         ("/api/payouts/", "get", {"200", "400", "404", *ALWAYS}),
-        ("/api/payouts/", "post", {"201", "400", "403", "413", "415", *ALWAYS}),
+        ("/api/payouts/", "post", {"201", "400", "403", "409", "413", "415", *ALWAYS}),
         ("/api/payouts/{id}/", "get", {"200", "404", *ALWAYS}),
         ("/api/payouts/{id}/", "patch", {"200", "400", "403", "404", "413", "415", *ALWAYS}),
         ("/api/payouts/{id}/", "delete", {"204", "403", "404", *ALWAYS}),
@@ -99,9 +100,25 @@ def test_error_responses_are_documented(schema, path, method, codes):
     responses = schema["paths"][path][method]["responses"]
 
     assert set(responses) == codes
-    for code in codes - {"200", "201", "204"}:
+    for code in codes - {"200", "201", "204", "409"}:
         envelope = responses[code]["content"]["application/json"]["schema"]
         assert envelope == {"$ref": "#/components/schemas/Error"}
+
+
+def test_a_reference_in_use_is_documented_as_the_envelope_with_the_existing_payout_id(schema):
+    conflict = schema["paths"]["/api/payouts/"]["post"]["responses"]["409"]
+    envelope = conflict["content"]["application/json"]["schema"]
+    component = schema["components"]["schemas"]["ReferenceInUseError"]
+
+    assert envelope == {"$ref": "#/components/schemas/ReferenceInUseError"}
+    assert component["properties"] == {
+        **schema["components"]["schemas"]["Error"]["properties"],
+        "existing_payout_id": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Your payout that already holds the reference.",
+        },
+    }
 
 
 def test_put_is_not_documented(schema):
@@ -157,6 +174,24 @@ def test_a_payout_amount_is_documented_with_the_whole_rule(served):
 
         assert amount["type"] == "string"
         assert amount["pattern"] == payable_amount_pattern(Decimal("1000000.00"))
+
+
+def test_metadata_is_documented_as_an_object_of_bounded_strings(served):
+    for component in ("PayoutCreateRequest", "PatchedPayoutUpdateRequest", "Payout"):
+        metadata = served["components"]["schemas"][component]["properties"]["metadata"]
+
+        assert metadata["type"] == "object"
+        assert metadata["additionalProperties"] == {"type": "string", "maxLength": 500}
+        assert metadata["maxProperties"] == 20
+
+
+def test_a_reference_is_documented_on_create_and_never_on_update(served):
+    schemas = served["components"]["schemas"]
+    sent = schemas["PayoutCreateRequest"]["properties"]["reference"]
+
+    assert (sent["type"], sent["minLength"], sent["maxLength"]) == ("string", 1, 64)
+    assert "reference" not in schemas["PatchedPayoutUpdateRequest"]["properties"]
+    assert schemas["Payout"]["properties"]["reference"]["nullable"] is True
 
 
 def test_sort_keys_have_names_for_generated_clients(served):
