@@ -61,8 +61,8 @@ query Payouts($first: Int!, $after: String, $filters: PayoutFilter) {
     pageInfo { hasNextPage endCursor }
     edges {
       node {
-        id payoutId amount currency recipientDetails status description failureReason
-        createdAt updatedAt
+        id payoutId amount currency recipientDetails status description reference metadata
+        failureReason createdAt updatedAt
       }
     }
   }
