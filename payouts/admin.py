@@ -62,7 +62,9 @@ class PayoutAdminForm(forms.ModelForm[Payout]):
                 self.instance = services.payout_update(caller, self.instance.pk, data)
         except PayoutInvalid as invalid:
             for error in invalid.errors:
-                self.add_error(error.field, error.message)
+                self.add_error(
+                    error.field, forms.ValidationError(error.message, code=error.code.value)
+                )
         except PayoutError as error:
             refusal = forms.ValidationError(error.message, code=error.code.value)
             if error.field is None:
