@@ -17,7 +17,28 @@ def _form_error(refused: InputRefused) -> forms.ValidationError:
     return forms.ValidationError(refused.message, code=refused.code.value)
 
 
-class AmountField(forms.CharField):
+class ParsedTextField(forms.CharField):
+    """Text read by one of payouts.validation's parsers, refused with its message and code;
+    left empty, it is none. Not stripped: the APIs take text as sent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return self.parse(text)
+        except InputRefused as refused:
+            raise _form_error(refused) from None
+
+
+class AmountField(ParsedTextField):
     """An amount read by payouts.validation.parse_amount: "1e3", "1_000" or " 10" are refused
     with the domain's message and code, never read the way Decimal() would read them."""
 
@@ -25,35 +46,18 @@ class AmountField(forms.CharField):
         # The model's DecimalField offers its digits and places; parse_amount applies them.
         kwargs.pop("max_digits", None)
         kwargs.pop("decimal_places", None)
-        kwargs.setdefault("strip", False)  # " 10" is not an amount
         super().__init__(**kwargs)
 
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        text = super().to_python(value)
-        if text in self.empty_values:
-            return None
-        try:
-            return parse_amount(text)
-        except InputRefused as refused:
-            raise _form_error(refused) from None
+    def parse(self, text: str) -> Decimal:
+        return parse_amount(text)
 
 
-class ReferenceField(forms.CharField):
-    """A reference read by payouts.validation.parse_reference, with its messages and codes;
-    left empty, it is none. Not stripped: " INV-1" is refused as the APIs refuse it."""
+class ReferenceField(ParsedTextField):
+    """A reference read by payouts.validation.parse_reference: in a form, "  " is refused as
+    blank and a tab as a control character, as the APIs refuse them."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("strip", False)
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> str | None:
-        text = super().to_python(value)
-        if text in self.empty_values:
-            return None
-        try:
-            return parse_reference(text)
-        except InputRefused as refused:
-            raise _form_error(refused) from None
+    def parse(self, text: str) -> str:
+        return parse_reference(text)
 
 
 class StrictJSONField(forms.JSONField):

@@ -117,62 +117,46 @@ def _shown_key(key: str) -> str:
     return key[:METADATA_KEY_MAX_LENGTH] + "…"
 
 
+def _refusal(message: str, code: ErrorCode, **params: object) -> ValidationError:
+    return ValidationError(message, code=code.value, params=params or None)
+
+
 def _metadata_entry_errors(key: str, value: Any) -> list[ValidationError]:
     found = []
-    shown = {"key": _shown_key(key)}
+    shown = _shown_key(key)
     if not key:
-        found.append(ValidationError(errors.MSG_METADATA_KEY_BLANK, code=ErrorCode.BLANK.value))
+        found.append(_refusal(errors.MSG_METADATA_KEY_BLANK, ErrorCode.BLANK))
     elif len(key) > METADATA_KEY_MAX_LENGTH:
+        message = errors.MSG_METADATA_KEY_TOO_LONG
         found.append(
-            ValidationError(
-                errors.MSG_METADATA_KEY_TOO_LONG,
-                code=ErrorCode.MAX_LENGTH.value,
-                params={**shown, "limit": METADATA_KEY_MAX_LENGTH},
-            )
+            _refusal(message, ErrorCode.MAX_LENGTH, key=shown, limit=METADATA_KEY_MAX_LENGTH)
         )
     if not _storable(key):
         # Not quoted: the message would carry the very character it refuses.
-        found.append(
-            ValidationError(errors.MSG_METADATA_KEY_INVALID_TEXT, code=ErrorCode.INVALID_TEXT.value)
-        )
+        found.append(_refusal(errors.MSG_METADATA_KEY_INVALID_TEXT, ErrorCode.INVALID_TEXT))
         return found
     if not isinstance(value, str):
-        found.append(
-            ValidationError(
-                errors.MSG_METADATA_VALUE_NOT_TEXT,
-                code=ErrorCode.INVALID.value,
-                params={**shown, "kind": _json_kind(value)},
-            )
-        )
+        message = errors.MSG_METADATA_VALUE_NOT_TEXT
+        found.append(_refusal(message, ErrorCode.INVALID, key=shown, kind=_json_kind(value)))
     elif len(value) > METADATA_VALUE_MAX_LENGTH:
+        message = errors.MSG_METADATA_VALUE_TOO_LONG
         found.append(
-            ValidationError(
-                errors.MSG_METADATA_VALUE_TOO_LONG,
-                code=ErrorCode.MAX_LENGTH.value,
-                params={**shown, "limit": METADATA_VALUE_MAX_LENGTH},
-            )
+            _refusal(message, ErrorCode.MAX_LENGTH, key=shown, limit=METADATA_VALUE_MAX_LENGTH)
         )
     elif not _storable(value):
-        found.append(
-            ValidationError(
-                errors.MSG_METADATA_VALUE_INVALID_TEXT,
-                code=ErrorCode.INVALID_TEXT.value,
-                params=shown,
-            )
-        )
+        message = errors.MSG_METADATA_VALUE_INVALID_TEXT
+        found.append(_refusal(message, ErrorCode.INVALID_TEXT, key=shown))
     return found
 
 
 def validate_metadata(value: Any) -> None:
     """A flat map of strings: every broken key and value is reported at once, each by name."""
     if not isinstance(value, dict):
-        raise ValidationError(errors.MSG_METADATA_NOT_OBJECT, code=ErrorCode.NOT_AN_OBJECT.value)
+        raise _refusal(errors.MSG_METADATA_NOT_OBJECT, ErrorCode.NOT_AN_OBJECT)
     if len(value) > METADATA_MAX_KEYS:
         # Alone: the keys of a map this large are not worth a message each.
-        raise ValidationError(
-            errors.MSG_METADATA_TOO_MANY_KEYS,
-            code=ErrorCode.MAX_SIZE.value,
-            params={"limit": METADATA_MAX_KEYS},
+        raise _refusal(
+            errors.MSG_METADATA_TOO_MANY_KEYS, ErrorCode.MAX_SIZE, limit=METADATA_MAX_KEYS
         )
     found = [error for key, item in value.items() for error in _metadata_entry_errors(key, item)]
     if found:

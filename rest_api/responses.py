@@ -29,25 +29,23 @@ class ErrorItemSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
-# Every error of the API: a summary, its code, and each problem found. Built inline: a field
-# named `errors` on a Serializer class would shadow its own `errors` property.
-ErrorSerializer = inline_serializer(
-    "Error",
-    fields={
+def _envelope_fields() -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+    """A summary, its code, and each problem found."""
+    return {
         "detail": serializers.CharField(),
         "code": serializers.ChoiceField(choices=ERROR_CODES),
         "errors": ErrorItemSerializer(many=True),
-    },
-)
+    }
 
 
+# Every error of the API. Built inline: a field named `errors` on a Serializer class would
+# shadow its own `errors` property.
+ErrorSerializer = inline_serializer("Error", fields=_envelope_fields())
 # A 409's body: the envelope, and the id of the payout that holds the reference.
 ReferenceInUseErrorSerializer = inline_serializer(
     "ReferenceInUseError",
     fields={
-        "detail": serializers.CharField(),
-        "code": serializers.ChoiceField(choices=ERROR_CODES),
-        "errors": ErrorItemSerializer(many=True),
+        **_envelope_fields(),
         "existing_payout_id": serializers.UUIDField(
             help_text="Your payout that already holds the reference."
         ),
