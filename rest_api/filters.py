@@ -17,7 +17,7 @@ from payouts.errors import ErrorCode
 from payouts.forms import AmountField, ReferenceField
 from payouts.models import REFERENCE_MAX_LENGTH, Currency, Payout, PayoutStatus
 from payouts.selectors import payout_ordering_tie_breakers
-from payouts.validation import AMOUNT_PATTERN, utc_timestamp
+from payouts.validation import AMOUNT_PATTERN, REFERENCE_PATTERN, utc_timestamp
 
 MSG_EMPTY_SORT_KEY = "Sort keys must not be empty: separate them with single commas."
 MSG_EMPTY_CHOICE = "Values must not be empty: separate them with single commas."
@@ -106,7 +106,14 @@ def _amount_filter(lookup: str, help_text: str) -> AmountBoundFilter:
     return AmountBoundFilter(field_name="amount", lookup_expr=lookup, help_text=help_text)
 
 
-@extend_schema_field({"type": "string", "minLength": 1, "maxLength": REFERENCE_MAX_LENGTH})
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": REFERENCE_MAX_LENGTH,
+        "pattern": REFERENCE_PATTERN,
+    }
+)
 class ReferenceFilter(django_filters.CharFilter):
     """A reference, matched exactly and read as a payout's own is (payouts.forms.ReferenceField):
     text PostgreSQL cannot compare (a NUL) is a 400, not a server error."""

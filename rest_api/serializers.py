@@ -21,7 +21,7 @@ from payouts.models import (
     Payout,
     PayoutStatus,
 )
-from payouts.validation import payable_amount_pattern
+from payouts.validation import REFERENCE_PATTERN, payable_amount_pattern
 from payouts.validators import (
     METADATA_KEY_MAX_LENGTH,
     METADATA_MAX_KEYS,
@@ -107,8 +107,7 @@ class PayoutCreateSerializer(PayoutEditableSerializer):
         required=False,
         min_length=1,
         max_length=REFERENCE_MAX_LENGTH,
-        # No control characters (which include NUL).
-        validators=[RegexValidator(r"^[^\u0000-\u001f\u007f-\u009f]*$")],
+        validators=[RegexValidator(REFERENCE_PATTERN)],
         help_text=(
             "Your own id for this payout, unique among your payouts: a create with a reference "
             "one of them holds is refused (409) and names that payout, so a retried create "
