@@ -18,9 +18,10 @@ from payouts.validators import (
 )
 
 REFERENCE_HELP = (
-    f"Your own id for the payout, 1 to {REFERENCE_MAX_LENGTH} characters, no control "
-    "characters: a reference one of your payouts holds is refused with REFERENCE_IN_USE and "
-    "that payout as existingPayout. Set at creation only; deleting the payout frees it."
+    f"Your own id for the payout, 1 to {REFERENCE_MAX_LENGTH} characters, not blank, no "
+    "control characters: a reference one of your payouts holds is refused with "
+    "REFERENCE_IN_USE and that payout as existingPayout. Set at creation only; deleting the "
+    "payout frees it."
 )
 METADATA_HELP = (
     f"Your own keys and values: a JSON object of at most {METADATA_MAX_KEYS} keys, each 1 to "

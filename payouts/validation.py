@@ -43,17 +43,18 @@ RECIPIENT_DETAILS_MAX_DEPTH = 8
 # non-ASCII digits, which a gateway in front of us may read differently or not at all.
 # As a JSON Schema pattern, with the column's bound on whole digits: what parse_amount takes.
 AMOUNT_PATTERN = rf"^0*[0-9]{{1,{AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES}}}(\.[0-9]{{1,2}})?$"
-# What parse_reference takes, as a JSON Schema pattern (its length is the column's): no control
-# characters, and one character at least that is not whitespace (what str.strip() removes).
-_PRINTABLE = r"[^\u0000-\u001f\u007f-\u009f]"
-REFERENCE_PATTERN = rf"^{_PRINTABLE}*[^\s\u0000-\u001f\u007f-\u009f]{_PRINTABLE}*$"
 # A minus sign is read too, so that "-5" is refused as not positive rather than as no number.
 _AMOUNT_SYNTAX = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
 _CENTS = Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES)
 _AMOUNT_FIELD = Payout._meta.get_field("amount")
-_REFERENCE_FIELD = Payout._meta.get_field("reference")
 # The column's own digits-and-places check, with the column's messages.
 _AMOUNT_DIGITS = DecimalValidator(AMOUNT_MAX_DIGITS, AMOUNT_DECIMAL_PLACES)
+
+_REFERENCE_FIELD = Payout._meta.get_field("reference")
+# What parse_reference takes, as a JSON Schema pattern (its length is the column's): no control
+# characters, and one character at least that is not whitespace (what str.strip() removes).
+_PRINTABLE = r"[^\u0000-\u001f\u007f-\u009f]"
+REFERENCE_PATTERN = rf"^{_PRINTABLE}*[^\s\u0000-\u001f\u007f-\u009f]{_PRINTABLE}*$"
 
 MSG_TIMESTAMP_OUT_OF_RANGE = "Date and time must fall between the years 1 and 9999 in UTC."
 
