@@ -44,6 +44,7 @@ SEED_COLUMNS = (
     "currency",
     "recipient_details",
     "description",
+    "metadata",
     "status",
     "failure_reason",
     "attempts",
@@ -60,8 +61,8 @@ query Payouts($first: Int!, $after: String, $filters: PayoutFilter) {
     pageInfo { hasNextPage endCursor }
     edges {
       node {
-        id payoutId amount currency recipientDetails status description failureReason
-        createdAt updatedAt
+        id payoutId amount currency recipientDetails status description reference metadata
+        failureReason createdAt updatedAt
       }
     }
   }
@@ -175,7 +176,8 @@ def seed_lines(rows: int, client_id: int, newest: datetime, seed: int) -> Iterat
         details = f'{{"account_number": "DE8937040044{number:010d}"}}'
         yield (
             f"{rng.getrandbits(128):032x}\t{client_id}\t{amount:.2f}\t{rng.choice(CURRENCIES)}\t"
-            f"{details}\tSeeded payout\t{status}\t{reason}\t{attempts}\t4\t{created}\t{created}\n"
+            f"{details}\tSeeded payout\t{{}}\t{status}\t{reason}\t{attempts}\t4\t{created}\t"
+            f"{created}\n"
         )
 
 

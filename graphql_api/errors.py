@@ -9,8 +9,9 @@ of the server masked to a fixed message, never with a library's or the database'
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from django.core.exceptions import ValidationError
@@ -19,13 +20,19 @@ from graphql import GraphQLError, Node
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
 
+from graphql_api.context import caller_of
+from payouts import selectors
 from payouts.errors import (
     MSG_SERVER_ERROR,
     MSG_UNAVAILABLE,
     ErrorCode,
     PayoutError,
     PayoutInvalid,
+    ReferenceInUse,
 )
+
+if TYPE_CHECKING:
+    from graphql_api.types import PayoutType
 
 # The code GraphQL servers (Apollo's convention) give an error caused by the client's arguments,
 # so that clients and tools can tell it from a failure of the server.
@@ -55,6 +62,25 @@ class PayoutErrorType:
 @strawberry.type(description="A refused write: nothing was changed or queued.")
 class PayoutErrors:
     errors: list[PayoutErrorType]
+    existing_payout_id: strawberry.Private[uuid.UUID | None] = None
+
+    @strawberry.field(
+        description=(
+            "Your payout that already holds the reference, when createPayout is refused with "
+            "REFERENCE_IN_USE; null for every other refusal."
+        )
+    )
+    def existing_payout(
+        self, info: strawberry.Info
+    ) -> Annotated[PayoutType, strawberry.lazy("graphql_api.types")] | None:
+        if self.existing_payout_id is None:
+            return None
+        payout = selectors.payout_get_or_none(caller_of(info), self.existing_payout_id)
+        return cast("PayoutType | None", payout)
+
+
+def _field_name(field: str | None) -> str | None:
+    return to_camel_case(field) if field else None
 
 
 def payout_errors(error: PayoutError) -> PayoutErrors:
@@ -62,16 +88,18 @@ def payout_errors(error: PayoutError) -> PayoutErrors:
         return PayoutErrors(
             errors=[
                 PayoutErrorType(
-                    field=to_camel_case(field_error.field) or None,
+                    field=_field_name(field_error.field),
                     code=field_error.code,
                     message=field_error.message,
                 )
                 for field_error in error.errors
             ]
         )
-    return PayoutErrors(
-        errors=[PayoutErrorType(field=None, code=error.code, message=error.message)]
+    refusal = PayoutErrorType(
+        field=_field_name(error.field), code=error.code, message=error.message
     )
+    existing = error.payout_id if isinstance(error, ReferenceInUse) else None
+    return PayoutErrors(errors=[refusal], existing_payout_id=existing)
 
 
 def bad_user_input(message: str, node: Node | None = None) -> GraphQLError:

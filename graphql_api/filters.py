@@ -1,4 +1,5 @@
-"""Filters of the payouts connection: status, currency, amount and createdAt, with AND/OR/NOT."""
+"""Filters of the payouts connection: status, currency, amount, createdAt and reference, with
+AND/OR/NOT."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from strawberry_django import BaseFilterLookup, ComparisonFilterLookup, process_
 
 from graphql_api.types import CurrencyEnum, PayoutStatusEnum
 from payouts.models import Payout
-from payouts.validation import parse_amount
+from payouts.validation import parse_amount, parse_reference
 
 
 def _amount_bounds(lookup: ComparisonFilterLookup[Decimal]) -> Iterator[object]:
@@ -49,3 +50,8 @@ class PayoutFilter:
             lookup, queryset, info, prefix=f"{prefix}amount__"
         )
         return filtered
+
+    @strawberry_django.filter_field
+    def reference(self, value: str, prefix: str) -> Q:
+        """The payout with this reference, exactly; read as REST reads ?reference=."""
+        return Q(**{f"{prefix}reference": parse_reference(value)})

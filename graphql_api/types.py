@@ -75,6 +75,15 @@ class PayoutType(relay.Node):
     )
     status: PayoutStatusEnum
     description: str
+    reference: str | None = strawberry_django.field(
+        description="Your own id for this payout, unique among your payouts; null for none."
+    )
+    metadata: JSON = strawberry_django.field(
+        description=(
+            "Your own keys and values, as sent: a JSON object of strings (at most 20 keys). "
+            "Never used by processing."
+        )
+    )
     failure_reason: str = strawberry_django.field(description="Why a FAILED payout failed.")
     created_at: datetime
     updated_at: datetime

@@ -15,10 +15,10 @@ from django.utils.safestring import SafeString
 from payouts import services
 from payouts.callers import Caller
 from payouts.errors import PayoutError, PayoutInvalid
-from payouts.forms import AmountField, RecipientDetailsField
+from payouts.forms import AmountField, MetadataField, RecipientDetailsField, ReferenceField
 from payouts.models import Payout, PayoutEvent
 from payouts.states import EDITABLE_STATUSES
-from payouts.validation import EDITABLE_FIELDS
+from payouts.validation import CREATE_FIELDS
 
 
 class PayoutAdminForm(forms.ModelForm[Payout]):
@@ -34,14 +34,24 @@ class PayoutAdminForm(forms.ModelForm[Payout]):
 
     class Meta:
         model = Payout
-        fields = ("client", *EDITABLE_FIELDS)
-        field_classes = {"amount": AmountField, "recipient_details": RecipientDetailsField}
+        # The client and the reference are asked for when a payout is added; afterwards they
+        # are among PayoutAdmin's read-only fields.
+        fields = ("client", *CREATE_FIELDS)
+        field_classes = {
+            "amount": AmountField,
+            "recipient_details": RecipientDetailsField,
+            "reference": ReferenceField,
+            "metadata": MetadataField,
+        }
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
-        data = {field: cleaned[field] for field in EDITABLE_FIELDS if field in cleaned}
+        data = {field: cleaned[field] for field in CREATE_FIELDS if field in cleaned}
+        if data.get("reference") is None:
+            # Left blank on the add page: no reference, as when a client omits it.
+            data.pop("reference", None)
         try:
             if self.instance._state.adding:
                 # A staff user adds a payout on behalf of the client chosen on the form.
@@ -52,9 +62,14 @@ class PayoutAdminForm(forms.ModelForm[Payout]):
                 self.instance = services.payout_update(caller, self.instance.pk, data)
         except PayoutInvalid as invalid:
             for error in invalid.errors:
-                self.add_error(error.field, error.message)
+                self.add_error(
+                    error.field, forms.ValidationError(error.message, code=error.code.value)
+                )
         except PayoutError as error:
-            raise forms.ValidationError(error.message, code=error.code.value) from error
+            refusal = forms.ValidationError(error.message, code=error.code.value)
+            if error.field is None:
+                raise refusal from error
+            self.add_error(error.field, refusal)
         return cleaned
 
 
@@ -79,6 +94,7 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
     list_display = (
         "id",
         "client",
+        "reference",
         "amount",
         "currency",
         "status",
@@ -88,10 +104,11 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
     )
     list_filter = ("status", "currency", "client", ("deleted_at", admin.EmptyFieldListFilter))
     list_select_related = ("client",)
-    search_fields = ("=id", "recipient_details__account_number")
+    search_fields = ("=id", "reference", "recipient_details__account_number")
     readonly_fields = (
         "id",
         "client",
+        "reference",
         "status",
         "failure_reason",
         "attempts",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,6 +39,7 @@ class ErrorCode(StrEnum):
     NOT_EDITABLE = "not_editable"
     NOT_DELETABLE = "not_deletable"
     INVALID_TRANSITION = "invalid_transition"
+    REFERENCE_IN_USE = "reference_in_use"
     # Who is asking
     NOT_AUTHENTICATED = "not_authenticated"
     AUTHENTICATION_FAILED = "authentication_failed"
@@ -89,6 +91,7 @@ MSG_NULL = "This field may not be null."
 MSG_BLANK = "This field may not be blank."
 MSG_UNKNOWN_FIELD = "Unknown field."
 MSG_READ_ONLY_FIELD = "This field is read-only."
+MSG_CREATE_ONLY_FIELD = "This field is set when the payout is created and cannot be changed."
 MSG_NOT_AN_OBJECT_BODY = "Expected a JSON object of payout fields."
 MSG_AMOUNT_INVALID = 'Enter a valid decimal number, e.g. "100.00".'
 MSG_AMOUNT_NOT_FINITE = "Amount must be a finite number."
@@ -106,6 +109,26 @@ MSG_RECIPIENT_TOO_DEEP = "recipient_details must be nested at most %(limit)s lev
 MSG_RECIPIENT_NOT_FINITE = "recipient_details must contain only finite numbers."
 MSG_DESCRIPTION_INVALID = "Description must be a string."
 MSG_DESCRIPTION_TOO_LONG = "Description must be at most %(limit_value)s characters."
+MSG_REFERENCE_NOT_TEXT = 'Reference must be a string, e.g. "INV-2025-0042".'
+MSG_REFERENCE_TOO_LONG = "Reference must be at most %(limit_value)s characters."
+MSG_REFERENCE_CONTROL_CHARACTER = (
+    "Reference must not contain control characters (\\u0000-\\u001f, \\u007f-\\u009f)."
+)
+MSG_REFERENCE_IN_USE = 'Reference "{reference}" is already used by payout {payout_id}.'
+MSG_METADATA_NOT_OBJECT = "Metadata must be a JSON object of string keys and string values."
+MSG_METADATA_TOO_MANY_KEYS = "Metadata must have at most %(limit)s keys."
+MSG_METADATA_KEY_BLANK = "Metadata keys must not be empty."
+MSG_METADATA_KEY_TOO_LONG = 'Metadata key "%(key)s" must be at most %(limit)s characters.'
+MSG_METADATA_KEY_INVALID_TEXT = (
+    "Metadata keys must not contain NUL (\\u0000) or unpaired surrogate (\\ud800-\\udfff) "
+    "characters."
+)
+MSG_METADATA_VALUE_NOT_TEXT = 'Metadata value of "%(key)s" must be a string, not %(kind)s.'
+MSG_METADATA_VALUE_TOO_LONG = 'Metadata value of "%(key)s" must be at most %(limit)s characters.'
+MSG_METADATA_VALUE_INVALID_TEXT = (
+    'Metadata value of "%(key)s" must not contain NUL (\\u0000) or unpaired surrogate '
+    "(\\ud800-\\udfff) characters."
+)
 MSG_INVALID_TEXT = (
     "Text must not contain NUL (\\u0000) or unpaired surrogate (\\ud800-\\udfff) characters."
 )
@@ -143,6 +166,8 @@ class PayoutError(Exception):
 
     code: ErrorCode = ErrorCode.INVALID
     message: str = ""
+    # The input field the refusal is about, or None when it is about the whole request.
+    field: str | None = None
 
     def __init__(self, message: str | None = None) -> None:
         if message is not None:
@@ -172,6 +197,19 @@ class PayoutNotEditable(PayoutError):
 class PayoutNotDeletable(PayoutError):
     code = ErrorCode.NOT_DELETABLE
     message = MSG_NOT_DELETABLE
+
+
+class ReferenceInUse(PayoutError):
+    """The client already has a live payout with this reference: nothing was created, and the
+    payout that holds it is named, so a retried create finds what its first attempt made."""
+
+    code = ErrorCode.REFERENCE_IN_USE
+    field = "reference"
+
+    def __init__(self, reference: str, payout_id: uuid.UUID) -> None:
+        self.reference = reference
+        self.payout_id = payout_id
+        super().__init__(MSG_REFERENCE_IN_USE.format(reference=reference, payout_id=payout_id))
 
 
 class ClientRequired(PayoutError):

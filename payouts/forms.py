@@ -10,14 +10,35 @@ from django.forms.fields import InvalidJSONInput
 
 from payouts import strict_json
 from payouts.errors import InputRefused
-from payouts.validation import parse_amount, parse_recipient_details
+from payouts.validation import parse_amount, parse_recipient_details, parse_reference
 
 
 def _form_error(refused: InputRefused) -> forms.ValidationError:
     return forms.ValidationError(refused.message, code=refused.code.value)
 
 
-class AmountField(forms.CharField):
+class ParsedTextField(forms.CharField):
+    """Text read by one of payouts.validation's parsers, refused with its message and code;
+    left empty, it is none. Not stripped: the APIs take text as sent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return self.parse(text)
+        except InputRefused as refused:
+            raise _form_error(refused) from None
+
+
+class AmountField(ParsedTextField):
     """An amount read by payouts.validation.parse_amount: "1e3", "1_000" or " 10" are refused
     with the domain's message and code, never read the way Decimal() would read them."""
 
@@ -25,33 +46,33 @@ class AmountField(forms.CharField):
         # The model's DecimalField offers its digits and places; parse_amount applies them.
         kwargs.pop("max_digits", None)
         kwargs.pop("decimal_places", None)
-        kwargs.setdefault("strip", False)  # " 10" is not an amount
         super().__init__(**kwargs)
 
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        text = super().to_python(value)
-        if text in self.empty_values:
-            return None
-        try:
-            return parse_amount(text)
-        except InputRefused as refused:
-            raise _form_error(refused) from None
+    def parse(self, text: str) -> Decimal:
+        return parse_amount(text)
 
 
-def _read_recipient_details(text: str) -> object:
-    return parse_recipient_details(strict_json.loads(text))
+class ReferenceField(ParsedTextField):
+    """A reference read by payouts.validation.parse_reference: in a form, "  " is refused as
+    blank and a tab as a control character, as the APIs refuse them."""
+
+    def parse(self, text: str) -> str:
+        return parse_reference(text)
 
 
-class RecipientDetailsField(forms.JSONField):
+class StrictJSONField(forms.JSONField):
     """JSON read as both APIs read a body (payouts.strict_json), not by json.loads: that
     recurses once per level (a value nested thousands deep was a 500) and lets duplicate keys,
     NaN and lone surrogates through."""
+
+    def read(self, text: str) -> object:
+        return strict_json.loads(text)
 
     def to_python(self, value: Any) -> Any:
         if self.disabled or not isinstance(value, str) or value in self.empty_values:
             return super().to_python(value)
         try:
-            return _read_recipient_details(value)
+            return self.read(value)
         except InputRefused as refused:
             raise _form_error(refused) from None
 
@@ -60,6 +81,20 @@ class RecipientDetailsField(forms.JSONField):
         if self.disabled or data is None:
             return super().bound_data(data, initial)
         try:
-            return _read_recipient_details(data)
+            return self.read(data)
         except InputRefused:
             return InvalidJSONInput(data)
+
+
+class RecipientDetailsField(StrictJSONField):
+    def read(self, text: str) -> object:
+        return parse_recipient_details(super().read(text))
+
+
+class MetadataField(StrictJSONField):
+    """Left empty, it is no metadata ({}), as a client omitting it gets, never null."""
+
+    def to_python(self, value: Any) -> Any:
+        if not self.disabled and value in self.empty_values:
+            return {}
+        return super().to_python(value)

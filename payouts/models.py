@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxLengthValidator
 from django.db import models
 
@@ -39,6 +40,7 @@ class PayoutQuerySet(models.QuerySet["Payout"]):
 AMOUNT_MAX_DIGITS = 12
 AMOUNT_DECIMAL_PLACES = 2
 DESCRIPTION_MAX_LENGTH = 1000
+REFERENCE_MAX_LENGTH = 64
 _NOT_NULL = {"null": errors.MSG_NULL, "blank": errors.MSG_BLANK}
 
 
@@ -82,6 +84,24 @@ class Payout(models.Model):
             validators.validate_storable_text,
         ],
         error_messages={**_NOT_NULL, "max_length": errors.MSG_DESCRIPTION_TOO_LONG},
+    )
+    # Null, not "", is no reference: the unique constraint below leaves nulls out.
+    reference = models.CharField(  # noqa: DJ001
+        max_length=REFERENCE_MAX_LENGTH,
+        null=True,
+        blank=True,
+        validators=[validators.validate_reference],
+        error_messages={"max_length": errors.MSG_REFERENCE_TOO_LONG},
+        help_text="The client's own id for it, unique among its live payouts; set at creation.",
+    )
+    metadata = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validators.validate_metadata],
+        # Numbers in a body are read as Decimals (payouts.strict_json): with this encoder
+        # full_clean() lets them reach validate_metadata, which names the key they are under.
+        encoder=DjangoJSONEncoder,
+        help_text="The client's own keys and string values; never used by processing.",
     )
     status = models.CharField(
         max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
@@ -153,6 +173,13 @@ class Payout(models.Model):
             models.CheckConstraint(
                 condition=models.Q(attempts__lte=models.F("max_attempts")),
                 name="payout_attempts_within_budget",
+            ),
+            # Only a live payout holds its reference: deleting a PENDING payout (never paid)
+            # frees it. Its index, led by the client, also serves the `reference` filter.
+            models.UniqueConstraint(
+                fields=["client", "reference"],
+                condition=LIVE & models.Q(reference__isnull=False),
+                name="payout_client_reference_unique",
             ),
         ]
 

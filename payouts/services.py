@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from clients.models import Client
 from payouts.callers import WORKER, Caller
 from payouts.errors import (
     ClientRequired,
@@ -20,6 +21,7 @@ from payouts.errors import (
     PayoutNotEditable,
     PayoutNotFound,
     PayoutTransitionNotAllowed,
+    ReferenceInUse,
 )
 from payouts.history import edit_changes
 from payouts.models import Payout, PayoutEvent, PayoutEventKind, PayoutStatus
@@ -106,19 +108,48 @@ def _record_on(payout: Payout, kind: str, *, from_status: str, **details: Any) -
     _record(payout.id, kind, from_status=from_status, to_status=payout.status, **details)
 
 
+def _refuse_reference_in_use(client: Client, reference: str) -> None:
+    """Raise ReferenceInUse if a live payout of the client holds the reference."""
+    holder = (
+        Payout.objects.live()
+        .filter(client=client, reference=reference)
+        .values_list("id", flat=True)
+        .first()
+    )
+    if holder is not None:
+        raise ReferenceInUse(reference, holder)
+
+
 @transaction.atomic
 def payout_create(caller: Caller, data: object) -> Payout:
     """Validate and store a PENDING payout of the caller's client; its processing is enqueued
     once the commit lands.
 
+    A reference the client's live payouts already hold is refused with ReferenceInUse naming
+    that payout, also when a concurrent create takes it between the check and the insert: the
+    database's unique constraint decides, and the loser looks the winner up.
+
     The retry budget is fixed here, from this process's settings, and stored with the payout:
     every attempt, release and recovery reads it from the row.
     """
-    if caller.client is None:
+    client = caller.client
+    if client is None:
         raise ClientRequired()
-    payout = Payout.objects.create(
-        **payout_clean(data), client=caller.client, max_attempts=settings.PAYOUT_MAX_RETRIES + 1
-    )
+    cleaned = payout_clean(data)
+    reference = cleaned.get("reference")
+    if reference is not None:
+        _refuse_reference_in_use(client, reference)
+    try:
+        # A savepoint, so that a lost race leaves the transaction usable for the lookup.
+        with transaction.atomic():
+            payout = Payout.objects.create(
+                **cleaned, client=client, max_attempts=settings.PAYOUT_MAX_RETRIES + 1
+            )
+    except IntegrityError:
+        if reference is not None:
+            # On PostgreSQL the insert waited for the winner's commit, so it is visible now.
+            _refuse_reference_in_use(client, reference)
+        raise
     _record_on(payout, PayoutEventKind.CREATED, from_status="", caller=caller)
     transaction.on_commit(lambda: _enqueue_processing(payout, attempt=1))
     return payout

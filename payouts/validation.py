@@ -23,7 +23,16 @@ from payouts.errors import ErrorCode, FieldError, InputRefused, PayoutInvalid
 from payouts.models import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, Payout
 from payouts.validators import validate_recipient_details
 
-EDITABLE_FIELDS: tuple[str, ...] = ("amount", "currency", "recipient_details", "description")
+EDITABLE_FIELDS: tuple[str, ...] = (
+    "amount",
+    "currency",
+    "recipient_details",
+    "description",
+    "metadata",
+)
+# Given when a payout is created, never changed afterwards.
+CREATE_ONLY_FIELDS: tuple[str, ...] = ("reference",)
+CREATE_FIELDS: tuple[str, ...] = (*EDITABLE_FIELDS, *CREATE_ONLY_FIELDS)
 REQUIRED_FIELDS: tuple[str, ...] = ("amount", "currency", "recipient_details")
 READ_ONLY_FIELDS: tuple[str, ...] = ("id", "status", "failure_reason", "created_at", "updated_at")
 # recipient_details is a flat object in practice; a few levels leave room for an address.
@@ -40,6 +49,12 @@ _CENTS = Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES)
 _AMOUNT_FIELD = Payout._meta.get_field("amount")
 # The column's own digits-and-places check, with the column's messages.
 _AMOUNT_DIGITS = DecimalValidator(AMOUNT_MAX_DIGITS, AMOUNT_DECIMAL_PLACES)
+
+_REFERENCE_FIELD = Payout._meta.get_field("reference")
+# What parse_reference takes, as a JSON Schema pattern (its length is the column's): no control
+# characters, and one character at least that is not whitespace (what str.strip() removes).
+_PRINTABLE = r"[^\u0000-\u001f\u007f-\u009f]"
+REFERENCE_PATTERN = rf"^{_PRINTABLE}*[^\s\u0000-\u001f\u007f-\u009f]{_PRINTABLE}*$"
 
 MSG_TIMESTAMP_OUT_OF_RANGE = "Date and time must fall between the years 1 and 9999 in UTC."
 
@@ -118,6 +133,34 @@ def _parse_text(message: str) -> Callable[[object], object]:
     return parse
 
 
+def parse_reference(value: object) -> str:
+    """Read a reference as both APIs take it, in bodies and in filters alike.
+
+    A string with something besides whitespace in it, within the reference column's rules
+    (its length, validate_reference). Raises InputRefused with the first rule it breaks.
+    """
+    if not isinstance(value, str):
+        raise InputRefused(ErrorCode.INVALID, errors.MSG_REFERENCE_NOT_TEXT)
+    # Here, not in a validator: the column may be blank (no reference), so full_clean() and the
+    # column's validators skip an empty value.
+    if not value.strip():
+        raise InputRefused(ErrorCode.BLANK, errors.MSG_BLANK)
+    try:
+        _REFERENCE_FIELD.run_validators(value)
+    except ValidationError as invalid:
+        [first, *_] = invalid.error_list
+        raise InputRefused(ErrorCode(str(first.code)), first.messages[0]) from None
+    return value
+
+
+def parse_metadata(value: object) -> object:
+    """Only an object is metadata. Checked here because full_clean() skips a field that may be
+    blank when it holds an empty value ([] or ""); validate_metadata judges its entries."""
+    if not isinstance(value, dict):
+        raise InputRefused(ErrorCode.NOT_AN_OBJECT, errors.MSG_METADATA_NOT_OBJECT)
+    return value
+
+
 def parse_recipient_details(value: object) -> object:
     """Bound the nesting of any container without recursion (else InputRefused), and make JSON
     numbers floats, as json.loads would. Whether it is an object is validate_recipient_details'
@@ -146,6 +189,8 @@ _PARSERS: dict[str, Callable[[object], object]] = {
     "currency": _parse_text(errors.MSG_CURRENCY_NOT_TEXT),
     "recipient_details": parse_recipient_details,
     "description": _parse_text(errors.MSG_DESCRIPTION_INVALID),
+    "metadata": parse_metadata,
+    "reference": parse_reference,
 }
 
 
@@ -175,25 +220,31 @@ def payout_clean(data: object, *, instance: Payout | None = None) -> dict[str, A
         raise PayoutInvalid(
             [FieldError("", ErrorCode.NOT_AN_OBJECT, errors.MSG_NOT_AN_OBJECT_BODY)]
         )
+    writable = CREATE_FIELDS if instance is None else EDITABLE_FIELDS
     field_errors: list[FieldError] = []
     for name in data:
         if name in READ_ONLY_FIELDS:
             field_errors.append(
                 FieldError(name, ErrorCode.READ_ONLY_FIELD, errors.MSG_READ_ONLY_FIELD)
             )
-        elif name not in EDITABLE_FIELDS:
+        elif name in CREATE_ONLY_FIELDS and instance is not None:
+            field_errors.append(
+                FieldError(name, ErrorCode.READ_ONLY_FIELD, errors.MSG_CREATE_ONLY_FIELD)
+            )
+        elif name not in writable:
             field_errors.append(
                 FieldError(str(name), ErrorCode.UNKNOWN_FIELD, errors.MSG_UNKNOWN_FIELD)
             )
     parsed: dict[str, Any] = {}
-    for field in EDITABLE_FIELDS:
+    for field in writable:
         if field not in data:
             if instance is None and field in REQUIRED_FIELDS:
                 field_errors.append(FieldError(field, ErrorCode.REQUIRED, errors.MSG_REQUIRED))
             continue
         if data[field] is None:
-            # No payout field is nullable. Checked here because full_clean() skips a field that
-            # may be blank (description) when it holds None.
+            # No payout field takes null, not even reference, which is null when there is none
+            # (omit it). Checked here because full_clean() skips a field that may be blank
+            # (description, reference, metadata) when it holds None.
             field_errors.append(FieldError(field, ErrorCode.NULL, errors.MSG_NULL))
             continue
         try:
@@ -212,7 +263,7 @@ def payout_clean(data: object, *, instance: Payout | None = None) -> dict[str, A
     except ValidationError as invalid:
         field_errors.extend(_field_errors(invalid, candidate))
     if field_errors:
-        order = {name: index for index, name in enumerate(EDITABLE_FIELDS)}
+        order = {name: index for index, name in enumerate(CREATE_FIELDS)}
         field_errors.sort(key=lambda error: order.get(error.field, -1))
         raise PayoutInvalid(field_errors)
     if "amount" in parsed:

@@ -4,6 +4,7 @@
      "errors": [{"field": "<field or parameter, or null>", "code": "...", "message": "..."}]}
 
 `detail` and `code` summarise; `errors` lists each problem, one per field for invalid input.
+A 409 adds the id of the payout the request collides with: `"existing_payout_id": "<uuid>"`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from payouts.errors import (
     PayoutNotDeletable,
     PayoutNotEditable,
     PayoutNotFound,
+    ReferenceInUse,
     code_for_status,
 )
 from rest_api.parsers import PayloadTooLarge
@@ -50,6 +52,21 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = MSG_UNAVAILABLE
     default_code = ErrorCode.SERVICE_UNAVAILABLE.value
+
+
+class Conflict(exceptions.APIException):
+    """The request collides with a payout that exists: `field` is the input that collides,
+    `extra` the keys the body adds to the envelope (the existing payout's id)."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+    def __init__(
+        self, detail: str, code: ErrorCode, *, field: str | None, extra: dict[str, str]
+    ) -> None:
+        super().__init__(detail, code.value)
+        self.error_code = code
+        self.field = field
+        self.extra = extra
 
 
 def error_body(
@@ -100,6 +117,9 @@ def to_api_exception(error: PayoutError) -> exceptions.APIException:
         return exceptions.ValidationError(by_field)
     if isinstance(error, PayoutNotFound):
         return exceptions.NotFound(error.message, code=error.code.value)
+    if isinstance(error, ReferenceInUse):
+        extra = {"existing_payout_id": str(error.payout_id)}
+        return Conflict(error.message, error.code, field=error.field, extra=extra)
     if isinstance(error, PayoutNotEditable | PayoutNotDeletable | ClientRequired):
         return exceptions.PermissionDenied(error.message, code=error.code.value)
     return exceptions.ValidationError(error.message, code=error.code.value)
@@ -139,6 +159,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         errors = list(_field_errors(exc.detail))
         response.data = error_body(ErrorCode.INVALID.value, MSG_INVALID_INPUT, errors)
+    elif isinstance(exc, Conflict):
+        detail = str(exc.detail)
+        errors = [{"field": exc.field, "code": exc.error_code.value, "message": detail}]
+        response.data = {**error_body(exc.error_code.value, detail, errors), **exc.extra}
     else:
         fallback = code_for_status(response.status_code)
         code = _table_code(getattr(exc.detail, "code", None), fallback)

@@ -14,10 +14,10 @@ from django_filters.widgets import BaseCSVWidget
 from drf_spectacular.utils import extend_schema_field
 
 from payouts.errors import ErrorCode
-from payouts.forms import AmountField
-from payouts.models import Currency, Payout, PayoutStatus
+from payouts.forms import AmountField, ReferenceField
+from payouts.models import REFERENCE_MAX_LENGTH, Currency, Payout, PayoutStatus
 from payouts.selectors import payout_ordering_tie_breakers
-from payouts.validation import AMOUNT_PATTERN, utc_timestamp
+from payouts.validation import AMOUNT_PATTERN, REFERENCE_PATTERN, utc_timestamp
 
 MSG_EMPTY_SORT_KEY = "Sort keys must not be empty: separate them with single commas."
 MSG_EMPTY_CHOICE = "Values must not be empty: separate them with single commas."
@@ -106,6 +106,21 @@ def _amount_filter(lookup: str, help_text: str) -> AmountBoundFilter:
     return AmountBoundFilter(field_name="amount", lookup_expr=lookup, help_text=help_text)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": REFERENCE_MAX_LENGTH,
+        "pattern": REFERENCE_PATTERN,
+    }
+)
+class ReferenceFilter(django_filters.CharFilter):
+    """A reference, matched exactly and read as a payout's own is (payouts.forms.ReferenceField):
+    text PostgreSQL cannot compare (a NUL) is a 400, not a server error."""
+
+    field_class = ReferenceField
+
+
 class UtcIsoDateTimeField(IsoDateTimeField):
     def to_python(self, value: Any) -> Any:
         parsed = super().to_python(value)
@@ -156,6 +171,7 @@ class PayoutFilter(django_filters.FilterSet):
     max_amount = _amount_filter("lte", "Only payouts with amount less than or equal to this.")
     created_after = _created_filter("gte", "ISO 8601 timestamp: created at or after it.")
     created_before = _created_filter("lte", "ISO 8601 timestamp: created at or before it.")
+    reference = ReferenceFilter(help_text="Only the payout with this reference (exact match).")
     ordering = StableOrderingFilter(
         fields=(("created_at", "created_at"), ("amount", "amount")),
         help_text=(

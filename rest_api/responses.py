@@ -30,14 +30,27 @@ class ErrorItemSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
-# Every error of the API: a summary, its code, and each problem found. Built inline: a field
-# named `errors` on a Serializer class would shadow its own `errors` property.
-ErrorSerializer = inline_serializer(
-    "Error",
-    fields={
+def _envelope_fields() -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+    """A summary, its code, and each problem found."""
+    return {
         "detail": serializers.CharField(),
         "code": serializers.ChoiceField(choices=ERROR_CODES),
         "errors": ErrorItemSerializer(many=True),
+    }
+
+
+# Every error of the API. Built inline: a field named `errors` on a Serializer class would
+# shadow its own `errors` property.
+ErrorSerializer = inline_serializer("Error", fields=_envelope_fields())
+# A create's 409: the envelope and, for a reference in use, the payout that holds it.
+ConflictErrorSerializer = inline_serializer(
+    "ConflictError",
+    fields={
+        **_envelope_fields(),
+        "existing_payout_id": serializers.UUIDField(
+            required=False,
+            help_text="With `reference_in_use` only: your payout that already holds the reference.",
+        ),
     },
 )
 
@@ -92,11 +105,6 @@ CREATE_INVALID = _response(
     "request with the same key gets the same 400 again, with `Idempotent-Replayed: true`.",
     *_BODY_INVALID_EXAMPLES,
     ("Malformed Idempotency-Key", _one(ErrorCode.IDEMPOTENCY_KEY_INVALID, MSG_KEY_INVALID)),
-)
-IDEMPOTENCY_KEY_IN_USE = _response(
-    "The first request with this Idempotency-Key is still running. Nothing was done for this "
-    "one; retry it after `Retry-After` seconds to get the first request's response.",
-    ("Key in use", _one(ErrorCode.IDEMPOTENCY_KEY_IN_USE, MSG_KEY_IN_USE)),
 )
 IDEMPOTENCY_KEY_MISMATCH = _response(
     "This Idempotency-Key was first used with a different request (method, path or body). "
@@ -214,6 +222,39 @@ RATE_LIMITED = _response(
             MSG_RATE_LIMITED.format(requests=100, unit="second", wait=1),
         ),
     ),
+)
+_HOLDER = "fb03bfe4-cccd-49fa-ba07-758be9468cb2"
+_IN_USE = errors.MSG_REFERENCE_IN_USE.format(reference="INV-2025-0042", payout_id=_HOLDER)
+CREATE_CONFLICT = OpenApiResponse(
+    response=ConflictErrorSerializer,
+    description=(
+        "Nothing was created. `reference_in_use`: one of your payouts already holds this "
+        "reference, and `existing_payout_id` names it, so a create retried with the same "
+        "reference finds the payout its first attempt made (a deleted payout frees its "
+        "reference); under an Idempotency-Key this answer is kept and replayed like any other. "
+        "`idempotency_key_in_use`: the first request with this Idempotency-Key is still "
+        "running; retry after `Retry-After` seconds to get its response."
+    ),
+    examples=[
+        OpenApiExample(
+            "Reference in use",
+            value={
+                **error_body(
+                    ErrorCode.REFERENCE_IN_USE.value,
+                    _IN_USE,
+                    [
+                        {
+                            "field": "reference",
+                            "code": ErrorCode.REFERENCE_IN_USE.value,
+                            "message": _IN_USE,
+                        }
+                    ],
+                ),
+                "existing_payout_id": _HOLDER,
+            },
+        ),
+        OpenApiExample("Key in use", value=_one(ErrorCode.IDEMPOTENCY_KEY_IN_USE, MSG_KEY_IN_USE)),
+    ],
 )
 CLIENT_REQUIRED = _response(
     "A staff session cannot create payouts: every payout belongs to the client whose key "

@@ -14,8 +14,19 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payouts.models import DESCRIPTION_MAX_LENGTH, Currency, Payout, PayoutStatus
-from payouts.validation import payable_amount_pattern
+from payouts.models import (
+    DESCRIPTION_MAX_LENGTH,
+    REFERENCE_MAX_LENGTH,
+    Currency,
+    Payout,
+    PayoutStatus,
+)
+from payouts.validation import REFERENCE_PATTERN, payable_amount_pattern
+from payouts.validators import (
+    METADATA_KEY_MAX_LENGTH,
+    METADATA_MAX_KEYS,
+    METADATA_VALUE_MAX_LENGTH,
+)
 
 RECIPIENT_DETAILS_SCHEMA = {
     "type": "object",
@@ -24,6 +35,19 @@ RECIPIENT_DETAILS_SCHEMA = {
     "additionalProperties": True,
     "example": {"account_number": "DE89370400440532013000", "bank_name": "Deutsche Bank"},
 }
+# OpenAPI 3.0 has no propertyNames, so the bound on keys is in the description.
+METADATA_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "string", "maxLength": METADATA_VALUE_MAX_LENGTH},
+    "maxProperties": METADATA_MAX_KEYS,
+    "example": {"order_id": "A-1042", "team": "payroll"},
+}
+METADATA_HELP = (
+    f"Your own keys and values, returned as sent and never used by processing: a JSON object "
+    f"of at most {METADATA_MAX_KEYS} keys, each 1 to {METADATA_KEY_MAX_LENGTH} characters, "
+    f"whose values are strings of at most {METADATA_VALUE_MAX_LENGTH} characters (numbers, "
+    "booleans, null, objects and arrays are refused)."
+)
 # The whole amount rule, PAYOUT_MAX_AMOUNT included. Exact JSON numbers are taken too, but the
 # document offers one form.
 AMOUNT_SCHEMA = {
@@ -44,8 +68,13 @@ class RecipientDetailsField(serializers.JSONField):
     pass
 
 
-class PayoutCreateSerializer(serializers.Serializer[Any]):
-    """A new payout. Unknown and read-only fields are refused by name."""
+@extend_schema_field(METADATA_SCHEMA)
+class MetadataField(serializers.JSONField):
+    pass
+
+
+class PayoutEditableSerializer(serializers.Serializer[Any]):
+    """The fields of a payout a client may set when creating it and change while it is PENDING."""
 
     amount = AmountField(
         help_text=(
@@ -66,10 +95,30 @@ class PayoutCreateSerializer(serializers.Serializer[Any]):
         max_length=DESCRIPTION_MAX_LENGTH,
         help_text="Free-form text; omit it for none (null is refused).",
     )
+    metadata = MetadataField(
+        required=False, help_text=f"{METADATA_HELP} Sent on an update, it replaces the whole map."
+    )
 
 
-class PayoutUpdateSerializer(PayoutCreateSerializer):
-    """The same fields as create, all optional (PATCH)."""
+class PayoutCreateSerializer(PayoutEditableSerializer):
+    """A new payout. Unknown and read-only fields are refused by name."""
+
+    reference = serializers.CharField(
+        required=False,
+        min_length=1,
+        max_length=REFERENCE_MAX_LENGTH,
+        validators=[RegexValidator(REFERENCE_PATTERN)],
+        help_text=(
+            "Your own id for this payout, unique among your payouts: a create with a reference "
+            "one of them holds is refused (409) and names that payout, so a retried create "
+            "cannot pay twice. Not blank, no control characters; omit it for none (null is "
+            "refused). Set at creation only; deleting the payout frees it."
+        ),
+    )
+
+
+class PayoutUpdateSerializer(PayoutEditableSerializer):
+    """The editable fields, all optional (PATCH); the reference cannot be changed."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["partial"] = True
@@ -87,6 +136,10 @@ class PayoutSerializer(serializers.Serializer[Payout]):
     recipient_details = RecipientDetailsField(read_only=True)
     status = serializers.ChoiceField(choices=PayoutStatus.choices, read_only=True)
     description = serializers.CharField(read_only=True)
+    reference = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Your own id for this payout, or null."
+    )
+    metadata = MetadataField(read_only=True, help_text="Your own keys and values, as sent.")
     failure_reason = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)

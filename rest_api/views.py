@@ -65,7 +65,9 @@ _RETRY_IN_USE = OpenApiParameter(
 @extend_schema_view(
     list=extend_schema(
         summary="List payouts",
-        description="Newest first, paginated; filter by status, currency, amount and date.",
+        description=(
+            "Newest first, paginated; filter by status, currency, amount, date and reference."
+        ),
         responses={
             200: PayoutSerializer(many=True),
             400: responses.PARAMETERS_INVALID,
@@ -82,7 +84,8 @@ _RETRY_IN_USE = OpenApiParameter(
         summary="Create a payout",
         description=(
             "Stores the payout as PENDING and queues it for processing. Send an "
-            "Idempotency-Key to make retries safe: a retry never creates a second payout."
+            "Idempotency-Key to make retries safe: a retry never creates a second payout. A "
+            "reference one of your payouts holds is refused with 409, naming that payout."
         ),
         parameters=[_IDEMPOTENCY_KEY, _REPLAYED, _RETRY_IN_USE],
         request=PayoutCreateSerializer,
@@ -90,14 +93,17 @@ _RETRY_IN_USE = OpenApiParameter(
             201: PayoutSerializer,
             400: responses.CREATE_INVALID,
             403: responses.CLIENT_REQUIRED,
-            409: responses.IDEMPOTENCY_KEY_IN_USE,
+            409: responses.CREATE_CONFLICT,
             422: responses.IDEMPOTENCY_KEY_MISMATCH,
             **responses.WITH_BODY,
         },
     ),
     partial_update=extend_schema(
         summary="Update a PENDING payout",
-        description="Changes any of amount, currency, recipient_details, description.",
+        description=(
+            "Changes any of amount, currency, recipient_details, description and metadata "
+            "(replaced whole); the reference cannot be changed."
+        ),
         parameters=[_ID],
         request=PayoutUpdateSerializer,
         responses={

@@ -134,7 +134,68 @@ CASES = [
         "MAX_DEPTH",
         errors.MSG_RECIPIENT_TOO_DEEP % {"limit": 8},
     ),
+    (
+        "create",
+        None,
+        {"reference": "R" * 65},
+        "MAX_LENGTH",
+        "Reference must be at most 64 characters.",
+    ),
+    ("create", None, {"reference": " "}, "BLANK", errors.MSG_BLANK),
+    ("create", None, {"reference": None}, "NULL", errors.MSG_NULL),
+    (
+        "create",
+        None,
+        {"reference": "INV\n1"},
+        "INVALID_TEXT",
+        errors.MSG_REFERENCE_CONTROL_CHARACTER,
+    ),
+    ("create", None, {"metadata": ["A-1042"]}, "NOT_AN_OBJECT", errors.MSG_METADATA_NOT_OBJECT),
+    (
+        "create",
+        None,
+        {"metadata": {f"k{index}": "v" for index in range(21)}},
+        "MAX_SIZE",
+        errors.MSG_METADATA_TOO_MANY_KEYS % {"limit": 20},
+    ),
+    ("create", None, {"metadata": {"": "v"}}, "BLANK", errors.MSG_METADATA_KEY_BLANK),
+    (
+        "create",
+        None,
+        {"metadata": {"k" * 41: "v"}},
+        "MAX_LENGTH",
+        errors.MSG_METADATA_KEY_TOO_LONG % {"key": "k" * 40 + "…", "limit": 40},
+    ),
+    (
+        "create",
+        None,
+        {"metadata": {"note": "v" * 501}},
+        "MAX_LENGTH",
+        errors.MSG_METADATA_VALUE_TOO_LONG % {"key": "note", "limit": 500},
+    ),
+    (
+        "create",
+        None,
+        {"metadata": {"order": {"id": "A-1042"}}},
+        "INVALID",
+        errors.MSG_METADATA_VALUE_NOT_TEXT % {"key": "order", "kind": "an object"},
+    ),
+    (
+        "create",
+        None,
+        {"metadata": {"count": 3}},
+        "INVALID",
+        errors.MSG_METADATA_VALUE_NOT_TEXT % {"key": "count", "kind": "a number"},
+    ),
     ("update", PayoutStatus.PENDING, {"description": None}, "NULL", errors.MSG_NULL),
+    ("update", PayoutStatus.PENDING, {"metadata": None}, "NULL", errors.MSG_NULL),
+    (
+        "update",
+        PayoutStatus.PENDING,
+        {"metadata": {"vip": True}},
+        "INVALID",
+        errors.MSG_METADATA_VALUE_NOT_TEXT % {"key": "vip", "kind": "a boolean"},
+    ),
     (
         "update",
         PayoutStatus.PROCESSING,
@@ -160,6 +221,42 @@ def test_both_surfaces_refuse_with_the_domain_code_and_message(
     if payout:
         payout.refresh_from_db()
         assert (str(payout.amount), payout.deleted_at) == ("100.00", None)
+
+
+GRAPHQL_CREATE_HELD = """
+mutation($data: PayoutCreateInput!) {
+  createPayout(data: $data) {
+    ... on PayoutErrors { errors { field code message } existingPayout { payoutId } }
+  }
+}
+"""
+
+
+def test_both_surfaces_answer_a_reference_in_use_with_the_payout_holding_it(
+    make_payout, keyed_client
+):
+    holder = make_payout(reference="INV-1")
+    body = payout_payload(reference="INV-1")
+
+    rest = keyed_client.post("/api/payouts/", body, content_type="application/json")
+    graphql = keyed_client.post(
+        "/graphql/",
+        {"query": GRAPHQL_CREATE_HELD, "variables": {"data": _graphql_fields(body)}},
+        content_type="application/json",
+    )
+
+    message = errors.MSG_REFERENCE_IN_USE.format(reference="INV-1", payout_id=holder.id)
+    refused = graphql.json()["data"]["createPayout"]
+    assert rest.status_code == 409
+    assert [(e["field"], e["code"].upper(), e["message"]) for e in rest.json()["errors"]] == [
+        (e["field"], e["code"], e["message"]) for e in refused["errors"]
+    ]
+    assert refused["errors"] == [
+        {"field": "reference", "code": "REFERENCE_IN_USE", "message": message}
+    ]
+    assert rest.json()["existing_payout_id"] == refused["existingPayout"]["payoutId"]
+    assert refused["existingPayout"]["payoutId"] == str(holder.id)
+    assert Payout.objects.count() == 1
 
 
 def test_graphql_error_codes_are_payouts_table(keyed_client):

@@ -11,6 +11,8 @@
   be a documented 4xx, in JSON, whatever the server makes of the variant.
 - A check that every operation the run's key opened refuses the same request without a key and
   with an unknown one: 401, `WWW-Authenticate: Bearer` and the error code that says which.
+- Metadata keys of 1 to 40 characters in positive REST cases: OpenAPI 3.0 has no
+  `propertyNames`, so the document says it in prose and the generator draws any key.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.generation.meta import TestPhase
 
+from payouts.validators import METADATA_KEY_MAX_LENGTH
 from tests.fuzz.graphql_values import DECIMALS, RECIPIENT_DETAILS
 
 if TYPE_CHECKING:
@@ -101,7 +104,8 @@ def _copy(case: Case, **changes: Any) -> Case:
     """`case` with `changes`, sharing its metadata as `Case.derive` does.
 
     Schemathesis validates the changed parts again before the checks run; every change here keeps
-    the case negative (a body that is no JSON object the schema allows, an id that is no UUID).
+    the case negative (a body that is no JSON object the schema allows, an id that is no UUID) or
+    positive (metadata with fewer keys).
     """
     fields: dict[str, Any] = {
         "path_parameters": dict(case.path_parameters),
@@ -143,11 +147,27 @@ def _hostile_variants(case: Case, *, stateful: bool) -> list[Case]:
     return variants
 
 
+def _with_documented_metadata_keys(case: Case) -> Case:
+    """`case` without the metadata keys the document rules out in prose only."""
+    body = case.body
+    if not isinstance(body, dict):
+        return case
+    metadata = body.get("metadata")
+    if not isinstance(metadata, dict):
+        return case
+    kept = {
+        key: value for key, value in metadata.items() if 0 < len(key) <= METADATA_KEY_MAX_LENGTH
+    }
+    return _copy(case, body={**body, "metadata": kept})
+
+
 @schemathesis.hook
 def flatmap_case(context: HookContext, case: Case) -> st.SearchStrategy[Case]:
     meta = case.meta
-    if meta is None or not meta.generation.mode.is_negative:
+    if meta is None:
         return st.just(case)
+    if not meta.generation.mode.is_negative:
+        return st.just(_with_documented_metadata_keys(case))
     variants = _hostile_variants(case, stateful=meta.phase.name == TestPhase.STATEFUL)
     if not variants:
         return st.just(case)

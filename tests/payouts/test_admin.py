@@ -55,13 +55,13 @@ def test_changelist_searches_by_id(admin_client, make_payout):
     assert [p.pk for p in response.context["cl"].result_list] == [wanted.pk]
 
 
-def test_status_and_timestamps_are_read_only(admin_client, pending_payout):
+def test_status_reference_and_timestamps_are_read_only(admin_client, pending_payout):
     response = admin_client.get(f"/admin/payouts/payout/{pending_payout.pk}/change/")
 
     form_fields = set(response.context["adminform"].form.fields)
-    assert form_fields == {"amount", "currency", "recipient_details", "description"}
+    assert form_fields == {"amount", "currency", "recipient_details", "description", "metadata"}
     readonly = set(response.context["adminform"].readonly_fields)
-    assert {"status", "created_at", "updated_at", "failure_reason"} <= readonly
+    assert {"reference", "status", "created_at", "updated_at", "failure_reason"} <= readonly
 
 
 def test_admin_edit_is_validated_by_the_domain(admin_client, pending_payout):
@@ -304,3 +304,133 @@ def test_payout_history_is_shown_with_account_numbers_masked(owner, admin_client
     assert "Updated" in history
     assert "••••6819" in history
     assert "GB29NWBK60161331926819" not in history
+
+
+def test_changelist_shows_and_searches_by_reference(admin_client, make_payout):
+    wanted = make_payout(reference="INV-2025-0042")
+    make_payout(reference="INV-2024-0001")
+    make_payout()
+
+    response = admin_client.get("/admin/payouts/payout/", {"q": "2025-00"})
+
+    assert [p.pk for p in response.context["cl"].result_list] == [wanted.pk]
+    assert b"INV-2025-0042" in response.content
+
+
+def test_change_page_shows_reference_and_metadata(admin_client, make_payout):
+    payout = make_payout(reference="INV-2025-0042", metadata={"order_id": "A-1042"})
+
+    response = admin_client.get(f"/admin/payouts/payout/{payout.pk}/change/")
+
+    assert b"INV-2025-0042" in response.content
+    assert b"A-1042" in response.content
+
+
+def test_admin_adds_a_payout_with_a_reference_and_metadata(admin_client, owner, db):
+    response = admin_client.post(
+        "/admin/payouts/payout/add/",
+        add_form(owner, reference="INV-1", metadata='{"order_id": "A-1042"}'),
+    )
+
+    assert response.status_code == 302
+    payout = Payout.objects.get()
+    assert (payout.reference, payout.metadata) == ("INV-1", {"order_id": "A-1042"})
+
+
+def test_admin_adds_a_payout_left_without_reference_or_metadata_with_none(admin_client, owner, db):
+    response = admin_client.post(
+        "/admin/payouts/payout/add/", add_form(owner, reference="", metadata="")
+    )
+
+    assert response.status_code == 302
+    payout = Payout.objects.get()
+    assert (payout.reference, payout.metadata) == (None, {})
+
+
+def test_admin_refuses_a_reference_the_client_holds_on_its_field(
+    admin_client, owner, make_payout, django_capture_on_commit_callbacks
+):
+    holder = make_payout(reference="INV-1")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            "/admin/payouts/payout/add/", add_form(owner, reference="INV-1")
+        )
+
+    assert response.status_code == 200
+    shown = response.context["adminform"].form.errors.as_data()
+    assert [(error.code, error.messages[0]) for error in shown["reference"]] == [
+        (
+            "reference_in_use",
+            errors.MSG_REFERENCE_IN_USE.format(reference="INV-1", payout_id=holder.id),
+        )
+    ]
+    assert Payout.objects.count() == 1
+    assert callbacks == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "code", "message"),
+    [
+        (
+            {"reference": "INV\t1"},
+            "reference",
+            "invalid_text",
+            errors.MSG_REFERENCE_CONTROL_CHARACTER,
+        ),
+        (
+            {"reference": "R" * 65},
+            "reference",
+            "max_length",
+            "Reference must be at most 64 characters.",
+        ),
+        (
+            {"metadata": '{"order": {"id": "A"}}'},
+            "metadata",
+            "invalid",
+            'Metadata value of "order" must be a string, not an object.',
+        ),
+        (
+            {"metadata": '{"rate": 1.5}'},
+            "metadata",
+            "invalid",
+            'Metadata value of "rate" must be a string, not a number.',
+        ),
+        ({"metadata": '["A-1042"]'}, "metadata", "not_an_object", errors.MSG_METADATA_NOT_OBJECT),
+        (
+            {"metadata": '{"a": "1", "a": "2"}'},
+            "metadata",
+            "duplicate_key",
+            errors.MSG_JSON_DUPLICATE_KEY.format(key="a"),
+        ),
+    ],
+    ids=["control-character", "long-reference", "nested", "number", "list", "duplicate-key"],
+)
+def test_admin_refuses_a_reference_or_metadata_the_apis_refuse(
+    admin_client, owner, django_capture_on_commit_callbacks, fields, field, code, message
+):
+    shown = add_refused(admin_client, owner, django_capture_on_commit_callbacks, **fields)
+
+    assert shown == {field: [(code, message)]}
+
+
+def test_a_refused_form_shows_the_metadata_as_typed_back(admin_client, owner, db):
+    typed = '{"rate": 1.5, "note": "kept"}'
+
+    response = admin_client.post("/admin/payouts/payout/add/", add_form(owner, metadata=typed))
+
+    assert response.status_code == 200
+    assert b"1.5" in response.content
+    assert b"kept" in response.content
+
+
+def test_admin_edit_replaces_the_metadata(admin_client, make_payout):
+    payout = make_payout(amount="100.00", metadata={"order_id": "A-1042"})
+
+    response = admin_client.post(
+        f"/admin/payouts/payout/{payout.pk}/change/",
+        change_form(metadata='{"team": "payroll"}'),
+    )
+
+    assert response.status_code == 302
+    assert Payout.objects.get(pk=payout.pk).metadata == {"team": "payroll"}

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from payouts import services
-from payouts.errors import PayoutInvalid, PayoutNotEditable, PayoutTransitionNotAllowed
+from payouts.errors import (
+    PayoutInvalid,
+    PayoutNotEditable,
+    PayoutTransitionNotAllowed,
+    ReferenceInUse,
+)
 from payouts.models import Payout, PayoutEvent, PayoutStatus
 from tests.conftest import payout_payload
 
@@ -25,6 +30,43 @@ def test_create_rejects_invalid_input_without_writing(owner, db):
     assert [(e.field, e.code.value) for e in raised.value.errors] == [("amount", "min_value")]
     assert Payout.objects.count() == 0
     assert PayoutEvent.objects.count() == 0
+
+
+def test_create_with_a_reference_the_client_holds_names_the_payout_holding_it(
+    owner, make_payout, django_capture_on_commit_callbacks
+):
+    holder = make_payout(reference="INV-1")
+
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ReferenceInUse) as raised:
+        services.payout_create(owner.caller, payout_payload(reference="INV-1"))
+
+    assert (raised.value.payout_id, raised.value.field) == (holder.id, "reference")
+    assert Payout.objects.count() == 1
+    assert callbacks == []
+
+
+def test_a_create_that_loses_the_race_for_its_reference_names_the_winner(owner, db, monkeypatch):
+    """The check before the insert misses a payout created meanwhile: the unique constraint
+    refuses the insert, and the winner is named rather than a database error raised. (Here the
+    winner shares the test's transaction; tests/integration races real ones.)"""
+    check = services._refuse_reference_in_use
+    winners: list[Payout] = []
+
+    def created_meanwhile(client, reference):
+        check(client, reference)
+        if not winners:
+            winners.append(
+                Payout.objects.create(
+                    client=client, max_attempts=1, **payout_payload(reference=reference)
+                )
+            )
+
+    monkeypatch.setattr(services, "_refuse_reference_in_use", created_meanwhile)
+
+    with pytest.raises(ReferenceInUse) as raised:
+        services.payout_create(owner.caller, payout_payload(reference="INV-1"))
+
+    assert raised.value.payout_id == winners[0].id
 
 
 def test_first_attempt_moves_pending_to_processing(pending_payout):

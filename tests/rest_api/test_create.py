@@ -29,6 +29,8 @@ def test_create_returns_201_with_full_pending_representation(api_client, db):
         "recipient_details",
         "status",
         "description",
+        "reference",
+        "metadata",
         "failure_reason",
         "created_at",
         "updated_at",

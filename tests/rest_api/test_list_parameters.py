@@ -117,6 +117,7 @@ def test_an_unknown_value_among_several_statuses_is_400_naming_it(api_client, so
         ("created_before", ["2025-01-01T00:00:00Z", "yesterday"]),
         ("page", ["1", "2"]),
         ("page_size", ["10", "20", "30"]),
+        ("reference", ["INV-1", "INV-2"]),
     ],
 )
 def test_a_single_valued_parameter_given_twice_is_400_naming_it(

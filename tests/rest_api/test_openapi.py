@@ -67,6 +67,7 @@ def test_list_documents_every_filter(schema):
         "max_amount",
         "created_after",
         "created_before",
+        "reference",
         "ordering",
         "page",
         "page_size",
@@ -99,9 +100,32 @@ def test_error_responses_are_documented(schema, path, method, codes):
     responses = schema["paths"][path][method]["responses"]
 
     assert set(responses) == codes
-    for code in codes - {"200", "201", "204"}:
+    for code in codes - {"200", "201", "204", "409"}:
         envelope = responses[code]["content"]["application/json"]["schema"]
         assert envelope == {"$ref": "#/components/schemas/Error"}
+
+
+def test_a_creates_409_is_the_envelope_with_the_existing_payout_id_for_a_reference(schema):
+    conflict = schema["paths"]["/api/payouts/"]["post"]["responses"]["409"]
+    envelope = conflict["content"]["application/json"]["schema"]
+    component = schema["components"]["schemas"]["ConflictError"]
+    examples = conflict["content"]["application/json"]["examples"]
+
+    assert envelope == {"$ref": "#/components/schemas/ConflictError"}
+    assert component["properties"] == {
+        **schema["components"]["schemas"]["Error"]["properties"],
+        "existing_payout_id": {
+            "type": "string",
+            "format": "uuid",
+            "description": "With `reference_in_use` only: your payout that already holds the "
+            "reference.",
+        },
+    }
+    assert "existing_payout_id" not in component["required"]
+    assert {example["value"]["code"] for example in examples.values()} == {
+        "reference_in_use",
+        "idempotency_key_in_use",
+    }
 
 
 def test_put_is_not_documented(schema):
@@ -157,6 +181,24 @@ def test_a_payout_amount_is_documented_with_the_whole_rule(served):
 
         assert amount["type"] == "string"
         assert amount["pattern"] == payable_amount_pattern(Decimal("1000000.00"))
+
+
+def test_metadata_is_documented_as_an_object_of_bounded_strings(served):
+    for component in ("PayoutCreateRequest", "PatchedPayoutUpdateRequest", "Payout"):
+        metadata = served["components"]["schemas"][component]["properties"]["metadata"]
+
+        assert metadata["type"] == "object"
+        assert metadata["additionalProperties"] == {"type": "string", "maxLength": 500}
+        assert metadata["maxProperties"] == 20
+
+
+def test_a_reference_is_documented_on_create_and_never_on_update(served):
+    schemas = served["components"]["schemas"]
+    sent = schemas["PayoutCreateRequest"]["properties"]["reference"]
+
+    assert (sent["type"], sent["minLength"], sent["maxLength"]) == ("string", 1, 64)
+    assert "reference" not in schemas["PatchedPayoutUpdateRequest"]["properties"]
+    assert schemas["Payout"]["properties"]["reference"]["nullable"] is True
 
 
 def test_sort_keys_have_names_for_generated_clients(served):
