@@ -93,6 +93,7 @@ def insert_pending(stack: Stack, count: int) -> list[str]:
                     "EUR",
                     '{"account_number": "DE89370400440532013000"}',
                     "Processing benchmark",
+                    "{}",
                     "PENDING",
                     "",
                     0,

@@ -132,24 +132,58 @@ def _answer_from_stored(client: Client, key: str, fingerprint: str) -> Outcome |
     return _replay(record)
 
 
+_TABLE = IdempotencyKey._meta.db_table
+# Hand-written, these two statements: through the ORM, a create with a key ran at 0.78x the
+# throughput of one without (make bench, target 0.85x), a third of it Django building SQL.
+# PostgreSQL: take the key's advisory lock without waiting and, only if it was free, insert
+# the key's row, in one round trip. No row back means another request holds the key.
+_CLAIM_SQL = f"""
+INSERT INTO "{_TABLE}" ("client_id", "key", "fingerprint", "method", "path", "created_at",
+                        "response_body")
+SELECT %s, %s, %s, %s, %s, %s, ''
+WHERE pg_try_advisory_xact_lock(hashtextextended(%s, 0))
+RETURNING "id"
+"""
+_ANSWER_SQL = f'UPDATE "{_TABLE}" SET "response_status" = %s, "response_body" = %s WHERE "id" = %s'
+
+
 def _insert_claim(claim: IdempotencyKey) -> None:
     """Insert the key's row as the first statement of the work's transaction, or raise
     IdempotencyKeyInUse while another request holding the key is still running.
 
     On PostgreSQL that request holds a transaction-level advisory lock named by the client and
-    the key, taken without waiting: otherwise this INSERT would wait on the unique index for
+    the key, tried without waiting: otherwise this INSERT would wait on the unique index for
     the other transaction to end. The unique constraint alone decides what gets inserted.
     (SQLite runs one writer at a time: a second request waits for the first, then replays it.)
     """
     connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            name = f"idempotency-key:{claim.client_id}:{claim.key}"
-            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [name])
-            [(locked,)] = cursor.fetchall()
-        if not locked:
-            raise IdempotencyKeyInUse()
-    claim.save(force_insert=True)
+    if connection.vendor != "postgresql":
+        claim.save(force_insert=True)
+        return
+    lock_name = f"idempotency-key:{claim.client_id}:{claim.key}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL,
+            [
+                claim.client_id,
+                claim.key,
+                claim.fingerprint,
+                claim.method,
+                claim.path,
+                claim.created_at,
+                lock_name,
+            ],
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        raise IdempotencyKeyInUse()
+    claim.pk = inserted[0]
+
+
+def _store_answer(claim: IdempotencyKey, outcome: Outcome) -> None:
+    body = json.dumps(outcome.body, cls=DjangoJSONEncoder)
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_ANSWER_SQL, [outcome.status, body, claim.pk])
 
 
 def ttl() -> timedelta:
@@ -183,9 +217,7 @@ def run_once(
                 claimed = True
                 outcome = work()
                 if outcome.kept:
-                    claim.response_status = outcome.status
-                    claim.response_body = json.dumps(outcome.body, cls=DjangoJSONEncoder)
-                    claim.save(update_fields=["response_status", "response_body"])
+                    _store_answer(claim, outcome)
                 else:
                     transaction.set_rollback(True)
                 return outcome
