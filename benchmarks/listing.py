@@ -54,6 +54,28 @@ SEED_COLUMNS = (
 )
 FAILURE_REASON = "Failed after 4 attempt(s): The payment provider declined the request."
 
+
+def pending_row(
+    payout_id: str, client_id: int, now: datetime, max_attempts: int = 4
+) -> tuple[object, ...]:
+    """One PENDING payout as COPY takes it, in the order of SEED_COLUMNS."""
+    return (
+        payout_id,
+        client_id,
+        "250.00",
+        "EUR",
+        '{"account_number": "DE89370400440532013000"}',
+        "Processing benchmark",
+        "{}",
+        "PENDING",
+        "",
+        0,
+        max_attempts,
+        now,
+        now,
+    )
+
+
 GRAPHQL_QUERY = """
 query Payouts($first: Int!, $after: String, $filters: PayoutFilter) {
   payouts(first: $first, after: $after, filters: $filters) {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from benchmarks.listing import SEED_COLUMNS
+from benchmarks.listing import SEED_COLUMNS, pending_row
 from benchmarks.memory import MemorySampler
 from benchmarks.results import ProcessingRun
 from benchmarks.stack import Stack, StackError
@@ -85,23 +85,7 @@ def insert_pending(stack: Stack, count: int) -> list[str]:
         conn.cursor().copy(f"COPY payouts_payout ({', '.join(SEED_COLUMNS)}) FROM STDIN") as copy,
     ):
         for payout_id in ids:
-            copy.write_row(
-                (
-                    payout_id,
-                    client_id,
-                    "250.00",
-                    "EUR",
-                    '{"account_number": "DE89370400440532013000"}',
-                    "Processing benchmark",
-                    "{}",
-                    "PENDING",
-                    "",
-                    0,
-                    MAX_ATTEMPTS,
-                    now,
-                    now,
-                )
-            )
+            copy.write_row(pending_row(payout_id, client_id, now, MAX_ATTEMPTS))
     return ids
 
 

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from benchmarks.listing import SEED_COLUMNS, keyset_cursor, per_request_sql, seed_lines
+from benchmarks.listing import (
+    SEED_COLUMNS,
+    keyset_cursor,
+    pending_row,
+    per_request_sql,
+    seed_lines,
+)
 from clients.authentication import caller_for_authorization
 from payouts.models import Payout
 
@@ -49,3 +55,11 @@ def test_the_key_checks_occasional_read_and_write_are_not_a_requests_queries(own
     lookup, write = (str(query["sql"]) for query in queries.captured_queries)
 
     assert per_request_sql([lookup, "SELECT 1", write]) == ["SELECT 1"]
+
+
+def test_the_processing_benchmarks_pending_rows_have_a_value_for_each_seeded_column():
+    row = pending_row("9b1c0d7e-0000-4000-8000-000000000000", 42, datetime(2026, 1, 1, tzinfo=UTC))
+
+    values = dict(zip(SEED_COLUMNS, row, strict=True))
+
+    assert (values["client_id"], values["status"], values["metadata"]) == (42, "PENDING", "{}")
