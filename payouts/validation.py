@@ -21,7 +21,7 @@ from django.core.validators import DecimalValidator
 from payouts import errors
 from payouts.errors import ErrorCode, FieldError, InputRefused, PayoutInvalid
 from payouts.models import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, Payout
-from payouts.validators import validate_recipient_details
+from payouts.validators import WHITESPACE, is_blank, validate_recipient_details
 
 EDITABLE_FIELDS: tuple[str, ...] = (
     "amount",
@@ -52,9 +52,9 @@ _AMOUNT_DIGITS = DecimalValidator(AMOUNT_MAX_DIGITS, AMOUNT_DECIMAL_PLACES)
 
 _REFERENCE_FIELD = Payout._meta.get_field("reference")
 # What parse_reference takes, as a JSON Schema pattern (its length is the column's): no control
-# characters, and one character at least that is not whitespace (what str.strip() removes).
+# characters, and one character at least that is not whitespace (validators.is_blank's).
 _PRINTABLE = r"[^\u0000-\u001f\u007f-\u009f]"
-REFERENCE_PATTERN = rf"^{_PRINTABLE}*[^\s\u0000-\u001f\u007f-\u009f]{_PRINTABLE}*$"
+REFERENCE_PATTERN = rf"^{_PRINTABLE}*[^{WHITESPACE}\u0000-\u001f\u007f-\u009f]{_PRINTABLE}*$"
 
 MSG_TIMESTAMP_OUT_OF_RANGE = "Date and time must fall between the years 1 and 9999 in UTC."
 
@@ -143,7 +143,7 @@ def parse_reference(value: object) -> str:
         raise InputRefused(ErrorCode.INVALID, errors.MSG_REFERENCE_NOT_TEXT)
     # Here, not in a validator: the column may be blank (no reference), so full_clean() and the
     # column's validators skip an empty value.
-    if not value.strip():
+    if is_blank(value):
         raise InputRefused(ErrorCode.BLANK, errors.MSG_BLANK)
     try:
         _REFERENCE_FIELD.run_validators(value)

@@ -24,6 +24,17 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # C0 and C1 controls: a reference is an identifier a client logs and compares, so no tabs,
 # newlines or escapes that would show as something else.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Whitespace as Python's str.isspace() and JavaScript's \s both count it: the OpenAPI document's
+# patterns are ECMA-262 expressions, and the server must call "blank" what they call blank.
+WHITESPACE = r"\s\u001c-\u001f\u0085\ufeff"
+# Text with one character at least that is not whitespace, as a pattern to search for.
+NOT_BLANK_PATTERN = rf"[^{WHITESPACE}]"
+_NOT_BLANK = re.compile(NOT_BLANK_PATTERN)
+
+
+def is_blank(text: str) -> bool:
+    """Empty or whitespace only."""
+    return _NOT_BLANK.search(text) is None
 
 
 def _storable(value: str) -> bool:
@@ -84,7 +95,7 @@ def validate_recipient_details(value: Any) -> None:
     if not isinstance(value, dict):
         raise ValidationError(errors.MSG_RECIPIENT_NOT_OBJECT, code=ErrorCode.NOT_AN_OBJECT.value)
     account_number = value.get("account_number")
-    if not isinstance(account_number, str) or not account_number.strip():
+    if not isinstance(account_number, str) or is_blank(account_number):
         raise ValidationError(
             errors.MSG_ACCOUNT_NUMBER_MISSING, code=ErrorCode.ACCOUNT_NUMBER_REQUIRED.value
         )

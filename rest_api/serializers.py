@@ -26,11 +26,12 @@ from payouts.validators import (
     METADATA_KEY_MAX_LENGTH,
     METADATA_MAX_KEYS,
     METADATA_VALUE_MAX_LENGTH,
+    NOT_BLANK_PATTERN,
 )
 
 RECIPIENT_DETAILS_SCHEMA = {
     "type": "object",
-    "properties": {"account_number": {"type": "string", "minLength": 1}},
+    "properties": {"account_number": {"type": "string", "pattern": NOT_BLANK_PATTERN}},
     "required": ["account_number"],
     "additionalProperties": True,
     "example": {"account_number": "DE89370400440532013000", "bank_name": "Deutsche Bank"},
@@ -85,7 +86,7 @@ class PayoutEditableSerializer(serializers.Serializer[Any]):
     )
     currency = serializers.ChoiceField(choices=Currency.choices)
     recipient_details = RecipientDetailsField(
-        help_text="JSON object; must hold a non-empty string account_number."
+        help_text="JSON object; must hold a string account_number that is not blank."
     )
     description = serializers.CharField(
         required=False,
