@@ -171,7 +171,10 @@ class PayoutGraphQLView(GraphQLView[PayoutContext, None]):
             return idempotency_refusal(refused)
         if not outcome.replayed:
             return first[0]
-        response = JsonResponse(outcome.body, status=outcome.status, safe=False)
+        # Encoded as Strawberry encodes, so the replay is the first answer byte for byte.
+        response = HttpResponse(
+            self.encode_json(outcome.body), status=outcome.status, content_type="application/json"
+        )
         response[idempotency.REPLAYED_HEADER] = "true"
         return response
 

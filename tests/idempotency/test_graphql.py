@@ -73,7 +73,8 @@ def test_retry_replays_the_same_response_and_creates_nothing(send, enqueued):
 
     assert retry.status_code == 200
     assert retry["Idempotent-Replayed"] == "true"
-    assert retry.json() == first.json()
+    assert retry.content == first.content
+    assert retry["Content-Type"] == first["Content-Type"]
     assert Payout.objects.count() == 1
     assert len(enqueued) == 1
 
