@@ -16,6 +16,7 @@ from graphql import (
     SelectionNode,
     parse,
 )
+from strawberry.utils.operation import get_first_operation
 
 from graphql_api.limits import MAX_DOCUMENT_NESTING, document_shape
 
@@ -29,14 +30,13 @@ def mutation_fields(body: object) -> tuple[str, ...] | None:
     operation_name = body.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         return None
-    return _mutation_fields(query, operation_name)
+    return _mutation_fields(query, operation_name, settings.GRAPHQL_MAX_TOKENS)
 
 
 @lru_cache(maxsize=256)
-def _mutation_fields(query: str, operation_name: str | None) -> tuple[str, ...] | None:
+def _mutation_fields(query: str, operation_name: str | None, budget: int) -> tuple[str, ...] | None:
     # The abuse guards read the document before the parser does; a document they refuse
     # is refused again when the request runs.
-    budget: int = settings.GRAPHQL_MAX_TOKENS
     tokens, nesting, _ = document_shape(query, budget)
     if tokens > budget or nesting > MAX_DOCUMENT_NESTING:
         return None
@@ -44,15 +44,21 @@ def _mutation_fields(query: str, operation_name: str | None) -> tuple[str, ...] 
         document = parse(query, max_tokens=budget)
     except GraphQLError:
         return None
-    operations = [
-        definition
-        for definition in document.definitions
-        if isinstance(definition, OperationDefinitionNode)
-        and (
-            operation_name is None or (definition.name and definition.name.value) == operation_name
+    # The operation Strawberry runs: the one named, or else the first of the document.
+    if operation_name is None:
+        operation = get_first_operation(document)
+    else:
+        operation = next(
+            (
+                definition
+                for definition in document.definitions
+                if isinstance(definition, OperationDefinitionNode)
+                and definition.name is not None
+                and definition.name.value == operation_name
+            ),
+            None,
         )
-    ]
-    if len(operations) != 1 or operations[0].operation is not OperationType.MUTATION:
+    if operation is None or operation.operation is not OperationType.MUTATION:
         return None
     fragments = {
         definition.name.value: definition
@@ -61,7 +67,7 @@ def _mutation_fields(query: str, operation_name: str | None) -> tuple[str, ...] 
     }
     fields: list[str] = []
     spread: set[str] = set()
-    pending: list[SelectionNode] = list(operations[0].selection_set.selections)
+    pending: list[SelectionNode] = list(operation.selection_set.selections)
     while pending:
         selection = pending.pop()
         if isinstance(selection, FieldNode):

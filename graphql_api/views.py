@@ -169,8 +169,15 @@ class PayoutGraphQLView(GraphQLView[PayoutContext, None]):
             outcome = idempotency.run_once(self.caller.client, key, identity, execute)
         except IdempotencyRefused as refused:
             return idempotency_refusal(refused)
-        if not outcome.replayed:
+        if not outcome.replayed and outcome.kept:
             return first[0]
+        if not outcome.replayed:
+            # The server failed and the payout was rolled back with the key: the answer must not
+            # show data (a payout id) that no longer exists. The errors say what happened.
+            failed = {"data": None, "errors": outcome.body.get("errors")}
+            return HttpResponse(
+                self.encode_json(failed), status=outcome.status, content_type="application/json"
+            )
         # Encoded as Strawberry encodes, so the replay is the first answer byte for byte.
         response = HttpResponse(
             self.encode_json(outcome.body), status=outcome.status, content_type="application/json"
