@@ -31,6 +31,7 @@ from payouts.selectors import (
     payout_ordering_tie_breakers,
 )
 from payouts.validation import MSG_TIMESTAMP_OUT_OF_RANGE, utc_timestamp
+from payouts.validators import METADATA_MAX_KEYS
 
 MSG_INVALID_CURSOR = "Argument '{argument}' is not a valid cursor."
 MSG_CURSOR_MISMATCH = "The cursor does not belong to a list in this order."
@@ -80,7 +81,8 @@ class PayoutType(relay.Node):
     )
     metadata: JSON = strawberry_django.field(
         description=(
-            "Your own keys and values, as sent: a JSON object of strings (at most 20 keys). "
+            "Your own keys and values, as sent: a JSON object of strings (at most "
+            f"{METADATA_MAX_KEYS} keys). "
             "Never used by processing."
         )
     )

@@ -23,7 +23,6 @@ from graphql_api.idempotency import mutation_fields
 from graphql_api.schema import schema
 from idempotency import services as idempotency
 from idempotency.errors import (
-    RETRY_IN_USE_AFTER_SECONDS,
     IdempotencyKeyInUse,
     IdempotencyKeyMultipleMutations,
     IdempotencyRefused,
@@ -68,7 +67,7 @@ def request_error(status_code: int, message: str, code: ErrorCode) -> JsonRespon
 def idempotency_refusal(refused: IdempotencyRefused) -> JsonResponse:
     response = request_error(refused.http_status, refused.message, refused.code)
     if isinstance(refused, IdempotencyKeyInUse):
-        response["Retry-After"] = str(RETRY_IN_USE_AFTER_SECONDS)
+        response["Retry-After"] = str(refused.retry_after)
     return response
 
 

@@ -25,3 +25,8 @@ class IdempotencyKeyAdmin(admin.ModelAdmin[IdempotencyKey]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    # A key deleted while its client still retries would let the retry create a second payout:
+    # only the purge, past the TTL, forgets one.
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -21,8 +21,6 @@ MSG_MULTIPLE_MUTATIONS = (
     "An Idempotency-Key covers one mutation, and this operation has {count}. Send each "
     "createPayout in a request of its own, each with its own key."
 )
-# How long a client is told to wait before it retries a request whose key is in use.
-RETRY_IN_USE_AFTER_SECONDS = 1
 
 
 class IdempotencyRefused(PayoutError):
@@ -50,6 +48,8 @@ class IdempotencyKeyInUse(IdempotencyRefused):
     http_status = 409
     code = ErrorCode.IDEMPOTENCY_KEY_IN_USE
     message = MSG_KEY_IN_USE
+    # Seconds the client is told to wait (Retry-After) before it retries.
+    retry_after = 1
 
 
 class IdempotencyKeyMultipleMutations(IdempotencyRefused):

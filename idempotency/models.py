@@ -13,8 +13,8 @@ KEY_MAX_LENGTH = 255
 class IdempotencyKey(models.Model):
     """One key of one client. The unique constraint is the whole guarantee: whichever request
     inserts the row runs; every other request with that key finds it and is answered from it
-    (a replay, 422) or, while the first runs, waits briefly and gets 409. The row outlives
-    every process, so it holds across web workers and restarts."""
+    (a replay, 422) or, while the first runs, gets 409 (on SQLite it waits, then replays). The
+    row outlives every process, so it holds across web workers and restarts."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="idempotency_keys")
     key = models.CharField(max_length=KEY_MAX_LENGTH)

@@ -23,7 +23,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from clients import ratelimit
 from clients.authentication import MSG_NO_CREDENTIALS
 from idempotency.errors import (
-    RETRY_IN_USE_AFTER_SECONDS,
     IdempotencyKeyInUse,
     IdempotencyRefused,
 )
@@ -106,7 +105,7 @@ class Refused(exceptions.APIException):
 
 def to_api_exception(error: PayoutError) -> exceptions.APIException:
     if isinstance(error, IdempotencyRefused):
-        wait = RETRY_IN_USE_AFTER_SECONDS if isinstance(error, IdempotencyKeyInUse) else None
+        wait = error.retry_after if isinstance(error, IdempotencyKeyInUse) else None
         return Refused(error.http_status, error.message, error.code.value, wait)
     if isinstance(error, PayoutInvalid):
         by_field: dict[str, list[exceptions.ErrorDetail]] = {}

@@ -21,7 +21,7 @@ def test_the_admin_lists_and_finds_a_clients_keys_with_their_answers(admin_clien
     assert record.response_body.split('"id": "')[1][:36] in shown.content.decode()
 
 
-def test_keys_are_never_added_or_edited_in_the_admin(admin_client, api_client):
+def test_keys_are_never_added_edited_or_deleted_in_the_admin(admin_client, api_client):
     api_client.post(
         "/api/payouts/", payout_payload(), format="json", headers={"Idempotency-Key": KEY}
     )
@@ -32,6 +32,11 @@ def test_keys_are_never_added_or_edited_in_the_admin(admin_client, api_client):
         f"/admin/idempotency/idempotencykey/{record.pk}/change/", {"key": "other"}
     )
 
+    deleted = admin_client.post(
+        f"/admin/idempotency/idempotencykey/{record.pk}/delete/", {"post": "yes"}
+    )
+
     assert added.status_code == 403
     assert edited.status_code == 403
+    assert deleted.status_code == 403
     assert IdempotencyKey.objects.get().key == KEY

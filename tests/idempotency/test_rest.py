@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from idempotency.errors import MSG_KEY_IN_USE, MSG_KEY_INVALID, MSG_KEY_MISMATCH
@@ -297,3 +299,31 @@ def test_a_body_that_is_not_json_is_refused_before_the_key_is_claimed(api_client
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
     assert not IdempotencyKey.objects.exists()
+
+
+def test_the_ttl_is_the_setting_not_a_fixed_day(post, settings):
+    settings.PAYOUT_IDEMPOTENCY_TTL_HOURS = 1
+    first = post(payout_payload(amount="10.00"))
+    IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(minutes=30))
+    within = post(payout_payload(amount="10.00"))
+    IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=2))
+
+    after = post(payout_payload(amount="20.00"))
+
+    assert within["Idempotent-Replayed"] == "true"
+    assert within.json()["id"] == first.json()["id"]
+    assert after.status_code == 201
+    assert "Idempotent-Replayed" not in after
+
+
+def test_a_reference_in_use_refusal_is_kept_and_replayed_under_the_key(post):
+    holder = post(payout_payload(reference="INV-1"), key="first-intent")
+    body = payout_payload(reference="INV-1", amount="99.00")
+
+    refused = post(body)
+    replayed = post(body)
+
+    assert refused.status_code == replayed.status_code == 409
+    assert refused.json()["existing_payout_id"] == holder.json()["id"]
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert replayed.content == refused.content

@@ -1,6 +1,6 @@
 """Idempotency-Key under real concurrency: 20 simultaneous creates with one key against gunicorn
 with several worker processes on PostgreSQL, each request on its own connection. No lock is
-mocked: the unique (client, key) constraint alone lets one request in."""
+mocked: the unique (client, key) constraint and the key's advisory lock do it."""
 
 from __future__ import annotations
 
