@@ -166,6 +166,20 @@ class ClientErrorsAsBadUserInput(SchemaExtension):
             result.errors = [_labelled(error) for error in result.errors]
 
 
+# The codes MaskServerErrors gives a failure of the server.
+SERVER_FAILURE_CODES = frozenset({ErrorCode.SERVER_ERROR.name, ErrorCode.SERVICE_UNAVAILABLE.name})
+
+
+def server_failed(result: object) -> bool:
+    """Whether an answer's errors include a failure of the server, as masked below."""
+    errors = result.get("errors") if isinstance(result, dict) else None
+    return any(
+        (error.get("extensions") or {}).get("code") in SERVER_FAILURE_CODES
+        for error in errors or ()
+        if isinstance(error, dict)
+    )
+
+
 class MaskServerErrors(MaskErrors):
     """Answer a server failure with a fixed message and a code; the log keeps the original
     (Strawberry hands errors to process_errors before extensions see them)."""

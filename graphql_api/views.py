@@ -19,6 +19,7 @@ from strawberry.django.views import GraphQLView
 from clients import ratelimit
 from clients.authentication import SCHEME, AuthenticationRefused, caller_for_authorization
 from graphql_api.context import PayoutContext
+from graphql_api.errors import server_failed
 from graphql_api.idempotency import mutation_fields
 from graphql_api.schema import schema
 from idempotency import services as idempotency
@@ -69,19 +70,6 @@ def idempotency_refusal(refused: IdempotencyRefused) -> JsonResponse:
     if isinstance(refused, IdempotencyKeyInUse):
         response["Retry-After"] = str(refused.retry_after)
     return response
-
-
-# A result with one of these errors is the server's failure: it is not kept under a key.
-_SERVER_FAILURES = {ErrorCode.SERVER_ERROR.name, ErrorCode.SERVICE_UNAVAILABLE.name}
-
-
-def _server_failed(result: object) -> bool:
-    errors = result.get("errors") if isinstance(result, dict) else None
-    return any(
-        (error.get("extensions") or {}).get("code") in _SERVER_FAILURES
-        for error in errors or ()
-        if isinstance(error, dict)
-    )
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -160,7 +148,7 @@ class PayoutGraphQLView(GraphQLView[PayoutContext, None]):
             first.append(response)
             result = json.loads(response.content)  # type: ignore[attr-defined]
             return idempotency.Outcome(
-                response.status_code, result, storable=not _server_failed(result)
+                response.status_code, result, storable=not server_failed(result)
             )
 
         identity = idempotency.RequestIdentity("POST", request.path, body)

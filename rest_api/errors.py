@@ -53,19 +53,25 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = ErrorCode.SERVICE_UNAVAILABLE.value
 
 
-class Conflict(exceptions.APIException):
-    """The request collides with a payout that exists: `field` is the input that collides,
-    `extra` the keys the body adds to the envelope (the existing payout's id)."""
-
-    status_code = status.HTTP_409_CONFLICT
+class Refused(exceptions.APIException):
+    """A refusal whose status the domain names (409, 422). `field` is the input it is about,
+    `extra` the keys the body adds to the envelope (a conflicting payout's id), `wait` becomes
+    Retry-After."""
 
     def __init__(
-        self, detail: str, code: ErrorCode, *, field: str | None, extra: dict[str, str]
+        self,
+        status_code: int,
+        error: PayoutError,
+        *,
+        extra: dict[str, str] | None = None,
+        wait: int | None = None,
     ) -> None:
-        super().__init__(detail, code.value)
-        self.error_code = code
-        self.field = field
-        self.extra = extra
+        super().__init__(error.message, error.code.value)
+        self.status_code = status_code
+        self.error_code = error.code
+        self.field = error.field
+        self.extra = extra or {}
+        self.wait = wait
 
 
 def error_body(
@@ -94,19 +100,10 @@ def _field_errors(detail: Any, field: str | None = None) -> Iterator[dict[str, A
         yield {"field": field, "code": code, "message": str(detail)}
 
 
-class Refused(exceptions.APIException):
-    """A refusal whose status the domain names (409, 422); `wait` becomes Retry-After."""
-
-    def __init__(self, status_code: int, detail: str, code: str, wait: int | None = None) -> None:
-        super().__init__(detail, code)
-        self.status_code = status_code
-        self.wait = wait
-
-
 def to_api_exception(error: PayoutError) -> exceptions.APIException:
     if isinstance(error, IdempotencyRefused):
         wait = error.retry_after if isinstance(error, IdempotencyKeyInUse) else None
-        return Refused(error.http_status, error.message, error.code.value, wait)
+        return Refused(error.http_status, error, wait=wait)
     if isinstance(error, PayoutInvalid):
         by_field: dict[str, list[exceptions.ErrorDetail]] = {}
         for field_error in error.errors:
@@ -118,7 +115,7 @@ def to_api_exception(error: PayoutError) -> exceptions.APIException:
         return exceptions.NotFound(error.message, code=error.code.value)
     if isinstance(error, ReferenceInUse):
         extra = {"existing_payout_id": str(error.payout_id)}
-        return Conflict(error.message, error.code, field=error.field, extra=extra)
+        return Refused(status.HTTP_409_CONFLICT, error, extra=extra)
     if isinstance(error, PayoutNotEditable | PayoutNotDeletable | ClientRequired):
         return exceptions.PermissionDenied(error.message, code=error.code.value)
     return exceptions.ValidationError(error.message, code=error.code.value)
@@ -158,7 +155,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         errors = list(_field_errors(exc.detail))
         response.data = error_body(ErrorCode.INVALID.value, MSG_INVALID_INPUT, errors)
-    elif isinstance(exc, Conflict):
+    elif isinstance(exc, Refused):
         detail = str(exc.detail)
         errors = [{"field": exc.field, "code": exc.error_code.value, "message": detail}]
         response.data = {**error_body(exc.error_code.value, detail, errors), **exc.extra}
