@@ -29,10 +29,10 @@ PAYLOAD = {
 PGBENCH_SCRIPT = """\
 BEGIN;
 INSERT INTO payouts_payout (id, client_id, amount, currency, recipient_details, description, \
-reference, metadata, status, failure_reason, attempts, max_attempts, created_at, updated_at, \
-deleted_at) VALUES (gen_random_uuid(), :client_id, 250.00, 'EUR', \
-'{"account_number": "DE89370400440532013000", "bank_name": "DB"}', \
-'Contractor payment - March', NULL, '{}', 'PENDING', '', 0, 4, now(), now(), NULL) \
+reference, metadata, status, failure_code, failure_reason, provider_reference, attempts, \
+max_attempts, created_at, updated_at, deleted_at) VALUES (gen_random_uuid(), :client_id, 250.00, \
+'EUR', '{"account_number": "DE89370400440532013000", "bank_name": "DB"}', \
+'Contractor payment - March', NULL, '{}', 'PENDING', '', '', '', 0, 4, now(), now(), NULL) \
 RETURNING id \\gset
 INSERT INTO payouts_payoutevent (payout_id, kind, from_status, to_status, attempt, reason, \
 changes, actor_kind, actor, created_at) VALUES (':id', 'created', '', 'PENDING', 0, '', '{}', \

@@ -46,13 +46,17 @@ SEED_COLUMNS = (
     "description",
     "metadata",
     "status",
+    "failure_code",
     "failure_reason",
+    "provider_reference",
     "attempts",
     "max_attempts",
     "created_at",
     "updated_at",
 )
-FAILURE_REASON = "Failed after 4 attempt(s): The payment provider declined the request."
+FAILURE_CODE = "insufficient_funds"
+FAILURE_REASON = "The account has insufficient funds."
+PROVIDER_REFERENCE = "fp_0123456789abcdef"
 
 
 def pending_row(
@@ -68,6 +72,8 @@ def pending_row(
         "Processing benchmark",
         "{}",
         "PENDING",
+        "",
+        "",
         "",
         0,
         max_attempts,
@@ -193,13 +199,14 @@ def seed_lines(rows: int, client_id: int, newest: datetime, seed: int) -> Iterat
     for number, status in enumerate(rng.choices(statuses, weights, k=rows)):
         created = datetime.fromtimestamp(newest_ts - rng.random() * span, tz=UTC).isoformat()
         amount = 10 ** rng.uniform(0, 5)
-        reason = FAILURE_REASON if status == "FAILED" else ""
+        code, reason = (FAILURE_CODE, FAILURE_REASON) if status == "FAILED" else ("", "")
+        reference = PROVIDER_REFERENCE if status == "COMPLETED" else ""
         attempts = 0 if status == "PENDING" else 1
         details = f'{{"account_number": "DE8937040044{number:010d}"}}'
         yield (
             f"{rng.getrandbits(128):032x}\t{client_id}\t{amount:.2f}\t{rng.choice(CURRENCIES)}\t"
-            f"{details}\tSeeded payout\t{{}}\t{status}\t{reason}\t{attempts}\t4\t{created}\t"
-            f"{created}\n"
+            f"{details}\tSeeded payout\t{{}}\t{status}\t{code}\t{reason}\t{reference}\t"
+            f"{attempts}\t4\t{created}\t{created}\n"
         )
 
 

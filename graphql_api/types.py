@@ -86,7 +86,19 @@ class PayoutType(relay.Node):
             "Never used by processing."
         )
     )
-    failure_reason: str = strawberry_django.field(description="Why a FAILED payout failed.")
+    failure_code: str = strawberry_django.field(
+        description=(
+            "Why a FAILED payout failed, for programs: the provider's decline code as it sent it "
+            "(e.g. insufficient_funds), or provider_rejected, provider_unavailable or "
+            "provider_unknown_outcome. Empty unless FAILED."
+        )
+    )
+    failure_reason: str = strawberry_django.field(
+        description="Why a FAILED payout failed, for people. Empty unless FAILED."
+    )
+    provider_reference: str = strawberry_django.field(
+        description="The payment provider's id for the payment. Empty unless COMPLETED."
+    )
     created_at: datetime
     updated_at: datetime
 

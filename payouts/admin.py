@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -16,7 +17,7 @@ from payouts import services
 from payouts.callers import Caller
 from payouts.errors import PayoutError, PayoutInvalid
 from payouts.forms import AmountField, MetadataField, RecipientDetailsField, ReferenceField
-from payouts.models import Payout, PayoutEvent
+from payouts.models import FailureCode, Payout, PayoutEvent
 from payouts.states import EDITABLE_STATUSES
 from payouts.validation import CREATE_FIELDS
 
@@ -88,6 +89,23 @@ def _event_details(event: PayoutEvent) -> str:
     return event.reason
 
 
+class OutcomeUnknownFilter(admin.SimpleListFilter):
+    """The payouts an operator must settle with the provider by hand: no attempt got an answer,
+    and the provider may have paid."""
+
+    title = "provider outcome"
+    parameter_name = "outcome"
+    UNKNOWN = "unknown"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(self.UNKNOWN, "Unknown: check with the provider")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Payout]) -> QuerySet[Payout]:
+        if self.value() == self.UNKNOWN:
+            return queryset.filter(failure_code=FailureCode.PROVIDER_UNKNOWN_OUTCOME)
+        return queryset
+
+
 @admin.register(Payout)
 class PayoutAdmin(admin.ModelAdmin[Payout]):
     form = PayoutAdminForm
@@ -98,19 +116,28 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
         "amount",
         "currency",
         "status",
+        "failure_code",
         "attempts",
         "created_at",
         "deleted_at",
     )
-    list_filter = ("status", "currency", "client", ("deleted_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        "status",
+        OutcomeUnknownFilter,
+        "currency",
+        "client",
+        ("deleted_at", admin.EmptyFieldListFilter),
+    )
     list_select_related = ("client",)
-    search_fields = ("=id", "reference", "recipient_details__account_number")
+    search_fields = ("=id", "reference", "=provider_reference", "recipient_details__account_number")
     readonly_fields = (
         "id",
         "client",
         "reference",
         "status",
+        "failure_code",
         "failure_reason",
+        "provider_reference",
         "attempts",
         "max_attempts",
         "created_at",

@@ -26,6 +26,18 @@ class PayoutStatus(models.TextChoices):
     FAILED = "FAILED", "Failed"
 
 
+class FailureCode(models.TextChoices):
+    """The service's own failure codes; a provider's decline code is stored as it sent it."""
+
+    PROVIDER_DECLINED = "provider_declined", "Declined by the provider, which gave no code"
+    PROVIDER_REJECTED = "provider_rejected", "Rejected by the provider (a 4xx other than a decline)"
+    PROVIDER_UNAVAILABLE = "provider_unavailable", "Every attempt failed before the provider paid"
+    PROVIDER_UNKNOWN_OUTCOME = (
+        "provider_unknown_outcome",
+        "No attempt got an answer and the provider may have paid: reconcile by hand",
+    )
+
+
 # Every list reads live payouts only, so the list indexes leave deleted ones out: a page and a
 # bounded count stay index-only scans however many tombstones the table holds.
 LIVE = models.Q(deleted_at__isnull=True)
@@ -106,7 +118,20 @@ class Payout(models.Model):
     status = models.CharField(
         max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
     )
+    failure_code = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="Why it FAILED, for programs: the provider's decline code verbatim, or one of "
+        "the service's own (provider_rejected, provider_unavailable, provider_unknown_outcome).",
+    )
     failure_reason = models.TextField(blank=True, default="")
+    provider_reference = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        help_text="The provider's id for the payment, once it paid.",
+    )
     attempts = models.PositiveIntegerField(
         default=0, help_text="Provider calls started for this payout."
     )
@@ -170,6 +195,16 @@ class Payout(models.Model):
                 condition=models.Q(status=PayoutStatus.FAILED) | models.Q(failure_reason=""),
                 name="payout_failure_reason_only_when_failed",
             ),
+            # Every FAILED payout says why in a code a program can act on; no other has one.
+            models.CheckConstraint(
+                condition=(models.Q(status=PayoutStatus.FAILED) & ~models.Q(failure_code=""))
+                | (~models.Q(status=PayoutStatus.FAILED) & models.Q(failure_code="")),
+                name="payout_failure_code_when_failed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=PayoutStatus.COMPLETED) | models.Q(provider_reference=""),
+                name="payout_provider_reference_only_when_completed",
+            ),
             models.CheckConstraint(
                 condition=models.Q(attempts__lte=models.F("max_attempts")),
                 name="payout_attempts_within_budget",
@@ -199,6 +234,8 @@ class PayoutEventKind(models.TextChoices):
     DELETED = "deleted", "Deleted"
     PROCESSING = "processing", "Attempt started"
     ATTEMPT_FAILED = "attempt_failed", "Attempt failed"
+    ATTEMPT_UNKNOWN = "attempt_unknown", "Attempt outcome unknown"
+    EXTENDED = "extended", "Retries extended"
     RELEASED = "released", "Attempt released"
     REQUEUED = "requeued", "Enqueued again"
     COMPLETED = "completed", "Completed"

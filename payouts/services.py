@@ -24,7 +24,8 @@ from payouts.errors import (
     ReferenceInUse,
 )
 from payouts.history import edit_changes
-from payouts.models import Payout, PayoutEvent, PayoutEventKind, PayoutStatus
+from payouts.models import FailureCode, Payout, PayoutEvent, PayoutEventKind, PayoutStatus
+from payouts.providers import Declined
 from payouts.selectors import parse_payout_id
 from payouts.states import (
     ATTEMPT_STATUS,
@@ -41,8 +42,18 @@ logger = logging.getLogger(__name__)
 
 MSG_REQUEUED_LOST = "No message for it in the queue: enqueued again."
 MSG_REQUEUED_ABANDONED = "Processing lease expired with no message for it in the queue: retrying."
-MSG_FAILED_ABANDONED = (
-    "Failed after {attempts} attempt(s): processing was interrupted and the retry budget is spent."
+MSG_ABANDONED = (
+    "Processing lease expired with no message for it in the queue: the consumer stopped "
+    "mid-attempt, perhaps after the provider was asked."
+)
+MSG_UNAVAILABLE = "The provider did not take it in {attempts} attempt(s). Last: {reason}"
+MSG_EXTENDED = (
+    "The provider may have paid an earlier attempt: {extra} more attempt(s) under the same "
+    "idempotency key to learn its answer."
+)
+MSG_UNKNOWN_OUTCOME = (
+    "No answer from the provider in {attempts} attempt(s), and it may have paid: check with the "
+    "provider before paying again. Last: {reason}"
 )
 
 
@@ -239,19 +250,86 @@ def payout_start_attempt(payout_id: object, attempt: int) -> Payout | None:
     return payout
 
 
+# An attempt recorded with one of these may have reached the provider and paid.
+MAY_HAVE_PAID = (PayoutEventKind.ATTEMPT_UNKNOWN, PayoutEventKind.RELEASED)
+
+
+@dataclass(frozen=True)
+class NextAttempt:
+    """The attempt to run next, and the payout's budget (grown when its retries were extended)."""
+
+    number: int
+    max_attempts: int
+
+
 @transaction.atomic
-def payout_record_attempt_failure(payout_id: object, attempt: int, reason: str) -> None:
-    """Record a failed provider call that will be retried; the payout stays in its attempt."""
+def payout_after_unanswered_attempt(
+    payout_id: object, attempt: int, *, may_have_paid: bool, reason: str
+) -> NextAttempt | None:
+    """Record an attempt the provider did not answer, and decide what comes next.
+
+    With budget left: the next attempt. With the budget spent: FAILED `provider_unavailable` if
+    no attempt can have paid. If one may have (its answer was lost), failing could mark a paid
+    payout FAILED, so it gets PAYOUT_UNKNOWN_OUTCOME_RETRIES more attempts under the same key,
+    once, to learn the answer; if none of those gets an answer either, it is FAILED
+    `provider_unknown_outcome`, for an operator to settle with the provider.
+    None when the payout FAILED, or has moved past this attempt (a stale message).
+    """
     payout = _lock_or_none(payout_id)
     if payout is None or payout.status != ATTEMPT_STATUS or payout.attempts != attempt:
-        return
-    _record_on(payout, PayoutEventKind.ATTEMPT_FAILED, from_status=payout.status, reason=reason)
+        return None
+    kind = PayoutEventKind.ATTEMPT_UNKNOWN if may_have_paid else PayoutEventKind.ATTEMPT_FAILED
+    _record_on(payout, kind, from_status=payout.status, reason=reason)
+    return _next_attempt_or_fail(payout, reason)
+
+
+def _next_attempt_or_fail(payout: Payout, last_reason: str) -> NextAttempt | None:
+    """For a locked payout in its attempt status whose latest attempt went unanswered."""
+    if payout.attempts < payout.max_attempts:
+        return NextAttempt(payout.attempts + 1, payout.max_attempts)
+    history = payout.events.all()
+    if not history.filter(kind__in=MAY_HAVE_PAID).exists():
+        reason = MSG_UNAVAILABLE.format(attempts=payout.attempts, reason=last_reason)
+        _fail_locked(payout, FailureCode.PROVIDER_UNAVAILABLE, reason)
+        return None
+    extra: int = settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES
+    if extra and not history.filter(kind=PayoutEventKind.EXTENDED).exists():
+        payout.max_attempts += extra
+        payout.save(update_fields=["max_attempts", "updated_at"])
+        _record_on(
+            payout,
+            PayoutEventKind.EXTENDED,
+            from_status=payout.status,
+            reason=MSG_EXTENDED.format(extra=extra),
+        )
+        return NextAttempt(payout.attempts + 1, payout.max_attempts)
+    reason = MSG_UNKNOWN_OUTCOME.format(attempts=payout.attempts, reason=last_reason)
+    _fail_locked(payout, FailureCode.PROVIDER_UNKNOWN_OUTCOME, reason)
+    return None
+
+
+def _fail_locked(payout: Payout, code: str, reason: str) -> None:
+    from_status = payout.status
+    payout.status = PayoutStatus.FAILED
+    payout.failure_code = code
+    payout.failure_reason = reason
+    payout.save(update_fields=["status", "failure_code", "failure_reason", "updated_at"])
+    _record_on(payout, PayoutEventKind.FAILED, from_status=from_status, reason=reason)
+    logger.warning("Payout %s FAILED (%s): %s", payout.id, code, reason)
 
 
 def _finish(
-    payout_id: object, to_status: str, kind: str, *, attempt: int, reason: str = "", **match: Any
+    payout_id: object,
+    to_status: str,
+    kind: str,
+    *,
+    attempt: int,
+    reason: str = "",
+    fields: dict[str, str],
+    **match: Any,
 ) -> bool:
-    """Move a payout to a final status, as the status machine allows, and record it.
+    """Move a payout to a final status with `fields`, as the status machine allows, and
+    record it.
 
     A conditional UPDATE per status the machine lets it come from (and on `match`): its row
     count says whether the payout moved, and a concurrent finish waits for the row and then
@@ -263,11 +341,7 @@ def _finish(
         moved = (
             Payout.objects.live()
             .filter(pk=pk, status=from_status, **match)
-            .update(
-                status=to_status,
-                failure_reason=reason if to_status == PayoutStatus.FAILED else "",
-                updated_at=timezone.now(),
-            )
+            .update(status=to_status, updated_at=timezone.now(), **fields)
         )
         if moved:
             _record(
@@ -298,13 +372,29 @@ def _finish(
 
 
 @transaction.atomic
-def payout_complete(payout_id: object, attempt: int) -> bool:
-    """Record that the provider paid attempt `attempt`; False if the payout was already final."""
-    return _finish(payout_id, PayoutStatus.COMPLETED, PayoutEventKind.COMPLETED, attempt=attempt)
+def payout_complete(payout_id: object, attempt: int, provider_reference: str) -> bool:
+    """Record that the provider paid attempt `attempt`; False if the payout was already final.
+
+    Whatever attempt the answer came from, it stands: a payment is a fact, and the provider's
+    idempotency key makes every attempt the same payment.
+    """
+    return _finish(
+        payout_id,
+        PayoutStatus.COMPLETED,
+        PayoutEventKind.COMPLETED,
+        attempt=attempt,
+        fields={"provider_reference": provider_reference},
+    )
 
 
 @transaction.atomic
-def payout_fail(payout_id: object, attempt: int, reason: str) -> bool:
+def payout_decline(payout_id: object, attempt: int, declined: Declined) -> bool:
+    """Record the provider's final refusal of attempt `attempt`, its code kept verbatim."""
+    return payout_fail(payout_id, attempt, declined.code, declined.message)
+
+
+@transaction.atomic
+def payout_fail(payout_id: object, attempt: int, code: str, reason: str) -> bool:
     """Record that the payout failed for good on attempt `attempt`, if that is still its
     current attempt: a stale message never fails a payout that has moved on."""
     return _finish(
@@ -313,6 +403,7 @@ def payout_fail(payout_id: object, attempt: int, reason: str) -> bool:
         PayoutEventKind.FAILED,
         attempt=attempt,
         reason=reason,
+        fields={"failure_code": code, "failure_reason": reason},
         attempts=attempt,
     )
 
@@ -388,19 +479,24 @@ def _recover_one(payout_id: uuid.UUID, stalled: QuerySet[Payout]) -> str | None:
     payout = stalled.select_for_update(skip_locked=True).filter(pk=payout_id).first()
     if payout is None:
         return None
-    if payout.status == ATTEMPT_STATUS and payout.attempts >= payout.max_attempts:
-        reason = MSG_FAILED_ABANDONED.format(attempts=payout.attempts)
-        payout_fail(payout.id, payout.attempts, reason)
+    if payout.status != ATTEMPT_STATUS:
+        _requeue(payout, attempt=payout.attempts + 1, reason=MSG_REQUEUED_LOST)
+        return "requeued_pending"
+    # Its consumer died mid-attempt, perhaps with the request already at the provider: an
+    # attempt with an unknown outcome, retried, extended or failed as any other.
+    _record_on(
+        payout, PayoutEventKind.ATTEMPT_UNKNOWN, from_status=payout.status, reason=MSG_ABANDONED
+    )
+    next_attempt = _next_attempt_or_fail(payout, MSG_ABANDONED)
+    if next_attempt is None:
         return "failed_processing"
-    started = payout.status == ATTEMPT_STATUS
-    attempt = payout.attempts + 1
+    _requeue(payout, attempt=next_attempt.number, reason=MSG_REQUEUED_ABANDONED)
+    return "retried_processing"
+
+
+def _requeue(payout: Payout, *, attempt: int, reason: str) -> None:
     payout.save(update_fields=["updated_at"])
     _record_on(
-        payout,
-        PayoutEventKind.REQUEUED,
-        from_status=payout.status,
-        attempt=attempt,
-        reason=MSG_REQUEUED_ABANDONED if started else MSG_REQUEUED_LOST,
+        payout, PayoutEventKind.REQUEUED, from_status=payout.status, attempt=attempt, reason=reason
     )
     transaction.on_commit(lambda: _enqueue_processing(payout, attempt=attempt))
-    return "retried_processing" if started else "requeued_pending"

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from huey import crontab, signals
 from huey.api import Task
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, signal
@@ -14,7 +15,16 @@ from huey.exceptions import RetryTask
 
 from payouts import services
 from payouts.leases import lease
-from payouts.provider import provider_request_for, provider_send
+from payouts.models import Payout
+from payouts.providers import (
+    Declined,
+    Instruction,
+    Outcome,
+    Paid,
+    Retryable,
+    Unknown,
+    current_provider,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +62,80 @@ def process_payout(payout_id: str, max_attempts: int, task: Task) -> None:
         raise RetryTask(delay=settings.PAYOUT_RETRY_DELAY_SECONDS) from error
     if payout is None:
         return
+    outcome = send(payout, attempt)
+    settle(payout_id, attempt, outcome)
+
+
+def send(payout: Payout, attempt: int) -> Outcome:
+    """Ask the provider, holding no database connection while it answers: a thousand workers
+    waiting on a slow provider share the pool's few connections instead of one each."""
+    instruction = Instruction.for_attempt(payout, attempt)
+    release_database_connection()
     try:
-        provider_send(provider_request_for(payout))
+        return current_provider().send(instruction)
     except Exception as error:
-        if task.retries:
-            services.payout_record_attempt_failure(payout_id, attempt, str(error))
-        raise
-    record_paid(payout_id, attempt)
+        # An adapter's own bug, perhaps after the request went out: the provider may have paid.
+        logger.exception("Payout %s: attempt %s: the provider call raised", payout.id, attempt)
+        return Unknown(f"The provider call raised {type(error).__name__}: {error}")
 
 
-def record_paid(payout_id: str, attempt: int) -> None:
+def release_database_connection() -> None:
+    """Give this worker's connection back (to the pool on PostgreSQL) for the provider's wait.
+
+    Never inside a transaction: there the connection is the caller's (a test's, say)."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def settle(payout_id: str, attempt: int, outcome: Outcome) -> None:
+    """Record what the provider answered, and run whatever it calls for next."""
+    match outcome:
+        case Paid(provider_reference=reference):
+            logger.info("Payout %s: attempt %s paid (%s)", payout_id, attempt, reference)
+            record_paid(payout_id, attempt, reference)
+        case Declined(code=code, message=message):
+            logger.info("Payout %s: attempt %s declined: %s %s", payout_id, attempt, code, message)
+            services.payout_decline(payout_id, attempt, outcome)
+        case (
+            Retryable(reason=reason, retry_after=retry_after)
+            | Unknown(reason=reason, retry_after=retry_after)
+        ):
+            may_have_paid = isinstance(outcome, Unknown)
+            next_attempt = services.payout_after_unanswered_attempt(
+                payout_id, attempt, may_have_paid=may_have_paid, reason=reason
+            )
+            if next_attempt is None:
+                return
+            delay = retry_delay(attempt, retry_after)
+            logger.info(
+                "Payout %s: attempt %s %s (%s); attempt %s of %s in %.1f s",
+                payout_id,
+                attempt,
+                "has an unknown outcome" if may_have_paid else "failed",
+                reason,
+                next_attempt.number,
+                next_attempt.max_attempts,
+                delay,
+            )
+            enqueue_processing(
+                payout_id,
+                attempt=next_attempt.number,
+                max_attempts=next_attempt.max_attempts,
+                delay=delay,
+            )
+
+
+def retry_delay(attempt: int, retry_after: float | None) -> float:
+    """How long to wait after unanswered attempt `attempt`: exponential backoff, capped, and
+    never sooner than the provider's Retry-After."""
+    backoff: float = settings.PAYOUT_RETRY_DELAY_SECONDS * settings.PAYOUT_RETRY_BACKOFF ** (
+        attempt - 1
+    )
+    delay = min(backoff, settings.PAYOUT_RETRY_MAX_DELAY_SECONDS)
+    return max(delay, retry_after or 0.0)
+
+
+def record_paid(payout_id: str, attempt: int, provider_reference: str) -> None:
     """Write down that the provider paid, before anything else can fail.
 
     From here on a failure must never count as a failed attempt: that would call the provider
@@ -69,32 +143,42 @@ def record_paid(payout_id: str, attempt: int) -> None:
     is handed to its own task, which retries it until it lands.
     """
     try:
-        services.payout_complete(payout_id, attempt)
+        services.payout_complete(payout_id, attempt, provider_reference)
     except Exception:
         logger.exception("Payout %s was paid; recording it failed and will be retried", payout_id)
         try:
-            HUEY.enqueue(record_paid_later.s(payout_id=payout_id, attempt=attempt))
+            HUEY.enqueue(
+                record_paid_later.s(
+                    payout_id=payout_id, attempt=attempt, provider_reference=provider_reference
+                )
+            )
         except Exception:
             # Database and queue both down: nothing durable is left to write to.
             logger.critical(
-                "Payout %s was paid by the provider but neither the database nor the queue "
-                "took the record: reconcile it with the provider",
+                "Payout %s was paid by the provider (reference %s) but neither the database "
+                "nor the queue took the record: reconcile it with the provider",
                 payout_id,
+                provider_reference,
                 exc_info=True,
             )
 
 
 @db_task(retries=RECORD_PAID_RETRIES, retry_delay=RECORD_PAID_RETRY_DELAY_SECONDS)
-def record_paid_later(payout_id: str, attempt: int) -> None:
+def record_paid_later(payout_id: str, attempt: int, provider_reference: str = "") -> None:
     """Record a payment the provider already made; never calls the provider."""
-    services.payout_complete(payout_id, attempt)
+    services.payout_complete(payout_id, attempt, provider_reference)
 
 
-def processing_task(payout_id: uuid.UUID | str, *, attempt: int, max_attempts: int) -> Task:
-    """The task message for attempt `attempt` of a payout whose budget is `max_attempts`.
+def processing_task(
+    payout_id: uuid.UUID | str, *, attempt: int, max_attempts: int, delay: float = 0.0
+) -> Task:
+    """The task message for attempt `attempt` of a payout whose budget is `max_attempts`, due
+    in `delay` seconds.
 
     The budget travels in the message so that the attempt number never depends on the
-    consumer's settings; the retry delays are those of the process that enqueues.
+    consumer's settings. Huey's own retries (what is left of the budget) serve only an
+    unexpected error; an unanswered attempt schedules the next one itself, so that its delay
+    can honour the provider's Retry-After.
     """
     task: Task = process_payout.s(
         payout_id=str(payout_id),
@@ -102,12 +186,17 @@ def processing_task(payout_id: uuid.UUID | str, *, attempt: int, max_attempts: i
         retries=max(max_attempts - attempt, 0),
         retry_delay=settings.PAYOUT_RETRY_DELAY_SECONDS,
         retry_backoff=settings.PAYOUT_RETRY_BACKOFF,
+        delay=delay if delay > 0 else None,
     )
     return task
 
 
-def enqueue_processing(payout_id: uuid.UUID | str, *, attempt: int, max_attempts: int) -> None:
-    HUEY.enqueue(processing_task(payout_id, attempt=attempt, max_attempts=max_attempts))
+def enqueue_processing(
+    payout_id: uuid.UUID | str, *, attempt: int, max_attempts: int, delay: float = 0.0
+) -> None:
+    HUEY.enqueue(
+        processing_task(payout_id, attempt=attempt, max_attempts=max_attempts, delay=delay)
+    )
 
 
 def payout_ids_with_queued_work() -> set[uuid.UUID] | None:
@@ -128,22 +217,34 @@ def payout_ids_with_queued_work() -> set[uuid.UUID] | None:
 
 
 @signal(signals.SIGNAL_ERROR)
-def fail_payout_after_last_attempt(
+def settle_attempt_after_error(
     signal_name: str, task: Task, exc: BaseException | None = None, **_: Any
 ) -> None:
-    """Huey emits an error for every failed attempt; only the last one (no retries left) fails.
+    """An attempt whose outcome could not be recorded (the provider call itself never raises,
+    and a payment is recorded by its own task) counts as an attempt that may have paid.
 
-    A process_payout error always comes from its provider call: the task retries its claim
-    without an error, and never raises once the provider has paid.
+    Huey's own retry runs the next attempt while the message has retries left; after the last
+    one, this records the payout's final state, or schedules the attempts its unknown outcome
+    earns.
     """
-    if not isinstance(task, process_payout.task_class) or task.retries:
+    if not isinstance(task, process_payout.task_class):
         return
     payout_id = task.kwargs["payout_id"]
     attempt = attempt_number(task)
+    reason = f"Its outcome could not be recorded: {type(exc).__name__}: {exc}"
     try:
-        services.payout_fail(payout_id, attempt, f"Failed after {attempt} attempt(s): {exc}")
+        next_attempt = services.payout_after_unanswered_attempt(
+            payout_id, attempt, may_have_paid=True, reason=reason
+        )
+        if next_attempt is not None and not task.retries:
+            enqueue_processing(
+                payout_id,
+                attempt=next_attempt.number,
+                max_attempts=next_attempt.max_attempts,
+                delay=retry_delay(attempt, None),
+            )
     except Exception:
-        logger.exception("Could not mark payout %s as FAILED", payout_id)
+        logger.exception("Could not settle attempt %s of payout %s", attempt, payout_id)
 
 
 @signal(signals.SIGNAL_ERROR)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from project.env import (
     env_bool,
+    env_choice,
     env_database,
     env_decimal,
     env_float,
@@ -119,13 +121,29 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# Payout rules and processing knobs.
+# The payment provider: `simulated` (a delay and a failure rate) or `http` (Provider HTTP
+# contract v1, in the README, at PAYOUT_PROVIDER_URL).
+PAYOUT_PROVIDER = env_choice("PAYOUT_PROVIDER", "simulated", ("simulated", "http"))
+PAYOUT_PROVIDER_URL = env_str("PAYOUT_PROVIDER_URL", "")
+PAYOUT_PROVIDER_TOKEN = env_str("PAYOUT_PROVIDER_TOKEN", "")
+PAYOUT_PROVIDER_TIMEOUT_SECONDS = env_float("PAYOUT_PROVIDER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+if PAYOUT_PROVIDER == "http" and urlsplit(PAYOUT_PROVIDER_URL).scheme not in {"http", "https"}:
+    raise ImproperlyConfigured(
+        "PAYOUT_PROVIDER_URL must be an http:// or https:// URL when PAYOUT_PROVIDER is http, "
+        f"got {PAYOUT_PROVIDER_URL!r}."
+    )
+# The simulated provider's knobs.
 PAYOUT_PROCESSING_DELAY_SECONDS = env_float("PAYOUT_PROCESSING_DELAY_SECONDS", 5.0)
 PAYOUT_FAILURE_RATE = env_float("PAYOUT_FAILURE_RATE", 0.1, maximum=1.0)
+# Payout rules and processing knobs.
 PAYOUT_MAX_RETRIES = env_int("PAYOUT_MAX_RETRIES", 3)
 PAYOUT_RETRY_DELAY_SECONDS = env_float("PAYOUT_RETRY_DELAY_SECONDS", 2.0)
-# Each retry waits twice as long as the one before (2, 4, 8 s with the defaults).
+# Each retry waits twice as long as the one before (2, 4, 8 s with the defaults), up to this.
 PAYOUT_RETRY_BACKOFF = 2
+PAYOUT_RETRY_MAX_DELAY_SECONDS = env_float("PAYOUT_RETRY_MAX_DELAY_SECONDS", 300.0)
+# Attempts a payout gets past its budget when an earlier attempt may have paid (its answer
+# was lost): asking again under the same key is the only way to learn whether it did.
+PAYOUT_UNKNOWN_OUTCOME_RETRIES = env_int("PAYOUT_UNKNOWN_OUTCOME_RETRIES", 10)
 PAYOUT_LIST_EXACT_COUNT_LIMIT = env_int("PAYOUT_LIST_EXACT_COUNT_LIMIT", 10_000, minimum=1)
 PAYOUT_MAX_AMOUNT = env_decimal("PAYOUT_MAX_AMOUNT", Decimal("1000000.00"), places=2)
 if Decimal("1e10") <= PAYOUT_MAX_AMOUNT:
@@ -138,7 +156,12 @@ PAYOUT_RECOVERY_PENDING_AFTER_SECONDS = env_int("PAYOUT_RECOVERY_PENDING_AFTER_S
 PAYOUT_PROCESSING_LEASE_SECONDS = env_int("PAYOUT_PROCESSING_LEASE_SECONDS", 300, minimum=1)
 # A live payout goes untouched for at most one provider call plus the longest retry wait; a
 # shorter lease would have the sweep retry payouts whose own retry is merely scheduled.
-_LONGEST_QUIET_SECONDS = PAYOUT_PROCESSING_DELAY_SECONDS + (
+_PROVIDER_CALL_SECONDS = (
+    PAYOUT_PROVIDER_TIMEOUT_SECONDS
+    if PAYOUT_PROVIDER == "http"
+    else PAYOUT_PROCESSING_DELAY_SECONDS
+)
+_LONGEST_QUIET_SECONDS = _PROVIDER_CALL_SECONDS + (
     PAYOUT_RETRY_DELAY_SECONDS * PAYOUT_RETRY_BACKOFF ** max(PAYOUT_MAX_RETRIES - 1, 0)
     if PAYOUT_MAX_RETRIES
     else 0

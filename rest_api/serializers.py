@@ -141,6 +141,18 @@ class PayoutSerializer(serializers.Serializer[Payout]):
         read_only=True, allow_null=True, help_text="Your own id for this payout, or null."
     )
     metadata = MetadataField(read_only=True, help_text="Your own keys and values, as sent.")
-    failure_reason = serializers.CharField(read_only=True)
+    failure_code = serializers.CharField(
+        read_only=True,
+        help_text="Why a FAILED payout failed, for programs: the provider's decline code as it "
+        "sent it (e.g. insufficient_funds), or provider_rejected, provider_unavailable or "
+        "provider_unknown_outcome. Empty unless FAILED.",
+    )
+    failure_reason = serializers.CharField(
+        read_only=True, help_text="Why a FAILED payout failed, for people. Empty unless FAILED."
+    )
+    provider_reference = serializers.CharField(
+        read_only=True,
+        help_text="The payment provider's id for the payment. Empty unless COMPLETED.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)

@@ -305,6 +305,7 @@ def make_payout(owner: KeyHolder) -> Callable[..., Payout]:
         if status != PayoutStatus.PENDING:
             fields: dict[str, Any] = {"status": status, "attempts": 1}
             if status == PayoutStatus.FAILED:
+                fields["failure_code"] = "provider_unavailable"
                 fields["failure_reason"] = "Failed after 1 attempt(s): declined"
             Payout.objects.filter(pk=payout.pk).update(**fields)
             payout.refresh_from_db()

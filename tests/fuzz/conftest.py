@@ -45,6 +45,7 @@ def known_payouts(owner: KeyHolder) -> dict[str, Payout]:
     for status, payout_id in KNOWN_PAYOUT_IDS.items():
         fields: dict[str, Any] = payout_payload()
         if status == PayoutStatus.FAILED:
+            fields["failure_code"] = "insufficient_funds"
             fields["failure_reason"] = "Failed after 1 attempt(s): declined"
         attempts = 0 if status == PayoutStatus.PENDING else 1
         payouts[status] = Payout.objects.create(

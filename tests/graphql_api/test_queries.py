@@ -14,8 +14,8 @@ from tests.conftest import payout_queries
 from tests.graphql_api.conftest import GraphQL, global_id
 
 PAYOUT_FIELDS = """
-    id payoutId amount currency status recipientDetails description failureReason
-    createdAt updatedAt
+    id payoutId amount currency status recipientDetails description failureCode failureReason
+    providerReference createdAt updatedAt
 """
 NODE = "query($id: ID!) { node(id: $id) { id ... on Payout { payoutId amount } } }"
 PAYOUT = f"query($id: ID!) {{ payout(id: $id) {{ {PAYOUT_FIELDS} }} }}"
@@ -63,7 +63,9 @@ def test_payout_exposes_the_rest_fields_in_camel_case(graphql, make_payout):
         "status": "FAILED",
         "recipientDetails": {"account_number": "DE89370400440532013000", "bank_name": "DB"},
         "description": "Contractor payment - March",
+        "failureCode": "provider_unavailable",
         "failureReason": "Failed after 1 attempt(s): declined",
+        "providerReference": "",
         "createdAt": payout.created_at.isoformat().replace("+00:00", "Z"),
         "updatedAt": payout.updated_at.isoformat().replace("+00:00", "Z"),
     }

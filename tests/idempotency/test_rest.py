@@ -56,7 +56,9 @@ def test_retry_replays_the_same_status_and_body_and_creates_nothing(post, enqueu
 
 def test_replay_is_the_first_answer_even_after_the_payout_moved_on(post):
     first = post(payout_payload())
-    Payout.objects.filter(pk=first.json()["id"]).update(status="PROCESSING", attempts=1)
+    Payout.objects.filter(pk=first.json()["id"]).update(
+        status="PROCESSING", attempts=1, provider_reference=""
+    )
 
     retry = post(payout_payload())
 

@@ -15,9 +15,10 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from rest_framework.test import APIClient
 
-from payouts import provider, services, tasks
+from payouts import services, tasks
 from payouts.models import Payout, PayoutEvent, PayoutStatus
 from tests.conftest import payout_payload
+from tests.scripted_provider import ScriptedProvider
 
 T = TypeVar("T")
 
@@ -49,8 +50,9 @@ def test_edits_racing_the_start_of_processing_land_before_it_or_get_403(
     owner, unqueued_payout, monkeypatch
 ):
     payout = unqueued_payout
-    paid: list[provider.ProviderRequest] = []
-    monkeypatch.setattr(tasks, "provider_send", paid.append)
+    provider = ScriptedProvider()
+    paid = provider.calls
+    monkeypatch.setattr(tasks, "current_provider", lambda: provider)
     editors = 8
     some_edits_landed = threading.Event()
 
@@ -97,8 +99,9 @@ def test_edits_racing_the_start_of_processing_land_before_it_or_get_403(
 
 def test_racing_deliveries_of_one_attempt_call_the_provider_once(unqueued_payout, monkeypatch):
     payout = unqueued_payout
-    paid: list[provider.ProviderRequest] = []
-    monkeypatch.setattr(tasks, "provider_send", paid.append)
+    provider = ScriptedProvider()
+    paid = provider.calls
+    monkeypatch.setattr(tasks, "current_provider", lambda: provider)
     start = threading.Barrier(8)
 
     @in_own_connection

@@ -55,6 +55,29 @@ def test_changelist_searches_by_id(admin_client, make_payout):
     assert [p.pk for p in response.context["cl"].result_list] == [wanted.pk]
 
 
+def test_changelist_flags_the_payouts_whose_provider_outcome_is_unknown(admin_client, make_payout):
+    flagged = make_payout(status=PayoutStatus.FAILED)
+    Payout.objects.filter(pk=flagged.pk).update(failure_code="provider_unknown_outcome")
+    make_payout(status=PayoutStatus.FAILED)
+    make_payout()
+
+    response = admin_client.get("/admin/payouts/payout/", {"outcome": "unknown"})
+
+    assert [p.pk for p in response.context["cl"].result_list] == [flagged.pk]
+    assert b"Unknown: check with the provider" in response.content
+
+
+def test_changelist_searches_by_provider_reference(admin_client, make_payout):
+    wanted = make_payout()
+    services.payout_start_attempt(wanted.id, 1)
+    services.payout_complete(wanted.id, 1, "pr_wanted_42")
+    make_payout()
+
+    response = admin_client.get("/admin/payouts/payout/", {"q": "pr_wanted_42"})
+
+    assert [p.pk for p in response.context["cl"].result_list] == [wanted.pk]
+
+
 def test_status_reference_and_timestamps_are_read_only(admin_client, pending_payout):
     response = admin_client.get(f"/admin/payouts/payout/{pending_payout.pk}/change/")
 

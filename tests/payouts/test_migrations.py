@@ -61,3 +61,23 @@ def test_payouts_from_before_clients_belong_to_the_legacy_client(transactional_d
 
 def test_a_database_without_payouts_gets_no_legacy_client(db):
     assert not Client.objects.filter(name="legacy").exists()
+
+
+def test_payouts_that_failed_before_failure_codes_get_provider_unavailable(transactional_db):
+    owner = Client.objects.create(name="before-codes")
+    before = _migrate(("payouts", "0009_reference_metadata"))
+    Payout = before.get_model("payouts", "Payout")
+    common = {"currency": "EUR", "recipient_details": {"account_number": "X1"}, "max_attempts": 4}
+    failed = Payout.objects.create(
+        client_id=owner.pk, amount="10.00", status="FAILED", failure_reason="Failed", **common
+    )
+    paid = Payout.objects.create(client_id=owner.pk, amount="11.00", status="COMPLETED", **common)
+
+    try:
+        after = _migrate(("payouts", "0010_provider_outcomes"))
+        migrated = after.get_model("payouts", "Payout").objects
+
+        assert migrated.get(pk=failed.pk).failure_code == "provider_unavailable"
+        assert migrated.get(pk=paid.pk).failure_code == ""
+    finally:
+        call_command("migrate", verbosity=0)

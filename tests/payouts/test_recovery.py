@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from payouts import provider, services, tasks
-from payouts.models import Lease, Payout, PayoutEvent, PayoutStatus
+from payouts import services, tasks
+from payouts.models import FailureCode, Lease, Payout, PayoutEvent, PayoutStatus
+from payouts.providers import Instruction, Retryable
 
 
 def age(payout, seconds: float) -> None:
@@ -103,10 +104,11 @@ def test_processing_payout_within_its_lease_is_left_alone(
 def test_a_payout_whose_retry_waits_in_the_schedule_is_not_taken_for_abandoned(
     pending_payout, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    def declined(request):
-        raise provider.ProviderError("declined")
+    class Down:
+        def send(self, instruction: Instruction) -> Retryable:
+            return Retryable("HTTP 503")
 
-    monkeypatch.setattr(tasks, "provider_send", declined)
+    monkeypatch.setattr(tasks, "current_provider", Down)
     HUEY.execute(tasks.processing_task(pending_payout.id, attempt=1, max_attempts=4))
     age(pending_payout, settings.PAYOUT_PROCESSING_LEASE_SECONDS + 1)
 
@@ -147,9 +149,29 @@ def test_nothing_is_taken_back_while_the_queue_is_too_long_to_read(
     assert not pending_payout.events.filter(kind="requeued").exists()
 
 
-def test_abandoned_payout_with_no_retries_left_is_failed(
-    abandoned_payout, django_capture_on_commit_callbacks
+def test_an_abandoned_last_attempt_may_have_paid_so_it_earns_more_attempts(
+    abandoned_payout, settings, enqueued, django_capture_on_commit_callbacks
 ):
+    """Its consumer died with the request perhaps at the provider: failing it could fail a
+    paid payout, so it is asked again, past its budget."""
+    settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES = 3
+    budget = abandoned_payout.max_attempts
+    Payout.objects.filter(pk=abandoned_payout.pk).update(attempts=budget)
+
+    report, _ = sweep(django_capture_on_commit_callbacks, execute=True)
+
+    payout = Payout.objects.get(pk=abandoned_payout.pk)
+    assert report == services.RecoveryReport(retried_processing=1)
+    assert (payout.status, payout.max_attempts) == (PayoutStatus.PROCESSING, budget + 3)
+    assert payout.events.filter(kind="attempt_unknown", reason=services.MSG_ABANDONED).exists()
+    [retry] = enqueued
+    assert tasks.attempt_number(retry) == budget + 1
+
+
+def test_an_abandoned_attempt_with_no_attempts_left_fails_as_unknown_outcome(
+    abandoned_payout, settings, django_capture_on_commit_callbacks
+):
+    settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES = 0
     Payout.objects.filter(pk=abandoned_payout.pk).update(attempts=abandoned_payout.max_attempts)
 
     report, callbacks = sweep(django_capture_on_commit_callbacks, execute=False)
@@ -157,10 +179,12 @@ def test_abandoned_payout_with_no_retries_left_is_failed(
     payout = Payout.objects.get(pk=abandoned_payout.pk)
     assert report == services.RecoveryReport(failed_processing=1)
     assert callbacks == []
-    assert payout.status == PayoutStatus.FAILED
-    assert payout.failure_reason == (
-        f"Failed after {payout.max_attempts} attempt(s): processing was interrupted "
-        "and the retry budget is spent."
+    assert (payout.status, payout.failure_code) == (
+        PayoutStatus.FAILED,
+        FailureCode.PROVIDER_UNKNOWN_OUTCOME,
+    )
+    assert payout.failure_reason.startswith(
+        f"No answer from the provider in {payout.max_attempts} attempt(s), and it may have paid"
     )
 
 
@@ -168,6 +192,7 @@ def test_the_sweep_spends_the_budget_the_payout_was_accepted_with(
     make_payout, settings, django_capture_on_commit_callbacks
 ):
     settings.PAYOUT_MAX_RETRIES = 1
+    settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES = 0
     payout = make_payout()
     services.payout_start_attempt(payout.id, attempt=1)
     services.payout_start_attempt(payout.id, attempt=2)
@@ -313,7 +338,7 @@ def test_releasing_an_attempt_that_already_finished_does_nothing(
     pending_payout, django_capture_on_commit_callbacks
 ):
     services.payout_start_attempt(pending_payout.id, attempt=1)
-    services.payout_complete(pending_payout.id, 1)
+    services.payout_complete(pending_payout.id, 1, "pr_1")
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         released = services.payout_release_attempt(pending_payout.id, 1, reason="stop")
@@ -324,7 +349,7 @@ def test_releasing_an_attempt_that_already_finished_does_nothing(
 
 def test_a_late_duplicate_completion_keeps_the_first_final_state(pending_payout):
     services.payout_start_attempt(pending_payout.id, attempt=1)
-    services.payout_fail(pending_payout.id, 1, "declined")
+    services.payout_fail(pending_payout.id, 1, "insufficient_funds", "declined")
 
-    assert services.payout_complete(pending_payout.id, 1) is False
+    assert services.payout_complete(pending_payout.id, 1, "pr_1") is False
     assert Payout.objects.get(pk=pending_payout.pk).status == PayoutStatus.FAILED

@@ -118,18 +118,22 @@ def test_complete_is_refused_for_a_pending_payout(pending_payout):
     with pytest.raises(
         PayoutTransitionNotAllowed, match="A PENDING payout cannot move to COMPLETED"
     ):
-        services.payout_complete(pending_payout.id, 1)
+        services.payout_complete(pending_payout.id, 1, "pr_1")
 
     assert Payout.objects.get(pk=pending_payout.id).status == PayoutStatus.PENDING
 
 
-def test_fail_records_the_reason_and_event(pending_payout):
+def test_fail_records_the_code_the_reason_and_event(pending_payout):
     services.payout_start_attempt(pending_payout.id, attempt=1)
 
-    assert services.payout_fail(pending_payout.id, 1, "declined") is True
+    assert services.payout_fail(pending_payout.id, 1, "account_closed", "Closed.") is True
 
     payout = Payout.objects.get(pk=pending_payout.id)
-    assert (payout.status, payout.failure_reason) == (PayoutStatus.FAILED, "declined")
+    assert (payout.status, payout.failure_code, payout.failure_reason) == (
+        PayoutStatus.FAILED,
+        "account_closed",
+        "Closed.",
+    )
     assert events(pending_payout)[-1] == ("PROCESSING", "FAILED", 1)
 
 
@@ -153,15 +157,15 @@ def test_a_failure_from_an_attempt_the_payout_moved_past_is_ignored(pending_payo
     services.payout_start_attempt(pending_payout.id, attempt=1)
     services.payout_start_attempt(pending_payout.id, attempt=2)
 
-    assert services.payout_fail(pending_payout.id, 1, "stale") is False
+    assert services.payout_fail(pending_payout.id, 1, "provider_unavailable", "stale") is False
     assert Payout.objects.get(pk=pending_payout.id).status == PayoutStatus.PROCESSING
 
 
 def test_a_payment_recorded_on_a_failed_payout_is_reported_as_critical(pending_payout, caplog):
     services.payout_start_attempt(pending_payout.id, attempt=1)
-    services.payout_fail(pending_payout.id, 1, "interrupted")
+    services.payout_fail(pending_payout.id, 1, "provider_unavailable", "interrupted")
 
-    assert services.payout_complete(pending_payout.id, 1) is False
+    assert services.payout_complete(pending_payout.id, 1, "pr_1") is False
 
     [record] = [r for r in caplog.records if r.levelname == "CRITICAL"]
     assert "reconcile" in record.getMessage()

@@ -1,211 +1,323 @@
-"""The process_payout task, run as the Huey consumer runs it."""
+"""The process_payout task, run as the Huey consumer runs it, over a scripted provider."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from huey.api import Task
 from huey.contrib.djhuey import HUEY
 
-from payouts import provider, services, tasks
-from payouts.models import Payout, PayoutStatus
+from payouts import services, tasks
+from payouts.models import FailureCode, Payout, PayoutStatus
+from payouts.providers import (
+    Declined,
+    Instruction,
+    Outcome,
+    Paid,
+    Retryable,
+    Unknown,
+    current_provider,
+)
+from payouts.providers.simulated import SimulatedProvider
+from tests.scripted_provider import ScriptedProvider
+
+OUTAGE = Retryable("HTTP 503: down for maintenance")
+LOST = Unknown("No answer from the provider: ReadTimeout.")
 
 
-def run_task(payout, *, retries_left: int | None = None):
-    """Execute one delivery of the task through Huey, signals included, as a consumer would."""
+@pytest.fixture
+def provider(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
+    scripted = ScriptedProvider()
+    monkeypatch.setattr(tasks, "current_provider", lambda: scripted)
+    return scripted
+
+
+def run_task(payout: Payout) -> Task:
+    """Execute the payout's first attempt through Huey, signals included, as a consumer would."""
     task = tasks.processing_task(payout.id, attempt=1, max_attempts=payout.max_attempts)
-    if retries_left is not None:
-        task.retries = retries_left
     HUEY.execute(task)
     return task
 
 
-def kinds(payout) -> list[str]:
+def run_scheduled() -> list[Task]:
+    """Run every scheduled message at once, as the consumer will when each falls due."""
+    due = HUEY.read_schedule(datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1))
+    for task in due:
+        task.eta = None
+        HUEY.execute(task)
+    return due
+
+
+def run_to_the_end(payout: Payout) -> Payout:
+    run_task(payout)
+    while run_scheduled():
+        pass
+    payout.refresh_from_db()
+    return payout
+
+
+def kinds(payout: Payout) -> list[str]:
     return list(payout.events.values_list("kind", flat=True))
 
 
-@pytest.fixture
-def provider_outcomes(monkeypatch):
-    """Script the provider: each call pops the next outcome (True pays, False fails)."""
-    outcomes: list[bool] = []
-    calls: list[provider.ProviderRequest] = []
-
-    def fake_send(request: provider.ProviderRequest) -> None:
-        calls.append(request)
-        if not outcomes.pop(0):
-            raise provider.ProviderError("declined")
-
-    monkeypatch.setattr(tasks, "provider_send", fake_send)
-    return outcomes, calls
+def seconds_until(task: Task) -> float:
+    return (task.eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
 
 
-def fail_once(monkeypatch, service: str, error: Exception) -> list[Exception]:
+def fail_once(monkeypatch: pytest.MonkeyPatch, service: str, error: Exception) -> list[Exception]:
     """The database refuses the next call of a service once; the list empties when it has."""
     write = getattr(services, service)
     failures = [error]
 
-    def flaky(payout_id, attempt):
+    def flaky(*args: object) -> object:
         if failures:
             raise failures.pop()
-        return write(payout_id, attempt)
+        return write(*args)
 
     monkeypatch.setattr(services, service, flaky)
     return failures
 
 
 @pytest.fixture
-def completion_fails_once(monkeypatch):
+def completion_fails_once(monkeypatch: pytest.MonkeyPatch) -> list[Exception]:
     """The first completion hits a dropped connection."""
     error = OperationalError("server closed the connection unexpectedly")
     return fail_once(monkeypatch, "payout_complete", error)
 
 
 @pytest.fixture
-def last_chance_payout(make_payout, settings):
+def last_chance_payout(make_payout: Callable[..., Payout], settings) -> Payout:
     """A payout accepted with no retries: its first attempt is its last."""
     settings.PAYOUT_MAX_RETRIES = 0
     return make_payout()
 
 
-def test_success_moves_the_payout_to_completed(pending_payout, provider_outcomes):
-    outcomes, calls = provider_outcomes
-    outcomes.append(True)
+def test_a_paid_attempt_completes_the_payout_with_the_provider_reference(pending_payout, provider):
+    provider.script.append(Paid("pr_123"))
 
     run_task(pending_payout)
 
     pending_payout.refresh_from_db()
     assert pending_payout.status == PayoutStatus.COMPLETED
+    assert pending_payout.provider_reference == "pr_123"
     assert pending_payout.attempts == 1
-    assert calls[0].idempotency_key == f"payout-{pending_payout.id}"
     assert kinds(pending_payout) == ["created", "processing", "completed"]
 
 
-def test_a_failed_attempt_is_retried_and_stays_processing(pending_payout, provider_outcomes):
-    outcomes, _ = provider_outcomes
-    outcomes.append(False)
+def test_the_provider_is_asked_with_the_payout_id_as_key_and_the_attempt_number(
+    pending_payout, provider
+):
+    provider.script.extend([OUTAGE, Paid("pr_1")])
+
+    run_to_the_end(pending_payout)
+
+    first, second = provider.calls
+    assert first.idempotency_key == second.idempotency_key == str(pending_payout.id)
+    assert (first.attempt, second.attempt) == (1, 2)
+    assert (first.amount, first.currency) == (Decimal("100.00"), pending_payout.currency)
+    assert first.recipient == pending_payout.recipient_details
+
+
+def test_an_unanswered_attempt_stays_processing_with_the_next_one_scheduled(
+    pending_payout, provider, settings
+):
+    provider.script.append(OUTAGE)
 
     run_task(pending_payout)
 
     pending_payout.refresh_from_db()
-    assert pending_payout.status == PayoutStatus.PROCESSING
-    assert pending_payout.failure_reason == ""
-    retry = HUEY.scheduled()
-    assert len(retry) == 1
-    assert retry[0].retries == pending_payout.max_attempts - 2
+    assert (pending_payout.status, pending_payout.failure_code) == (PayoutStatus.PROCESSING, "")
+    [retry] = HUEY.scheduled()
+    assert tasks.attempt_number(retry) == 2
+    assert 0 < seconds_until(retry) <= settings.PAYOUT_RETRY_DELAY_SECONDS
     assert kinds(pending_payout) == ["created", "processing", "attempt_failed"]
 
 
-def test_retry_then_success_completes(pending_payout, provider_outcomes):
-    outcomes, calls = provider_outcomes
-    outcomes.extend([False, True])
+def test_retries_back_off_exponentially_up_to_the_longest_delay(pending_payout, provider, settings):
+    settings.PAYOUT_RETRY_DELAY_SECONDS = 10
+    settings.PAYOUT_RETRY_MAX_DELAY_SECONDS = 30
+    provider.script.extend([OUTAGE, OUTAGE, OUTAGE, Paid("pr_1")])
+    waits = []
 
     run_task(pending_payout)
-    run_task(pending_payout, retries_left=pending_payout.max_attempts - 2)
+    while due := HUEY.scheduled():
+        waits.append(round(seconds_until(due[0])))
+        run_scheduled()
 
-    pending_payout.refresh_from_db()
-    assert pending_payout.status == PayoutStatus.COMPLETED
-    assert pending_payout.attempts == 2
-    assert len(calls) == 2
-    assert kinds(pending_payout) == [
-        "created",
-        "processing",
-        "attempt_failed",
-        "processing",
-        "completed",
-    ]
+    assert waits == [10, 20, 30]
 
 
-def test_retries_use_exponential_backoff(pending_payout, provider_outcomes, settings):
-    outcomes, _ = provider_outcomes
-    outcomes.append(False)
+def test_a_retry_waits_at_least_the_providers_retry_after(pending_payout, provider, settings):
+    settings.PAYOUT_RETRY_DELAY_SECONDS = 1
+    provider.script.append(Retryable("HTTP 429", retry_after=120))
 
-    task = run_task(pending_payout)
+    run_task(pending_payout)
 
     [retry] = HUEY.scheduled()
-    assert task.retry_backoff == settings.PAYOUT_RETRY_BACKOFF == 2
-    # The first retry waits the base delay; the one after it will wait twice as long.
-    waited = (retry.eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
-    assert settings.PAYOUT_RETRY_DELAY_SECONDS - 1 < waited <= settings.PAYOUT_RETRY_DELAY_SECONDS
-    assert retry.retry_delay == settings.PAYOUT_RETRY_DELAY_SECONDS * 2
+    assert 119 < seconds_until(retry) <= 120
 
 
-def test_last_failure_marks_the_payout_failed_with_the_reason(pending_payout, provider_outcomes):
-    outcomes, calls = provider_outcomes
+def test_a_decline_fails_at_once_with_the_providers_code_and_message(pending_payout, provider):
+    provider.script.append(Declined("insufficient_funds", "The account has no funds."))
+
+    payout = run_to_the_end(pending_payout)
+
+    assert payout.status == PayoutStatus.FAILED
+    assert (payout.failure_code, payout.failure_reason) == (
+        "insufficient_funds",
+        "The account has no funds.",
+    )
+    assert len(provider.calls) == 1
+    assert HUEY.scheduled() == []
+
+
+def test_a_retry_then_a_payment_completes(pending_payout, provider):
+    provider.script.extend([OUTAGE, Paid("pr_2")])
+
+    payout = run_to_the_end(pending_payout)
+
+    assert (payout.status, payout.attempts) == (PayoutStatus.COMPLETED, 2)
+    assert kinds(payout) == ["created", "processing", "attempt_failed", "processing", "completed"]
+
+
+def test_every_attempt_failing_fails_the_payout_as_provider_unavailable(pending_payout, provider):
     attempts = pending_payout.max_attempts
-    outcomes.extend([False] * attempts)
+    provider.script.extend([OUTAGE] * attempts)
 
-    for retries_left in range(attempts - 1, -1, -1):
-        run_task(pending_payout, retries_left=retries_left)
+    payout = run_to_the_end(pending_payout)
 
-    pending_payout.refresh_from_db()
-    assert pending_payout.status == PayoutStatus.FAILED
-    assert pending_payout.failure_reason == f"Failed after {attempts} attempt(s): declined"
-    assert pending_payout.attempts == attempts
-    assert len(calls) == attempts
-
-
-def test_an_attempt_that_is_not_the_last_never_marks_failed(pending_payout, provider_outcomes):
-    outcomes, _ = provider_outcomes
-    outcomes.extend([False, False])
-
-    run_task(pending_payout, retries_left=3)
-    run_task(pending_payout, retries_left=2)
-
-    assert Payout.objects.get(pk=pending_payout.id).status == PayoutStatus.PROCESSING
+    assert (payout.status, payout.attempts) == (PayoutStatus.FAILED, attempts)
+    assert payout.failure_code == FailureCode.PROVIDER_UNAVAILABLE
+    assert payout.failure_reason == (
+        f"The provider did not take it in {attempts} attempt(s). Last: {OUTAGE.reason}"
+    )
+    assert len(provider.calls) == attempts
 
 
-def test_unexpected_error_on_the_last_attempt_never_leaves_processing(pending_payout, monkeypatch):
-    def explode(request):
-        raise RuntimeError("connection reset")
+def test_an_unknown_outcome_is_retried_and_a_payment_found_later_completes(
+    pending_payout, provider
+):
+    provider.script.extend([LOST, Paid("pr_found")])
 
-    monkeypatch.setattr(tasks, "provider_send", explode)
+    payout = run_to_the_end(pending_payout)
 
-    for retries_left in range(pending_payout.max_attempts - 1, -1, -1):
-        run_task(pending_payout, retries_left=retries_left)
+    assert (payout.status, payout.provider_reference) == (PayoutStatus.COMPLETED, "pr_found")
+    assert kinds(payout)[2] == "attempt_unknown"
 
-    pending_payout.refresh_from_db()
-    assert pending_payout.status == PayoutStatus.FAILED
-    assert "connection reset" in pending_payout.failure_reason
+
+def test_a_payout_that_may_have_been_paid_is_not_failed_when_its_budget_runs_out(
+    pending_payout, provider, settings
+):
+    """An early answer was lost and every later attempt met an outage: a retry could still
+    find it paid, so it gets more attempts instead of being FAILED."""
+    settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES = 2
+    budget = pending_payout.max_attempts
+    provider.script.extend([LOST] + [OUTAGE] * (budget - 1) + [OUTAGE, Paid("pr_late")])
+
+    payout = run_to_the_end(pending_payout)
+
+    assert (payout.status, payout.provider_reference) == (PayoutStatus.COMPLETED, "pr_late")
+    assert (payout.attempts, payout.max_attempts) == (budget + 2, budget + 2)
+    assert "extended" in kinds(payout)
+
+
+def test_a_payout_no_attempt_got_an_answer_for_fails_as_unknown_outcome(
+    pending_payout, provider, settings
+):
+    settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES = 2
+    budget = pending_payout.max_attempts
+    provider.script.extend([LOST] * (budget + 2))
+
+    payout = run_to_the_end(pending_payout)
+
+    assert payout.status == PayoutStatus.FAILED
+    assert payout.failure_code == FailureCode.PROVIDER_UNKNOWN_OUTCOME
+    assert "check with the provider" in payout.failure_reason
+    assert len(provider.calls) == budget + 2
+    assert kinds(payout).count("extended") == 1
+
+
+def test_a_decline_found_after_an_unknown_outcome_is_final(pending_payout, provider):
+    provider.script.extend([LOST, Declined("account_closed", "Closed.")])
+
+    payout = run_to_the_end(pending_payout)
+
+    assert (payout.status, payout.failure_code) == (PayoutStatus.FAILED, "account_closed")
+
+
+def test_without_extra_retries_an_unknown_last_attempt_fails_as_unknown_outcome(
+    last_chance_payout, provider, settings
+):
+    settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES = 0
+    provider.script.append(LOST)
+
+    payout = run_to_the_end(last_chance_payout)
+
+    assert payout.failure_code == FailureCode.PROVIDER_UNKNOWN_OUTCOME
+    assert len(provider.calls) == 1
+
+
+def test_an_adapter_that_raises_counts_as_an_unknown_outcome(last_chance_payout, provider):
+    provider.script.extend([RuntimeError("connection reset"), Paid("pr_after_bug")])
+
+    payout = run_to_the_end(last_chance_payout)
+
+    assert (payout.status, payout.provider_reference) == (PayoutStatus.COMPLETED, "pr_after_bug")
+    assert "connection reset" in payout.events.get(kind="attempt_unknown").reason
+
+
+def test_a_decline_that_cannot_be_recorded_on_the_last_attempt_is_asked_again(
+    last_chance_payout, provider, monkeypatch
+):
+    """The answer is lost to a database error: the next attempt learns it again."""
+    fail_once(monkeypatch, "payout_decline", OperationalError("server closed the connection"))
+    declined = Declined("account_closed", "Closed.")
+    provider.script.extend([declined, declined])
+
+    payout = run_to_the_end(last_chance_payout)
+
+    assert (payout.status, payout.failure_code) == (PayoutStatus.FAILED, "account_closed")
+    assert len(provider.calls) == 2
 
 
 def test_a_paid_last_attempt_whose_record_fails_is_completed_not_failed(
-    last_chance_payout, provider_outcomes, completion_fails_once
+    last_chance_payout, provider, completion_fails_once
 ):
-    outcomes, calls = provider_outcomes
-    outcomes.append(True)
+    provider.script.append(Paid("pr_3"))
 
     run_task(last_chance_payout)
 
     payout = Payout.objects.get(pk=last_chance_payout.pk)
     assert (payout.status, payout.failure_reason) == (PayoutStatus.COMPLETED, "")
-    assert len(calls) == 1
+    assert payout.provider_reference == "pr_3"
+    assert len(provider.calls) == 1
     assert completion_fails_once == []
     assert kinds(payout) == ["created", "processing", "completed"]
 
 
 def test_a_paid_attempt_whose_record_fails_never_calls_the_provider_again(
-    pending_payout, provider_outcomes, completion_fails_once
+    pending_payout, provider, completion_fails_once
 ):
-    outcomes, calls = provider_outcomes
-    outcomes.extend([True, True])
+    provider.script.extend([Paid("pr_4"), Paid("pr_4")])
 
     run_task(pending_payout)
 
     pending_payout.refresh_from_db()
     assert (pending_payout.status, pending_payout.attempts) == (PayoutStatus.COMPLETED, 1)
-    assert len(calls) == 1
+    assert len(provider.calls) == 1
     assert HUEY.scheduled() == []
 
 
 def test_recording_a_payment_is_retried_until_the_database_takes_it(
-    last_chance_payout, provider_outcomes, monkeypatch
+    last_chance_payout, provider, monkeypatch
 ):
-    outcomes, calls = provider_outcomes
-    outcomes.append(True)
+    provider.script.append(Paid("pr_5"))
 
-    def database_down(payout_id, attempt):
+    def database_down(payout_id, attempt, provider_reference):
         raise OperationalError("could not connect to server")
 
     monkeypatch.setattr(services, "payout_complete", database_down)
@@ -214,19 +326,22 @@ def test_recording_a_payment_is_retried_until_the_database_takes_it(
 
     [retry] = HUEY.scheduled()
     assert isinstance(retry, tasks.record_paid_later.task_class)
-    assert retry.kwargs == {"payout_id": str(last_chance_payout.id), "attempt": 1}
+    assert retry.kwargs == {
+        "payout_id": str(last_chance_payout.id),
+        "attempt": 1,
+        "provider_reference": "pr_5",
+    }
     assert retry.retry_delay == tasks.RECORD_PAID_RETRY_DELAY_SECONDS
     # Never FAILED while the record of a payment is on its way; the sweep sees the message.
     assert Payout.objects.get(pk=last_chance_payout.pk).status == PayoutStatus.PROCESSING
     assert tasks.payout_ids_with_queued_work() == {last_chance_payout.id}
-    assert len(calls) == 1
+    assert len(provider.calls) == 1
 
 
 def test_an_error_before_the_claim_retries_the_same_attempt_and_never_fails(
-    last_chance_payout, provider_outcomes, monkeypatch
+    last_chance_payout, provider, monkeypatch
 ):
-    outcomes, calls = provider_outcomes
-    outcomes.append(True)
+    provider.script.append(Paid("pr_6"))
     fail_once(monkeypatch, "payout_start_attempt", OperationalError("deadlock detected"))
 
     run_task(last_chance_payout)
@@ -234,18 +349,19 @@ def test_an_error_before_the_claim_retries_the_same_attempt_and_never_fails(
     assert Payout.objects.get(pk=last_chance_payout.pk).status == PayoutStatus.PENDING
     [retry] = HUEY.scheduled()
     assert tasks.attempt_number(retry) == 1
-    retry.eta = None
-    HUEY.execute(retry)
+    run_scheduled()
     assert Payout.objects.get(pk=last_chance_payout.pk).status == PayoutStatus.COMPLETED
-    assert len(calls) == 1
+    assert len(provider.calls) == 1
 
 
 def test_a_record_that_fails_for_a_day_is_reported_as_critical(pending_payout, monkeypatch, caplog):
-    def database_down(payout_id, attempt):
+    def database_down(payout_id, attempt, provider_reference):
         raise OperationalError("could not connect to server")
 
     monkeypatch.setattr(services, "payout_complete", database_down)
-    last_try = tasks.record_paid_later.s(payout_id=str(pending_payout.id), attempt=1)
+    last_try = tasks.record_paid_later.s(
+        payout_id=str(pending_payout.id), attempt=1, provider_reference="pr_7"
+    )
     last_try.retries = 0
 
     HUEY.execute(last_try)
@@ -256,33 +372,41 @@ def test_a_record_that_fails_for_a_day_is_reported_as_critical(pending_payout, m
     assert Payout.objects.get(pk=pending_payout.pk).status == PayoutStatus.PENDING
 
 
-def test_a_deleted_payout_is_skipped_without_error(owner, pending_payout, provider_outcomes):
-    _, calls = provider_outcomes
+def test_a_record_message_queued_before_references_existed_still_completes(pending_payout):
+    services.payout_start_attempt(pending_payout.id, 1)
+    queued_earlier = tasks.record_paid_later.s(payout_id=str(pending_payout.id), attempt=1)
+
+    HUEY.execute(queued_earlier)
+
+    pending_payout.refresh_from_db()
+    assert (pending_payout.status, pending_payout.provider_reference) == (
+        PayoutStatus.COMPLETED,
+        "",
+    )
+
+
+def test_a_deleted_payout_is_skipped_without_error(owner, pending_payout, provider):
     services.payout_delete(owner.caller, pending_payout.id)
 
     task = run_task(pending_payout)
 
-    assert calls == []
+    assert provider.calls == []
     assert HUEY.scheduled() == []
     assert task.retries == pending_payout.max_attempts - 1
 
 
 @pytest.mark.parametrize("status", [PayoutStatus.COMPLETED, PayoutStatus.FAILED])
-def test_a_finished_payout_is_left_alone(make_payout, provider_outcomes, status):
-    _, calls = provider_outcomes
+def test_a_finished_payout_is_left_alone(make_payout, provider, status):
     payout = make_payout(status=status)
 
     run_task(payout)
 
-    assert calls == []
+    assert provider.calls == []
     assert Payout.objects.get(pk=payout.id).status == status
 
 
-def test_an_edit_made_before_processing_is_what_gets_paid(
-    api_client, pending_payout, provider_outcomes
-):
-    outcomes, calls = provider_outcomes
-    outcomes.append(True)
+def test_an_edit_made_before_processing_is_what_gets_paid(api_client, pending_payout, provider):
+    provider.script.append(Paid("pr_8"))
     api_client.patch(
         f"/api/payouts/{pending_payout.id}/",
         {"amount": "42.00", "recipient_details": {"account_number": "NEW-1"}},
@@ -291,18 +415,60 @@ def test_an_edit_made_before_processing_is_what_gets_paid(
 
     run_task(pending_payout)
 
-    assert (str(calls[0].amount), calls[0].account_number) == ("42.00", "NEW-1")
+    [call] = provider.calls
+    assert (call.amount, call.recipient) == (Decimal("42.00"), {"account_number": "NEW-1"})
     assert Payout.objects.get(pk=pending_payout.id).status == PayoutStatus.COMPLETED
 
 
-def test_the_simulated_provider_fails_at_the_configured_rate(settings):
-    settings.PAYOUT_FAILURE_RATE = 1.0
-    request = provider.ProviderRequest(
-        "payout-x", amount=Decimal("1.00"), currency="USD", account_number="1"
-    )
+@pytest.mark.django_db(transaction=True)
+def test_the_database_connection_is_given_back_before_the_provider_is_asked(
+    make_payout, monkeypatch
+):
+    """Outside a transaction the worker closes its connection (to the pool, on PostgreSQL)
+    for the provider's wait. The in-memory test database ignores a close, so the order of the
+    two calls is what is observed here; tests/integration counts real connections."""
+    steps: list[str] = []
+    close = connection.close
 
-    with pytest.raises(provider.ProviderError):
-        provider.provider_send(request)
+    def closing() -> None:
+        steps.append("closed")
+        close()
+
+    class Watching:
+        def send(self, instruction: Instruction) -> Outcome:
+            steps.append("asked")
+            return Paid("pr_9")
+
+    monkeypatch.setattr(connection, "close", closing)
+    monkeypatch.setattr(tasks, "current_provider", Watching)
+    payout = make_payout()
+
+    run_task(payout)
+
+    assert steps[steps.index("asked") - 1] == "closed"
+    assert Payout.objects.get(pk=payout.pk).status == PayoutStatus.COMPLETED
+
+
+def test_the_simulated_provider_fails_at_the_configured_rate(settings, pending_payout):
+    instruction = Instruction.for_attempt(pending_payout, 1)
+    settings.PAYOUT_FAILURE_RATE = 1.0
+
+    assert isinstance(SimulatedProvider().send(instruction), Retryable)
 
     settings.PAYOUT_FAILURE_RATE = 0.0
-    provider.provider_send(request)
+    paid = SimulatedProvider().send(instruction)
+    assert isinstance(paid, Paid)
+    assert paid.provider_reference.startswith("sim_")
+
+
+def test_payout_provider_picks_the_adapter(settings):
+    from payouts.providers.http import HttpProvider
+
+    assert isinstance(current_provider(), SimulatedProvider)
+
+    settings.PAYOUT_PROVIDER = "http"
+    settings.PAYOUT_PROVIDER_URL = "http://127.0.0.1:9"
+    provider = current_provider()
+
+    assert isinstance(provider, HttpProvider)
+    assert current_provider() is provider

@@ -33,6 +33,7 @@ def sortable_payouts(owner) -> dict[str, Payout]:
     ):
         fields = payout_payload(amount=Decimal(amount), currency=currency)
         if status == PayoutStatus.FAILED:
+            fields["failure_code"] = "provider_unavailable"
             fields["failure_reason"] = "Failed after 1 attempt(s): declined"
         payout = Payout.objects.create(
             client=owner.client,

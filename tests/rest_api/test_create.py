@@ -31,7 +31,9 @@ def test_create_returns_201_with_full_pending_representation(api_client, db):
         "description",
         "reference",
         "metadata",
+        "failure_code",
         "failure_reason",
+        "provider_reference",
         "created_at",
         "updated_at",
     }

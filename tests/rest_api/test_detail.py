@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from payouts import errors
+from payouts import errors, services
 from payouts.models import Payout, PayoutStatus
 from tests.conftest import api_error, field_errors
 
@@ -25,13 +25,25 @@ def test_get_returns_the_payout(api_client, pending_payout):
     assert body["status"] == "PENDING"
 
 
-def test_get_failed_payout_shows_the_failure_reason(api_client, make_payout):
+def test_get_failed_payout_shows_the_failure_code_and_reason(api_client, make_payout):
     payout = make_payout(status=PayoutStatus.FAILED)
 
     body = api_client.get(detail_url(payout.id)).json()
 
     assert body["status"] == "FAILED"
+    assert body["failure_code"] == "provider_unavailable"
     assert body["failure_reason"] == "Failed after 1 attempt(s): declined"
+    assert body["provider_reference"] == ""
+
+
+def test_get_completed_payout_shows_the_provider_reference(api_client, pending_payout):
+    services.payout_start_attempt(pending_payout.id, 1)
+    services.payout_complete(pending_payout.id, 1, "pr_abc")
+
+    body = api_client.get(detail_url(pending_payout.id)).json()
+
+    assert (body["status"], body["provider_reference"]) == ("COMPLETED", "pr_abc")
+    assert (body["failure_code"], body["failure_reason"]) == ("", "")
 
 
 @pytest.mark.parametrize("payout_id", [uuid.uuid4(), "not-a-uuid", "123", "%20"])

@@ -1,0 +1,131 @@
+"""The `http` adapter: Provider HTTP contract v1 (README), over one pooled httpx client."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from payouts.models import FailureCode
+from payouts.providers.base import Declined, Instruction, Outcome, Paid, Retryable, Unknown
+
+CONTRACT_PATH = "payouts"
+# A Retry-After beyond this is a provider misbehaving, not a plan: wait this long at most.
+MAX_RETRY_AFTER_SECONDS = 3600.0
+# What is kept of a provider's words: codes and references verbatim up to the columns' size.
+MAX_CODE_LENGTH = 100
+MAX_REFERENCE_LENGTH = 255
+MAX_MESSAGE_LENGTH = 1000
+# Raised before a single byte of the request left: the provider cannot have acted on it.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class HttpProvider:
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    @classmethod
+    def from_settings(cls) -> HttpProvider:
+        """One client per process, its pool as large as the consumer's worker count, so no
+        worker waits for a connection another one holds."""
+        workers: int = settings.HUEY_WORKERS
+        headers = {"User-Agent": "payout-service (Provider HTTP contract v1)"}
+        token: str = settings.PAYOUT_PROVIDER_TOKEN
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        client = httpx.Client(
+            base_url=settings.PAYOUT_PROVIDER_URL,
+            headers=headers,
+            timeout=settings.PAYOUT_PROVIDER_TIMEOUT_SECONDS,
+            limits=httpx.Limits(max_connections=workers, max_keepalive_connections=workers),
+            follow_redirects=False,
+        )
+        return cls(client)
+
+    def send(self, instruction: Instruction) -> Outcome:
+        body = {
+            "payout_id": str(instruction.payout_id),
+            "amount": f"{instruction.amount:.2f}",
+            "currency": instruction.currency,
+            "recipient": instruction.recipient,
+            "attempt": instruction.attempt,
+        }
+        try:
+            response = self.client.post(
+                CONTRACT_PATH, json=body, headers={"Idempotency-Key": instruction.idempotency_key}
+            )
+        except NOT_SENT as error:
+            return Retryable(f"The provider could not be reached: {_describe(error)}.")
+        except httpx.TransportError as error:
+            # Timed out or cut off after the request went out: the provider may have paid.
+            return Unknown(f"No answer from the provider: {_describe(error)}.")
+        return outcome_of(response)
+
+
+def outcome_of(response: httpx.Response) -> Outcome:
+    """What a provider's answer means, by contract v1."""
+    status = response.status_code
+    answer = _json_object(response)
+    message = _text(answer.get("message"), MAX_MESSAGE_LENGTH)
+    said = f"HTTP {status}" + (f": {message}" if message else "")
+    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+    if status in (200, 201):
+        reference = _text(answer.get("provider_reference"), MAX_REFERENCE_LENGTH)
+        if answer.get("status") == "paid" and reference:
+            return Paid(provider_reference=reference)
+        return Unknown(f"HTTP {status} without a paid status and a provider_reference.")
+    if status in (402, 422):
+        code = _text(answer.get("code"), MAX_CODE_LENGTH) or FailureCode.PROVIDER_DECLINED
+        return Declined(code=code, message=message or f"Declined by the provider (HTTP {status}).")
+    if status == 409:
+        return Unknown(f"{said} (an earlier attempt is still running there)", retry_after)
+    if status == 429 or status >= 500:
+        return Retryable(said, retry_after)
+    if 400 <= status < 500:
+        return Declined(
+            code=FailureCode.PROVIDER_REJECTED, message=f"The provider rejected it: {said}"
+        )
+    # Any other 2xx (202: accepted for later) may still pay; a 1xx or 3xx did nothing yet.
+    if 200 <= status < 300:
+        return Unknown(f"{said} is not an answer contract v1 defines.")
+    return Retryable(f"{said} is not an answer contract v1 defines.")
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """A Retry-After header's wait in seconds: a number, or an HTTP date; None if unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = (when - (now or datetime.now(tz=UTC))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        answer = json.loads(response.content)
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _text(value: object, limit: int) -> str:
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _describe(error: httpx.TransportError) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
