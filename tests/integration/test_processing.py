@@ -51,14 +51,15 @@ def test_consumer_retries_then_fails_with_the_reason(api_client, start_consumer,
     payout = Payout.objects.get(pk=payout_id)
     assert done, f"{payout.status}\n{consumer.output()[-3000:]}"
     assert payout.attempts == 3
+    assert payout.failure_code == "provider_unavailable"
     assert payout.failure_reason == (
-        "Failed after 3 attempt(s): The payment provider declined the request (simulated failure)."
+        "The provider did not take it in 3 attempt(s). "
+        "Last: The simulated provider failed the request (PAYOUT_FAILURE_RATE)."
     )
     history = PayoutEvent.objects.filter(payout_id=payout_id).values_list("kind", flat=True)
     assert list(history) == [
         "created",
-        *["processing", "attempt_failed"] * 2,
-        "processing",
+        *["processing", "attempt_failed"] * 3,
         "failed",
     ]
 

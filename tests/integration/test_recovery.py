@@ -115,4 +115,4 @@ def test_a_paid_payout_whose_connection_drops_is_completed_without_a_second_call
         "processing",
         "completed",
     ]
-    assert consumer.output().count("Provider accepted") == 1
+    assert consumer.output().count("Simulated provider paid") == 1
