@@ -332,7 +332,7 @@ def make_app(config: Config) -> web.Application:
 
 async def listen(config: Config, host: str, port: int) -> tuple[web.AppRunner, str]:
     """Serve on host:port (0 picks a free port); returns the runner and the base URL."""
-    # A request hanging out a timeout would otherwise hold shutdown for a minute.
+    # A request hanging out a timeout would otherwise hold shutdown for minutes.
     runner = web.AppRunner(make_app(config), access_log=None, shutdown_timeout=1)
     await runner.setup()
     await web.TCPSite(runner, host, port, backlog=BACKLOG).start()

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "idempotency",
     "rest_api",
     "graphql_api",
+    "fake_provider",
 ]
 
 MIDDLEWARE = [
