@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from io import StringIO
 
@@ -23,19 +25,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for_ledger(url: str, process: subprocess.Popen[str]) -> httpx.Response:
+def wait_for_ledger(url: str, process: subprocess.Popen[str] | None = None) -> httpx.Response:
     deadline = time.monotonic() + 15
     while True:
         try:
             return httpx.get(f"{url}/ledger", timeout=1)
         except httpx.TransportError:
-            assert process.poll() is None, process.communicate()
+            if process is not None:
+                assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "the fake provider never answered"
             time.sleep(0.05)
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_the_command_serves_until_a_signal_stops_it_cleanly(stop_signal):
+def test_the_command_serves_as_a_process_until_sigterm_stops_it_cleanly():
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "manage.py", "fake_provider", "--port", str(port)]
@@ -48,7 +50,7 @@ def test_the_command_serves_until_a_signal_stops_it_cleanly(stop_signal):
         key = new_key()
         headers = {"Idempotency-Key": key, "Authorization": "Bearer t"}
         answer = httpx.post(f"{url}/payouts", json=payout_body(key), headers=headers)
-        process.send_signal(stop_signal)
+        process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=10)
     finally:
         process.kill()
@@ -59,6 +61,25 @@ def test_the_command_serves_until_a_signal_stops_it_cleanly(stop_signal):
         f"Fake provider listening on {url}: latency 0.01s, decline 0.5, error 0, timeout 0, "
         "drop 0, hang 60s, retry-after 1s, token on, seed 7\n"
     )
+
+
+def test_the_command_returns_when_sigint_stops_it():
+    """Ctrl-C: in this process, since starting another costs seconds of Django set-up."""
+    port = free_port()
+    out = StringIO()
+
+    def interrupt_once_served() -> None:
+        # The loop answers only once it awaits the stop, after the signal handlers are set.
+        wait_for_ledger(f"http://127.0.0.1:{port}")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt_once_served)
+    interrupter.start()
+    call_command("fake_provider", "--port", str(port), "--seed", "3", stdout=out)
+    interrupter.join()
+
+    assert out.getvalue().startswith(f"Fake provider listening on http://127.0.0.1:{port}: ")
+    assert out.getvalue().endswith(", seed 3\n")
 
 
 def test_the_command_refuses_rates_that_add_up_to_more_than_one():
