@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "idempotency",
     "rest_api",
     "graphql_api",
+    "fake_provider",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""A fake payment provider speaking Provider HTTP contract v1, for development and tests."""
