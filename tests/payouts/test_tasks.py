@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -23,6 +23,7 @@ from payouts.providers import (
     current_provider,
 )
 from payouts.providers.simulated import SimulatedProvider
+from tests.processing import kinds, run_scheduled, run_task, run_to_the_end
 from tests.scripted_provider import ScriptedProvider
 
 OUTAGE = Retryable("HTTP 503: down for maintenance")
@@ -34,34 +35,6 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
     scripted = ScriptedProvider()
     monkeypatch.setattr(tasks, "current_provider", lambda: scripted)
     return scripted
-
-
-def run_task(payout: Payout) -> Task:
-    """Execute the payout's first attempt through Huey, signals included, as a consumer would."""
-    task = tasks.processing_task(payout.id, attempt=1, max_attempts=payout.max_attempts)
-    HUEY.execute(task)
-    return task
-
-
-def run_scheduled() -> list[Task]:
-    """Run every scheduled message at once, as the consumer will when each falls due."""
-    due = HUEY.read_schedule(datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1))
-    for task in due:
-        task.eta = None
-        HUEY.execute(task)
-    return due
-
-
-def run_to_the_end(payout: Payout) -> Payout:
-    run_task(payout)
-    while run_scheduled():
-        pass
-    payout.refresh_from_db()
-    return payout
-
-
-def kinds(payout: Payout) -> list[str]:
-    return list(payout.events.values_list("kind", flat=True))
 
 
 def seconds_until(task: Task) -> float:
