@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import UTC, datetime
@@ -21,6 +22,10 @@ MAX_RETRY_AFTER_SECONDS = 3600.0
 MAX_CODE_LENGTH = 100
 MAX_REFERENCE_LENGTH = 255
 MAX_MESSAGE_LENGTH = 1000
+# httpcore looks at every connection of its pool on each request and each answer: with a
+# thousand connections in one pool that scan was most of a greenlet consumer's time (2,000
+# requests to a 2 s provider from 1,000 greenlets: 121/s in one pool, 313/s in pools of 32).
+CONNECTIONS_PER_POOL = 32
 # Raised before a single byte of the request left: the provider cannot have acted on it.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -42,7 +47,7 @@ class HttpProvider:
             base_url=settings.PAYOUT_PROVIDER_URL,
             headers=headers,
             timeout=settings.PAYOUT_PROVIDER_TIMEOUT_SECONDS,
-            limits=httpx.Limits(max_connections=workers, max_keepalive_connections=workers),
+            transport=PooledTransport(connections=workers),
             follow_redirects=False,
         )
         return cls(client)
@@ -65,6 +70,26 @@ class HttpProvider:
             # Timed out or cut off after the request went out: the provider may have paid.
             return Unknown(f"No answer from the provider: {_describe(error)}.")
         return outcome_of(response)
+
+
+class PooledTransport(httpx.BaseTransport):
+    """httpx's own transport, its connections spread over pools of CONNECTIONS_PER_POOL that
+    requests take in turn, so that no request scans more than one small pool."""
+
+    def __init__(self, connections: int) -> None:
+        pools = max(math.ceil(connections / CONNECTIONS_PER_POOL), 1)
+        # Room for twice a fair share: turns are even, the time requests hold them is not.
+        per_pool = min(connections, 2 * CONNECTIONS_PER_POOL)
+        limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
+        self.pools = [httpx.HTTPTransport(limits=limits) for _ in range(pools)]
+        self._turns = itertools.cycle(self.pools)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return next(self._turns).handle_request(request)
+
+    def close(self) -> None:
+        for pool in self.pools:
+            pool.close()
 
 
 def outcome_of(response: httpx.Response) -> Outcome:

@@ -180,7 +180,7 @@ def test_a_timeout_is_an_unknown_outcome_and_the_payout_is_paid_once_answered(fa
     payout = run_to_the_end(scripted("timeout,paid"), wait=True)
 
     assert payout.status == PayoutStatus.COMPLETED
-    assert "ReadTimeout" in payout.events.filter(kind="attempt_unknown").first().reason
+    assert "ReadTimeout" in payout.events.filter(kind="attempt_unknown")[0].reason
     assert fake.entry(payout)["paid_count"] == 1
 
 

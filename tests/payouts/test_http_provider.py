@@ -75,7 +75,7 @@ def test_the_token_is_sent_as_a_bearer_only_when_set(settings):
     assert "Authorization" not in HttpProvider.from_settings().client.headers
 
 
-def test_the_client_pool_is_sized_to_the_workers_and_uses_the_timeout(settings):
+def test_the_connections_are_sized_to_the_workers_in_small_pools(settings):
     settings.PAYOUT_PROVIDER_URL = "http://127.0.0.1:9"
     settings.HUEY_WORKERS = 700
     settings.PAYOUT_PROVIDER_TIMEOUT_SECONDS = 2.5
@@ -83,8 +83,19 @@ def test_the_client_pool_is_sized_to_the_workers_and_uses_the_timeout(settings):
     client = HttpProvider.from_settings().client
 
     assert client.timeout == httpx.Timeout(2.5)
-    pool = client._transport._pool  # type: ignore[attr-defined]
-    assert pool._max_connections == pool._max_keepalive_connections == 700
+    pools = [pool._pool for pool in client._transport.pools]  # type: ignore[attr-defined]
+    assert len(pools) == 22  # 700 / 32, rounded up
+    assert sum(pool._max_connections for pool in pools) >= 700
+    assert {pool._max_connections for pool in pools} == {64}
+
+
+def test_a_small_consumer_gets_one_pool_as_large_as_its_workers(settings):
+    settings.PAYOUT_PROVIDER_URL = "http://127.0.0.1:9"
+    settings.HUEY_WORKERS = 4
+
+    [pool] = HttpProvider.from_settings().client._transport.pools  # type: ignore[attr-defined]
+
+    assert pool._pool._max_connections == 4
 
 
 @pytest.mark.parametrize("status", [200, 201])
