@@ -33,6 +33,35 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
         ),
         ({"PAYOUT_MAX_RETRIES": "-3"}, "PAYOUT_MAX_RETRIES must be at least 0, got -3."),
         ({"PAYOUT_MAX_RETRIES": "three"}, "PAYOUT_MAX_RETRIES must be an integer, got 'three'."),
+        (
+            {"PAYOUT_PROVIDER": "stripe"},
+            "PAYOUT_PROVIDER must be one of simulated, http, got 'stripe'.",
+        ),
+        (
+            {"PAYOUT_PROVIDER": "http"},
+            "PAYOUT_PROVIDER_URL must be an http:// or https:// URL when PAYOUT_PROVIDER is http",
+        ),
+        (
+            {"PAYOUT_PROVIDER": "http", "PAYOUT_PROVIDER_URL": "gateway:8900"},
+            "PAYOUT_PROVIDER_URL must be an http:// or https:// URL",
+        ),
+        (
+            {"PAYOUT_PROVIDER_TIMEOUT_SECONDS": "0"},
+            "PAYOUT_PROVIDER_TIMEOUT_SECONDS must be >= 0.1, got '0'.",
+        ),
+        (
+            {
+                "PAYOUT_PROVIDER": "http",
+                "PAYOUT_PROVIDER_URL": "http://gateway",
+                "PAYOUT_PROVIDER_TIMEOUT_SECONDS": "295",
+            },
+            "PAYOUT_PROCESSING_LEASE_SECONDS must be longer than a provider call plus the longest "
+            "retry wait (303 s with these settings)",
+        ),
+        (
+            {"PAYOUT_UNKNOWN_OUTCOME_RETRIES": "-1"},
+            "PAYOUT_UNKNOWN_OUTCOME_RETRIES must be at least 0, got -1.",
+        ),
         ({"PAYOUT_MAX_AMOUNT": "0"}, "PAYOUT_MAX_AMOUNT must be a positive decimal, got '0'."),
         ({"PAYOUT_MAX_AMOUNT": "10.001"}, "PAYOUT_MAX_AMOUNT allows at most 2 decimal places"),
         ({"PAYOUT_MAX_AMOUNT": "99999999999"}, "PAYOUT_MAX_AMOUNT must fit DecimalField(12, 2)"),
