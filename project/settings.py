@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import django_stubs_ext
+import redis
 from django.core.exceptions import ImproperlyConfigured
 
 from project.env import (
@@ -175,7 +176,14 @@ HUEY: dict[str, Any] = {
     },
 }
 if REDIS_URL:
-    HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
+    # Each worker holds a connection while it waits on the queue (BRPOP), and redis-py caps a
+    # pool at 100 unless told otherwise: a consumer of 150 workers failed to read the queue
+    # with "Too many connections". Workers, the scheduler and the main thread bound it already;
+    # the cap left is Redis's own default maxclients.
+    HUEY |= {
+        "huey_class": "huey.RedisHuey",
+        "connection_pool": redis.ConnectionPool.from_url(REDIS_URL, max_connections=10_000),
+    }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}
