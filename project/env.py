@@ -74,6 +74,15 @@ def env_float(
     return number
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be {' or '.join(choices)}, got {value!r}.")
+    return value
+
+
 def env_decimal(name: str, default: Decimal, *, places: int) -> Decimal:
     value = _raw(name)
     if value is None or value == "":

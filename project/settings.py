@@ -10,8 +10,10 @@ import django_stubs_ext
 import redis
 from django.core.exceptions import ImproperlyConfigured
 
+from project.consumer import THREAD, WORKER_TYPES
 from project.env import (
     env_bool,
+    env_choice,
     env_database,
     env_decimal,
     env_float,
@@ -162,13 +164,16 @@ PAYOUT_IDEMPOTENCY_TTL_HOURS = env_int("PAYOUT_IDEMPOTENCY_TTL_HOURS", 24, minim
 # Requests a client may make, e.g. "100/second" or "6000/minute"; unset or empty: no limit.
 PAYOUT_RATE_LIMIT = env_rate("PAYOUT_RATE_LIMIT")
 HUEY_WORKERS = env_int("HUEY_WORKERS", 4, minimum=1)
+# Greenlets (gevent) let thousands of payouts wait on the provider at once in one process;
+# manage.py patches the standard library for them before anything else is imported.
+HUEY_WORKER_TYPE = env_choice("HUEY_WORKER_TYPE", THREAD, WORKER_TYPES)
 HUEY: dict[str, Any] = {
     "name": "payouts",
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
     "consumer": {
         "workers": HUEY_WORKERS,
-        "worker_type": "thread",
+        "worker_type": HUEY_WORKER_TYPE,
         # SIGTERM (what Docker and Kubernetes send) lets running payouts finish; past the
         # timeout they are interrupted and released for another consumer.
         "graceful_signal": "TERM",

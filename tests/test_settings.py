@@ -54,6 +54,11 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
             "retry wait (13 s with these settings)",
         ),
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set when DEBUG is false"),
+        (
+            {"HUEY_WORKER_TYPE": "process"},
+            "HUEY_WORKER_TYPE must be thread or greenlet, got 'process'.",
+        ),
+        ({"HUEY_WORKERS": "0"}, "HUEY_WORKERS must be at least 1, got 0."),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env, message):
@@ -82,3 +87,20 @@ def test_urls_switch_to_postgresql_and_redis():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.postgresql", "huey.RedisHuey"]
+
+
+PRINT_CONSUMER = "import project.settings as s; print(s.HUEY['consumer']['worker_type'])"
+
+
+def test_the_consumer_runs_threads_unless_told_otherwise():
+    result = run_in_fresh_process(PRINT_CONSUMER)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["thread"]
+
+
+def test_huey_worker_type_picks_greenlet_workers():
+    result = run_in_fresh_process(PRINT_CONSUMER, HUEY_WORKER_TYPE="greenlet")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["greenlet"]
