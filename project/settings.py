@@ -109,7 +109,12 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", DATA_DIR / "db.sqlite3")}
+# On PostgreSQL, the most connections one process (a web worker, a consumer) opens, whatever
+# its threads or greenlets: they share them, one short transaction at a time.
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20, minimum=1)
+DATABASES = {
+    "default": env_database("DATABASE_URL", DATA_DIR / "db.sqlite3", pool_size=DATABASE_POOL_SIZE)
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -59,6 +59,8 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
             "HUEY_WORKER_TYPE must be thread or greenlet, got 'process'.",
         ),
         ({"HUEY_WORKERS": "0"}, "HUEY_WORKERS must be at least 1, got 0."),
+        ({"DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE must be at least 1, got 0."),
+        ({"DATABASE_POOL_SIZE": "many"}, "DATABASE_POOL_SIZE must be an integer, got 'many'."),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env, message):
@@ -104,3 +106,32 @@ def test_huey_worker_type_picks_greenlet_workers():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["greenlet"]
+
+
+PRINT_DATABASE = (
+    "import project.settings as s; d = s.DATABASES['default']; "
+    "print(d.get('CONN_MAX_AGE'), d.get('CONN_HEALTH_CHECKS'), d['OPTIONS'].get('pool'))"
+)
+
+
+def test_postgresql_connections_come_from_a_pool_of_database_pool_size():
+    result = run_in_fresh_process(
+        PRINT_DATABASE, DATABASE_URL="postgres://u@db/payouts", DATABASE_POOL_SIZE="7"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0 True {'min_size': 1, 'max_size': 7, 'timeout': 10.0}"
+
+
+def test_the_pool_holds_twenty_connections_by_default():
+    result = run_in_fresh_process(PRINT_DATABASE, DATABASE_URL="postgres://u@db/payouts")
+
+    assert result.returncode == 0, result.stderr
+    assert "'max_size': 20" in result.stdout
+
+
+def test_sqlite_has_no_pool():
+    result = run_in_fresh_process(PRINT_DATABASE, DATABASE_POOL_SIZE="7")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "None"
