@@ -4,7 +4,9 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 PORT ?= 8000
-WORKERS ?= 4
+# `make worker WORKERS=16`: run_huey's --workers; unset, HUEY_WORKERS and HUEY_WORKER_TYPE
+# from the environment (or their defaults, 4 threads) shape the consumer.
+WORKERS ?=
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 MANAGE := $(UV) run --frozen python manage.py
 COMPOSE ?= docker compose
@@ -48,12 +50,12 @@ run: install ## Migrate, then serve the API on http://127.0.0.1:$(PORT) with a H
 	echo "  Ctrl-C stops the API and the worker." && \
 	echo "" && \
 	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	$(MANAGE) run_huey --workers $(WORKERS) & \
+	$(MANAGE) run_huey $(if $(WORKERS),--workers $(WORKERS)) & \
 	$(MANAGE) runserver --noreload 127.0.0.1:$(PORT) & \
 	wait -n
 
-worker: install ## Run the Huey consumer alone
-	$(MANAGE) run_huey --workers $(WORKERS)
+worker: install ## Run the Huey consumer alone (HUEY_WORKER_TYPE=greenlet HUEY_WORKERS=1000 for greenlets)
+	$(MANAGE) run_huey $(if $(WORKERS),--workers $(WORKERS))
 
 migrate: install ## Apply database migrations
 	$(MANAGE) migrate --no-input

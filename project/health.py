@@ -21,9 +21,17 @@ ERROR_MAX_LENGTH = 200
 
 
 def _check_database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    # A connection of its own, outside the pool: with the server down, a checkout from the pool
+    # waits the pool's whole timeout (seconds) while the pool retries behind it, then says only
+    # that it waited; a connection of its own fails within connect_timeout and names the cause.
+    probe = connection.copy(alias="readiness")
+    probe.settings_dict["OPTIONS"].pop("pool", None)
+    try:
+        with probe.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    finally:
+        probe.close()
 
 
 def _ping_redis(storage: RedisStorage) -> None:

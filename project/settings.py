@@ -8,8 +8,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import django_stubs_ext
+import redis
 from django.core.exceptions import ImproperlyConfigured
 
+from project.consumer import THREAD, WORKER_TYPES
 from project.env import (
     env_bool,
     env_choice,
@@ -109,7 +111,12 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", DATA_DIR / "db.sqlite3")}
+# On PostgreSQL, the most connections one process (a web worker, a consumer) opens, whatever
+# its threads or greenlets: they share them, one short transaction at a time.
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20, minimum=1)
+DATABASES = {
+    "default": env_database("DATABASE_URL", DATA_DIR / "db.sqlite3", pool_size=DATABASE_POOL_SIZE)
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -185,13 +192,16 @@ PAYOUT_IDEMPOTENCY_TTL_HOURS = env_int("PAYOUT_IDEMPOTENCY_TTL_HOURS", 24, minim
 # Requests a client may make, e.g. "100/second" or "6000/minute"; unset or empty: no limit.
 PAYOUT_RATE_LIMIT = env_rate("PAYOUT_RATE_LIMIT")
 HUEY_WORKERS = env_int("HUEY_WORKERS", 4, minimum=1)
+# Greenlets (gevent) let thousands of payouts wait on the provider at once in one process;
+# manage.py patches the standard library for them before anything else is imported.
+HUEY_WORKER_TYPE = env_choice("HUEY_WORKER_TYPE", THREAD, WORKER_TYPES)
 HUEY: dict[str, Any] = {
     "name": "payouts",
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
     "consumer": {
         "workers": HUEY_WORKERS,
-        "worker_type": "thread",
+        "worker_type": HUEY_WORKER_TYPE,
         # SIGTERM (what Docker and Kubernetes send) lets running payouts finish; past the
         # timeout they are interrupted and released for another consumer.
         "graceful_signal": "TERM",
@@ -199,7 +209,14 @@ HUEY: dict[str, Any] = {
     },
 }
 if REDIS_URL:
-    HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
+    # Each worker holds a connection while it waits on the queue (BRPOP), and redis-py caps a
+    # pool at 100 unless told otherwise: a consumer of 150 workers failed to read the queue
+    # with "Too many connections". Workers, the scheduler and the main thread bound it already;
+    # the cap left is Redis's own default maxclients.
+    HUEY |= {
+        "huey_class": "huey.RedisHuey",
+        "connection_pool": redis.ConnectionPool.from_url(REDIS_URL, max_connections=10_000),
+    }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}

@@ -40,22 +40,28 @@ from payouts.models import Payout, PayoutStatus
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_in_fresh_process(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run Python `code` in a new interpreter at the repository root, as a service starts.
-
-    It sees none of this process's payout, database, queue or HTTPS settings, only `env` on
-    top of a production-like base (DEBUG off, a secret key set).
-    """
+def fresh_environment(**env: str) -> dict[str, str]:
+    """The environment of a service started afresh: none of this process's payout, database,
+    queue, consumer or HTTPS settings, only `env` on top of a production-like base (DEBUG off,
+    a secret key set)."""
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PAYOUT_", "DATABASE_", "REDIS_", "SECURE_", "DJANGO_SETTINGS_MODULE"))
+        if not k.startswith(
+            ("PAYOUT_", "DATABASE_", "REDIS_", "HUEY_", "SECURE_", "DJANGO_SETTINGS_MODULE")
+        )
     }
     clean.update({"SECRET_KEY": "s3cret", "DEBUG": "false", **env})
+    return clean
+
+
+def run_in_fresh_process(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run Python `code` in a new interpreter at the repository root, as a service starts, in
+    `fresh_environment(**env)`."""
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=clean,
+        env=fresh_environment(**env),
         capture_output=True,
         text=True,
         timeout=60,

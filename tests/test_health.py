@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connections
 
 MSG_DATABASE_DOWN = 'connection to server at "127.0.0.1", port 1 failed: Connection refused'
 
@@ -30,12 +30,13 @@ def test_probes_refuse_writes(client, db, path):
 
 
 def test_readyz_names_the_database_when_it_cannot_connect(client, db, monkeypatch):
-    def refuse() -> None:
+    def refuse(self) -> None:
         raise OperationalError(MSG_DATABASE_DOWN)
 
     # The connection layer itself fails, as when the server is gone; the query never runs.
+    # Every connection to the database, since the probe opens one of its own.
     with monkeypatch.context() as patch:
-        patch.setattr(connection, "ensure_connection", refuse)
+        patch.setattr(type(connections["default"]), "ensure_connection", refuse)
         response = client.get("/readyz")
 
     assert response.status_code == 503

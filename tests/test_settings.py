@@ -83,6 +83,13 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
             "retry wait (13 s with these settings)",
         ),
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set when DEBUG is false"),
+        (
+            {"HUEY_WORKER_TYPE": "process"},
+            "HUEY_WORKER_TYPE must be thread or greenlet, got 'process'.",
+        ),
+        ({"HUEY_WORKERS": "0"}, "HUEY_WORKERS must be at least 1, got 0."),
+        ({"DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE must be at least 1, got 0."),
+        ({"DATABASE_POOL_SIZE": "many"}, "DATABASE_POOL_SIZE must be an integer, got 'many'."),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env, message):
@@ -111,3 +118,49 @@ def test_urls_switch_to_postgresql_and_redis():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.postgresql", "huey.RedisHuey"]
+
+
+PRINT_CONSUMER = "import project.settings as s; print(s.HUEY['consumer']['worker_type'])"
+
+
+def test_the_consumer_runs_threads_unless_told_otherwise():
+    result = run_in_fresh_process(PRINT_CONSUMER)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["thread"]
+
+
+def test_huey_worker_type_picks_greenlet_workers():
+    result = run_in_fresh_process(PRINT_CONSUMER, HUEY_WORKER_TYPE="greenlet")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["greenlet"]
+
+
+PRINT_DATABASE = (
+    "import project.settings as s; d = s.DATABASES['default']; "
+    "print(d.get('CONN_MAX_AGE'), d.get('CONN_HEALTH_CHECKS'), d['OPTIONS'].get('pool'))"
+)
+
+
+def test_postgresql_connections_come_from_a_pool_of_database_pool_size():
+    result = run_in_fresh_process(
+        PRINT_DATABASE, DATABASE_URL="postgres://u@db/payouts", DATABASE_POOL_SIZE="7"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0 True {'min_size': 1, 'max_size': 7, 'timeout': 10.0}"
+
+
+def test_the_pool_holds_twenty_connections_by_default():
+    result = run_in_fresh_process(PRINT_DATABASE, DATABASE_URL="postgres://u@db/payouts")
+
+    assert result.returncode == 0, result.stderr
+    assert "'max_size': 20" in result.stdout
+
+
+def test_sqlite_has_no_pool():
+    result = run_in_fresh_process(PRINT_DATABASE, DATABASE_POOL_SIZE="7")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "None"

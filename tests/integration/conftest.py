@@ -54,6 +54,16 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float, interval: float
     return predicate()
 
 
+def proc_status(pid: int, field: str) -> int:
+    """A field of /proc/<pid>/status: bytes for memory (written in kB), else the number."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name == field:
+            number, *unit = value.split()
+            return int(number) * (1024 if unit == ["kB"] else 1)
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
 def service_environment(**knobs: Any) -> dict[str, str]:
     """The environment of a service process (consumer, gunicorn) on the test database and queue:
     production settings, no payout delay or random failure, then `knobs`."""
@@ -88,15 +98,8 @@ class Consumer:
     def start(self) -> None:
         self.log.parent.mkdir(exist_ok=True)
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "run_huey",
-                "--workers",
-                str(self.workers),
-                "-k",
-                "thread",
-            ],
+            # The worker type is HUEY_WORKER_TYPE's, as in production (thread unless set).
+            [sys.executable, "manage.py", "run_huey", "--workers", str(self.workers)],
             cwd=ROOT,
             env=self.env,
             stdout=self.log.open("wb"),
@@ -116,6 +119,11 @@ class Consumer:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.integration.conftest import ROOT, wait_until
+from tests.integration.conftest import ROOT, proc_status, wait_until
 
 SEND_SLICE = 64 * 1024
 # How long the server may go without reading or answering before the test calls it a hang.
@@ -29,14 +29,6 @@ class Answer:
 
     def json(self) -> Any:
         return json.loads(self.body)
-
-
-def _proc_status(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name == field:
-            return int(value.split()[0]) * 1024  # kB
-    raise AssertionError(f"no {field} in /proc/{pid}/status")
 
 
 class Gunicorn:
@@ -100,7 +92,7 @@ class Gunicorn:
 
     def peak_memory(self) -> int:
         """The highest resident memory its workers have reached, in bytes."""
-        return sum(_proc_status(worker, "VmHWM") for worker in self.workers())
+        return sum(proc_status(worker, "VmHWM") for worker in self.workers())
 
     def _healthy(self) -> bool:
         try:

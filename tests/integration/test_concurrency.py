@@ -1,4 +1,5 @@
-"""Races on PostgreSQL: edits against the start of processing, duplicate deliveries."""
+"""Races on PostgreSQL: edits against the start of processing, duplicate deliveries, periodic
+tasks that every consumer runs."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from rest_framework.test import APIClient
 
+from idempotency import services as idempotency_services
+from idempotency.models import IdempotencyKey
 from payouts import services, tasks
 from payouts.models import Payout, PayoutEvent, PayoutStatus
 from tests.conftest import payout_payload
+from tests.idempotency.conftest import expire_keys
 from tests.scripted_provider import ScriptedProvider
 
 T = TypeVar("T")
@@ -148,3 +152,27 @@ def test_sweeps_running_at_once_take_each_stalled_payout_once(owner, transaction
 
     assert sum(report.requeued_pending for report in reports) == 40
     assert sorted(enqueued) == sorted(ids)
+
+
+def test_purges_running_at_once_delete_each_expired_key_once(
+    owner, transactional_db, settings, monkeypatch
+):
+    # Every consumer enqueues the purge each minute, so on a shared queue they overlap.
+    monkeypatch.setattr(idempotency_services, "PURGE_BATCH_SIZE", 10)
+    IdempotencyKey.objects.bulk_create(
+        IdempotencyKey(client=owner.client, key=f"old-{index}", method="POST")
+        for index in range(200)
+    )
+    expire_keys(settings)
+    start = threading.Barrier(4)
+
+    @in_own_connection
+    def purge() -> int:
+        start.wait()
+        return idempotency_services.purge_expired()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        purged = [f.result(timeout=60) for f in [pool.submit(purge) for _ in range(4)]]
+
+    assert sum(purged) == 200
+    assert not IdempotencyKey.objects.exists()

@@ -24,12 +24,14 @@ def dead_redis(queue):
 
 @pytest.fixture
 def dead_database(transactional_db):
-    """The default connection pointed at a port where nothing listens."""
+    """The default connection, and its pool, pointed at a port where nothing listens."""
     live_port = connection.settings_dict["PORT"]
     connection.close()
+    connection.close_pool()  # type: ignore[attr-defined]  # PostgreSQL's wrapper has a pool
     connection.settings_dict["PORT"] = DEAD_PORT
     yield
     connection.close()
+    connection.close_pool()  # type: ignore[attr-defined]
     connection.settings_dict["PORT"] = live_port
 
 
@@ -56,7 +58,11 @@ def test_readyz_names_the_queue_when_redis_is_unreachable(client, transactional_
 
 
 def test_readyz_names_the_database_when_postgresql_is_unreachable(client, queue, dead_database):
+    started = time.monotonic()
     response = client.get("/readyz")
+
+    # Not the pool's timeout: the probe's own connection is refused at once.
+    assert time.monotonic() - started < 2
 
     body = response.json()
     assert response.status_code == 503

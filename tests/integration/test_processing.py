@@ -74,3 +74,17 @@ def test_every_payout_ends_final_exactly_once_under_random_failures(api_client, 
     for payout_id in ids:
         finals = PayoutEvent.objects.filter(payout_id=payout_id, to_status__in=FINAL)
         assert finals.count() == 1
+
+
+def test_a_consumer_of_more_workers_than_a_redis_pools_default_reads_the_queue(
+    api_client, start_consumer
+):
+    # Each worker holds a Redis connection while it waits on the queue; redis-py's pools stop
+    # at 100 unless told otherwise.
+    consumer = start_consumer(workers=150)
+    ids = create_payouts(api_client, 5)
+
+    done = wait_until(lambda: set(statuses(ids).values()) == {PayoutStatus.COMPLETED}, timeout=30)
+
+    assert done, f"{statuses(ids)}\n{consumer.output()[-3000:]}"
+    assert "Too many connections" not in consumer.output()

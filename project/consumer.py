@@ -1,0 +1,43 @@
+"""The Huey consumer's worker types, and the gevent patching a greenlet consumer needs first."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+
+THREAD = "thread"
+GREENLET = "greenlet"
+WORKER_TYPES = (THREAD, GREENLET)
+
+
+def runs_greenlets(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
+    """Whether `manage.py` with these arguments starts a consumer with greenlet workers.
+
+    Decided before Django's settings exist, from the same sources `run_huey` reads: a worker
+    type on the command line wins, else HUEY_WORKER_TYPE. A bad HUEY_WORKER_TYPE is left to
+    the settings, which refuse it a moment later.
+    """
+    if len(argv) < 2 or argv[1] != "run_huey":
+        return False
+    # run_huey's own parser is argparse too, so this reads -k X, -kX, --worker-type X and
+    # --worker-type=X as it does, the last one given winning.
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-k", "--worker-type", dest="worker_type")
+    options, _ = parser.parse_known_args(argv[2:])
+    worker_type: str | None = options.worker_type
+    if worker_type is None:
+        worker_type = environ.get("HUEY_WORKER_TYPE", "").strip()
+    return worker_type == GREENLET
+
+
+def patch_for_greenlets(argv: Sequence[str], environ: Mapping[str, str]) -> None:
+    """Monkey-patch the standard library for gevent if this command runs greenlet workers.
+
+    Must run before anything else is imported: psycopg picks how it waits for the database
+    when it is imported (cooperatively only if select is patched by then), and a socket or
+    lock made before the patch blocks every greenlet while it waits.
+    """
+    if runs_greenlets(argv, environ):
+        from gevent import monkey  # type: ignore[import-untyped]  # ships no type hints
+
+        monkey.patch_all()
