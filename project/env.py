@@ -43,13 +43,6 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = env_str(name, default).lower()
-    if value not in choices:
-        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}.")
-    return value
-
-
 def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     value = _raw(name)
     if value is None or value == "":

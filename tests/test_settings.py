@@ -35,7 +35,7 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
         ({"PAYOUT_MAX_RETRIES": "three"}, "PAYOUT_MAX_RETRIES must be an integer, got 'three'."),
         (
             {"PAYOUT_PROVIDER": "stripe"},
-            "PAYOUT_PROVIDER must be one of simulated, http, got 'stripe'.",
+            "PAYOUT_PROVIDER must be simulated or http, got 'stripe'.",
         ),
         (
             {"PAYOUT_PROVIDER": "http"},
