@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import sys
 
-from project.consumer import patch_for_greenlets
+from project.consumer import patch_for_greenlets, share_worker_count
 
 
 def main() -> None:
     # First of all: a greenlet consumer needs gevent's patches in place before Django, psycopg
     # or Huey import the modules they replace.
     patch_for_greenlets(sys.argv, os.environ)
+    share_worker_count(sys.argv, os.environ)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     from django.core.management import execute_from_command_line
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from project.consumer import runs_greenlets
+from project.consumer import runs_greenlets, share_worker_count
 from tests.conftest import ROOT, fresh_environment
 
 
@@ -73,3 +73,21 @@ def test_manage_py_patches_before_the_consumer_starts_its_greenlets(tmp_path):
     output = log.read_text()
     assert "Huey consumer started with 2 greenlet" in output
     assert "monkey-patch has not been applied" not in output
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["manage.py", "run_huey", "--workers", "700"], "700"),
+        (["manage.py", "run_huey", "-w", "16", "-k", "greenlet"], "16"),
+        (["manage.py", "run_huey", "--workers=3"], "3"),
+        (["manage.py", "run_huey"], "4"),
+        (["manage.py", "runserver", "-w", "9"], "4"),
+    ],
+)
+def test_run_huey_workers_become_the_huey_workers_the_settings_read(argv, expected):
+    environ = {"HUEY_WORKERS": "4"}
+
+    share_worker_count(argv, environ)
+
+    assert environ["HUEY_WORKERS"] == expected
