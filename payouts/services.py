@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from clients.models import Client
@@ -25,7 +25,7 @@ from payouts.errors import (
 )
 from payouts.history import edit_changes
 from payouts.models import FailureCode, Payout, PayoutEvent, PayoutEventKind, PayoutStatus
-from payouts.providers import Declined
+from payouts.providers import Declined, Rejected
 from payouts.selectors import parse_payout_id
 from payouts.states import (
     ATTEMPT_STATUS,
@@ -250,10 +250,6 @@ def payout_start_attempt(payout_id: object, attempt: int) -> Payout | None:
     return payout
 
 
-# An attempt recorded with one of these may have reached the provider and paid.
-MAY_HAVE_PAID = (PayoutEventKind.ATTEMPT_UNKNOWN, PayoutEventKind.RELEASED)
-
-
 @dataclass(frozen=True)
 class NextAttempt:
     """The attempt to run next, and the payout's budget (grown when its retries were extended)."""
@@ -279,21 +275,64 @@ def payout_after_unanswered_attempt(
     if payout is None or payout.status != ATTEMPT_STATUS or payout.attempts != attempt:
         return None
     kind = PayoutEventKind.ATTEMPT_UNKNOWN if may_have_paid else PayoutEventKind.ATTEMPT_FAILED
-    _record_on(payout, kind, from_status=payout.status, reason=reason)
+    _record_outcome(payout, kind, reason)
     return _next_attempt_or_fail(payout, reason)
+
+
+@transaction.atomic
+def payout_after_rejection(
+    payout_id: object, attempt: int, rejected: Rejected
+) -> NextAttempt | None:
+    """Record the provider's refusal of a request (a 4xx that is no decline) and decide.
+
+    It is final (FAILED `provider_rejected`) when no attempt can have paid. When an earlier one
+    may have, a refusal of this request says nothing of that one, so the payout is asked again
+    as after any unanswered attempt.
+    """
+    payout = _lock_or_none(payout_id)
+    if payout is None or payout.status != ATTEMPT_STATUS or payout.attempts != attempt:
+        return None
+    _record_outcome(payout, PayoutEventKind.ATTEMPT_FAILED, rejected.message)
+    if not _may_have_paid(payout):
+        _fail_locked(payout, FailureCode.PROVIDER_REJECTED, rejected.message)
+        return None
+    return _next_attempt_or_fail(payout, rejected.message)
+
+
+def _record_outcome(payout: Payout, kind: str, reason: str) -> None:
+    """Record how the payout's current attempt ended, once: a second settle of the same
+    attempt (its message retried after an error) adds nothing."""
+    settled = payout.events.filter(
+        attempt=payout.attempts,
+        kind__in=[PayoutEventKind.ATTEMPT_FAILED, PayoutEventKind.ATTEMPT_UNKNOWN],
+    )
+    if not settled.exists():
+        _record_on(payout, kind, from_status=payout.status, reason=reason)
+
+
+def _may_have_paid(payout: Payout) -> bool:
+    """Whether any attempt of the payout may have paid: every attempt started must be recorded
+    as one that certainly did not (`attempt_failed`) for it to be unpaid. An attempt whose end
+    was never recorded (a crash, a database error at the wrong moment) counts as may-have-paid.
+    """
+    counts = payout.events.aggregate(
+        started=Count("id", filter=Q(kind=PayoutEventKind.PROCESSING)),
+        unpaid=Count("id", filter=Q(kind=PayoutEventKind.ATTEMPT_FAILED)),
+    )
+    return bool(counts["started"] > counts["unpaid"])
 
 
 def _next_attempt_or_fail(payout: Payout, last_reason: str) -> NextAttempt | None:
     """For a locked payout in its attempt status whose latest attempt went unanswered."""
     if payout.attempts < payout.max_attempts:
         return NextAttempt(payout.attempts + 1, payout.max_attempts)
-    history = payout.events.all()
-    if not history.filter(kind__in=MAY_HAVE_PAID).exists():
+    if not _may_have_paid(payout):
         reason = MSG_UNAVAILABLE.format(attempts=payout.attempts, reason=last_reason)
         _fail_locked(payout, FailureCode.PROVIDER_UNAVAILABLE, reason)
         return None
     extra: int = settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES
-    if extra and not history.filter(kind=PayoutEventKind.EXTENDED).exists():
+    extended = payout.events.filter(kind=PayoutEventKind.EXTENDED).exists()
+    if extra and not extended:
         payout.max_attempts += extra
         payout.save(update_fields=["max_attempts", "updated_at"])
         _record_on(
@@ -484,9 +523,7 @@ def _recover_one(payout_id: uuid.UUID, stalled: QuerySet[Payout]) -> str | None:
         return "requeued_pending"
     # Its consumer died mid-attempt, perhaps with the request already at the provider: an
     # attempt with an unknown outcome, retried, extended or failed as any other.
-    _record_on(
-        payout, PayoutEventKind.ATTEMPT_UNKNOWN, from_status=payout.status, reason=MSG_ABANDONED
-    )
+    _record_outcome(payout, PayoutEventKind.ATTEMPT_UNKNOWN, MSG_ABANDONED)
     next_attempt = _next_attempt_or_fail(payout, MSG_ABANDONED)
     if next_attempt is None:
         return "failed_processing"

@@ -21,6 +21,7 @@ from payouts.providers import (
     Instruction,
     Outcome,
     Paid,
+    Rejected,
     Retryable,
     Unknown,
     current_provider,
@@ -96,43 +97,54 @@ def settle(payout_id: str, attempt: int, outcome: Outcome) -> None:
         case Declined(code=code, message=message):
             logger.info("Payout %s: attempt %s declined: %s %s", payout_id, attempt, code, message)
             services.payout_decline(payout_id, attempt, outcome)
+        case Rejected(message=message):
+            logger.warning("Payout %s: attempt %s rejected: %s", payout_id, attempt, message)
+            next_attempt = services.payout_after_rejection(payout_id, attempt, outcome)
+            schedule(payout_id, attempt, next_attempt, message, None)
         case (
             Retryable(reason=reason, retry_after=retry_after)
             | Unknown(reason=reason, retry_after=retry_after)
         ):
-            may_have_paid = isinstance(outcome, Unknown)
             next_attempt = services.payout_after_unanswered_attempt(
-                payout_id, attempt, may_have_paid=may_have_paid, reason=reason
+                payout_id, attempt, may_have_paid=isinstance(outcome, Unknown), reason=reason
             )
-            if next_attempt is None:
-                return
-            delay = retry_delay(attempt, retry_after)
-            logger.info(
-                "Payout %s: attempt %s %s (%s); attempt %s of %s in %.1f s",
-                payout_id,
-                attempt,
-                "has an unknown outcome" if may_have_paid else "failed",
-                reason,
-                next_attempt.number,
-                next_attempt.max_attempts,
-                delay,
-            )
-            enqueue_processing(
-                payout_id,
-                attempt=next_attempt.number,
-                max_attempts=next_attempt.max_attempts,
-                delay=delay,
-            )
+            schedule(payout_id, attempt, next_attempt, reason, retry_after)
+
+
+def schedule(
+    payout_id: str,
+    attempt: int,
+    next_attempt: services.NextAttempt | None,
+    reason: str,
+    retry_after: float | None,
+) -> None:
+    """Enqueue the attempt the services decided on, after the backoff; nothing if none."""
+    if next_attempt is None:
+        return
+    delay = retry_delay(attempt, retry_after)
+    logger.info(
+        "Payout %s: attempt %s unanswered (%s); attempt %s of %s in %.1f s",
+        payout_id,
+        attempt,
+        reason,
+        next_attempt.number,
+        next_attempt.max_attempts,
+        delay,
+    )
+    enqueue_processing(
+        payout_id, attempt=next_attempt.number, max_attempts=next_attempt.max_attempts, delay=delay
+    )
 
 
 def retry_delay(attempt: int, retry_after: float | None) -> float:
-    """How long to wait after unanswered attempt `attempt`: exponential backoff, capped, and
-    never sooner than the provider's Retry-After."""
+    """How long to wait after unanswered attempt `attempt`: exponential backoff, never sooner
+    than the provider's Retry-After, and at most PAYOUT_RETRY_MAX_DELAY_SECONDS (the settings
+    keep the processing lease longer than that, so a waiting payout is never taken for lost)."""
     backoff: float = settings.PAYOUT_RETRY_DELAY_SECONDS * settings.PAYOUT_RETRY_BACKOFF ** (
         attempt - 1
     )
-    delay = min(backoff, settings.PAYOUT_RETRY_MAX_DELAY_SECONDS)
-    return max(delay, retry_after or 0.0)
+    longest: float = settings.PAYOUT_RETRY_MAX_DELAY_SECONDS
+    return min(max(backoff, retry_after or 0.0), longest)
 
 
 def record_paid(payout_id: str, attempt: int, provider_reference: str) -> None:

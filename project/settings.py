@@ -135,7 +135,10 @@ PAYOUT_PROVIDER = env_choice("PAYOUT_PROVIDER", "simulated", ("simulated", "http
 PAYOUT_PROVIDER_URL = env_str("PAYOUT_PROVIDER_URL", "")
 PAYOUT_PROVIDER_TOKEN = env_str("PAYOUT_PROVIDER_TOKEN", "")
 PAYOUT_PROVIDER_TIMEOUT_SECONDS = env_float("PAYOUT_PROVIDER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
-if PAYOUT_PROVIDER == "http" and urlsplit(PAYOUT_PROVIDER_URL).scheme not in {"http", "https"}:
+_PROVIDER_URL = urlsplit(PAYOUT_PROVIDER_URL)
+if PAYOUT_PROVIDER == "http" and (
+    _PROVIDER_URL.scheme not in {"http", "https"} or not _PROVIDER_URL.hostname
+):
     raise ImproperlyConfigured(
         "PAYOUT_PROVIDER_URL must be an http:// or https:// URL when PAYOUT_PROVIDER is http, "
         f"got {PAYOUT_PROVIDER_URL!r}."
@@ -148,7 +151,7 @@ PAYOUT_MAX_RETRIES = env_int("PAYOUT_MAX_RETRIES", 3)
 PAYOUT_RETRY_DELAY_SECONDS = env_float("PAYOUT_RETRY_DELAY_SECONDS", 2.0)
 # Each retry waits twice as long as the one before (2, 4, 8 s with the defaults), up to this.
 PAYOUT_RETRY_BACKOFF = 2
-PAYOUT_RETRY_MAX_DELAY_SECONDS = env_float("PAYOUT_RETRY_MAX_DELAY_SECONDS", 300.0)
+PAYOUT_RETRY_MAX_DELAY_SECONDS = env_float("PAYOUT_RETRY_MAX_DELAY_SECONDS", 120.0)
 # Attempts a payout gets past its budget when an earlier attempt may have paid (its answer
 # was lost): asking again under the same key is the only way to learn whether it did.
 PAYOUT_UNKNOWN_OUTCOME_RETRIES = env_int("PAYOUT_UNKNOWN_OUTCOME_RETRIES", 10)
@@ -162,18 +165,15 @@ if Decimal("1e10") <= PAYOUT_MAX_AMOUNT:
 # Recovery: how long a payout may sit untouched before the periodic sweep takes it back.
 PAYOUT_RECOVERY_PENDING_AFTER_SECONDS = env_int("PAYOUT_RECOVERY_PENDING_AFTER_SECONDS", 120)
 PAYOUT_PROCESSING_LEASE_SECONDS = env_int("PAYOUT_PROCESSING_LEASE_SECONDS", 300, minimum=1)
-# A live payout goes untouched for at most one provider call plus the longest retry wait; a
-# shorter lease would have the sweep retry payouts whose own retry is merely scheduled.
+# A live payout goes untouched for at most one provider call plus the longest wait between two
+# attempts; a shorter lease would have the sweep retry payouts whose own retry is merely
+# scheduled. An http call's timeout applies to connecting, sending and reading in turn.
 _PROVIDER_CALL_SECONDS = (
-    PAYOUT_PROVIDER_TIMEOUT_SECONDS
+    3 * PAYOUT_PROVIDER_TIMEOUT_SECONDS
     if PAYOUT_PROVIDER == "http"
     else PAYOUT_PROCESSING_DELAY_SECONDS
 )
-_LONGEST_QUIET_SECONDS = _PROVIDER_CALL_SECONDS + (
-    PAYOUT_RETRY_DELAY_SECONDS * PAYOUT_RETRY_BACKOFF ** max(PAYOUT_MAX_RETRIES - 1, 0)
-    if PAYOUT_MAX_RETRIES
-    else 0
-)
+_LONGEST_QUIET_SECONDS = _PROVIDER_CALL_SECONDS + PAYOUT_RETRY_MAX_DELAY_SECONDS
 if PAYOUT_PROCESSING_LEASE_SECONDS <= _LONGEST_QUIET_SECONDS:
     raise ImproperlyConfigured(
         "PAYOUT_PROCESSING_LEASE_SECONDS must be longer than a provider call plus the longest "

@@ -46,6 +46,10 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
             "PAYOUT_PROVIDER_URL must be an http:// or https:// URL",
         ),
         (
+            {"PAYOUT_PROVIDER": "http", "PAYOUT_PROVIDER_URL": "https://"},
+            "PAYOUT_PROVIDER_URL must be an http:// or https:// URL",
+        ),
+        (
             {"PAYOUT_PROVIDER_TIMEOUT_SECONDS": "0"},
             "PAYOUT_PROVIDER_TIMEOUT_SECONDS must be >= 0.1, got '0'.",
         ),
@@ -53,10 +57,10 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
             {
                 "PAYOUT_PROVIDER": "http",
                 "PAYOUT_PROVIDER_URL": "http://gateway",
-                "PAYOUT_PROVIDER_TIMEOUT_SECONDS": "295",
+                "PAYOUT_PROVIDER_TIMEOUT_SECONDS": "60",
             },
             "PAYOUT_PROCESSING_LEASE_SECONDS must be longer than a provider call plus the longest "
-            "retry wait (303 s with these settings)",
+            "retry wait (300 s with these settings)",
         ),
         (
             {"PAYOUT_UNKNOWN_OUTCOME_RETRIES": "-1"},
@@ -80,7 +84,7 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
         (
             {"PAYOUT_PROCESSING_LEASE_SECONDS": "10"},
             "PAYOUT_PROCESSING_LEASE_SECONDS must be longer than a provider call plus the longest "
-            "retry wait (13 s with these settings)",
+            "retry wait (125 s with these settings)",
         ),
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set when DEBUG is false"),
         (

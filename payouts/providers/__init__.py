@@ -19,6 +19,7 @@ from payouts.providers.base import (
     Outcome,
     Paid,
     Provider,
+    Rejected,
     Retryable,
     Unknown,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Outcome",
     "Paid",
     "Provider",
+    "Rejected",
     "Retryable",
     "Unknown",
     "current_provider",

@@ -52,6 +52,14 @@ class Declined:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """The provider refused this request (a 4xx that is no decline): final, unless an earlier
+    attempt may have paid, which a refusal of this one says nothing about."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class Retryable:
     """This attempt certainly did not pay (the provider was unreachable, busy or failing):
     retry later, after `retry_after` seconds if the provider said so."""
@@ -69,7 +77,7 @@ class Unknown:
     retry_after: float | None = None
 
 
-Outcome = Paid | Declined | Retryable | Unknown
+Outcome = Paid | Declined | Rejected | Retryable | Unknown
 
 
 class Provider(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -13,7 +14,15 @@ import httpx
 from django.conf import settings
 
 from payouts.models import FailureCode
-from payouts.providers.base import Declined, Instruction, Outcome, Paid, Retryable, Unknown
+from payouts.providers.base import (
+    Declined,
+    Instruction,
+    Outcome,
+    Paid,
+    Rejected,
+    Retryable,
+    Unknown,
+)
 
 CONTRACT_PATH = "payouts"
 # A Retry-After beyond this is a provider misbehaving, not a plan: wait this long at most.
@@ -22,11 +31,15 @@ MAX_RETRY_AFTER_SECONDS = 3600.0
 MAX_CODE_LENGTH = 100
 MAX_REFERENCE_LENGTH = 255
 MAX_MESSAGE_LENGTH = 1000
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # httpcore looks at every connection of its pool on each request and each answer: with a
 # thousand connections in one pool that scan was most of a greenlet consumer's time (2,000
 # requests to a 2 s provider from 1,000 greenlets: 121/s in one pool, 313/s in pools of 32).
 CONNECTIONS_PER_POOL = 32
 # Raised before a single byte of the request left: the provider cannot have acted on it.
+# Sent by a proxy in front of the gateway after it passed the request on: the gateway may
+# have paid before the proxy gave up on it.
+PROXY_ERRORS = (502, 504)
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -66,8 +79,8 @@ class HttpProvider:
             )
         except NOT_SENT as error:
             return Retryable(f"The provider could not be reached: {_describe(error)}.")
-        except httpx.TransportError as error:
-            # Timed out or cut off after the request went out: the provider may have paid.
+        except httpx.RequestError as error:
+            # Timed out, cut off or unreadable after the request went out: it may have paid.
             return Unknown(f"No answer from the provider: {_describe(error)}.")
         return outcome_of(response)
 
@@ -104,17 +117,17 @@ def outcome_of(response: httpx.Response) -> Outcome:
         if answer.get("status") == "paid" and reference:
             return Paid(provider_reference=reference)
         return Unknown(f"HTTP {status} without a paid status and a provider_reference.")
-    if status in (402, 422):
+    if status in (402, 422) and answer.get("status") == "declined":
         code = _text(answer.get("code"), MAX_CODE_LENGTH) or FailureCode.PROVIDER_DECLINED
         return Declined(code=code, message=message or f"Declined by the provider (HTTP {status}).")
     if status == 409:
         return Unknown(f"{said} (an earlier attempt is still running there)", retry_after)
+    if status in PROXY_ERRORS:
+        return Unknown(f"{said} (a proxy's answer: the provider behind it may have paid)")
     if status == 429 or status >= 500:
         return Retryable(said, retry_after)
     if 400 <= status < 500:
-        return Declined(
-            code=FailureCode.PROVIDER_REJECTED, message=f"The provider rejected it: {said}"
-        )
+        return Rejected(f"The provider rejected it: {said}")
     # Any other 2xx (202: accepted for later) may still pay; a 1xx or 3xx did nothing yet.
     if 200 <= status < 300:
         return Unknown(f"{said} is not an answer contract v1 defines.")
@@ -149,8 +162,13 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
 
 
 def _text(value: object, limit: int) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    """A provider's string as the database can store it: no NUL or other control characters
+    (PostgreSQL refuses NUL), no lone surrogates (UTF-8 cannot encode them)."""
+    if not isinstance(value, str):
+        return ""
+    storable = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return CONTROL_CHARACTERS.sub("", storable).strip()[:limit]
 
 
-def _describe(error: httpx.TransportError) -> str:
+def _describe(error: httpx.RequestError) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

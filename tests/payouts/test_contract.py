@@ -208,3 +208,24 @@ def test_a_payout_paid_before_its_answer_was_lost_is_never_failed(fake, scripted
         entry["provider_reference"],
     )
     assert "extended" in kinds(payout)
+
+
+def test_a_rejection_after_a_payment_whose_answer_was_dropped_never_fails_it_as_rejected(
+    start_fake, scripted, settings
+):
+    """Paid, the answer dropped, then the token rotated: every later request is refused 401,
+    so the payout ends flagged for an operator, never FAILED as if unpaid."""
+    start_fake(token="the-right-one")
+    settings.PAYOUT_PROVIDER_TOKEN = "the-right-one"
+    settings.PAYOUT_MAX_RETRIES = 1
+    settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES = 1
+    payout = scripted("drop")
+    run_task(payout)
+    settings.PAYOUT_PROVIDER_TOKEN = "rotated"
+
+    payout = run_to_the_end(payout)
+
+    assert (payout.status, payout.failure_code) == (
+        PayoutStatus.FAILED,
+        FailureCode.PROVIDER_UNKNOWN_OUTCOME,
+    )

@@ -15,7 +15,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from payouts.providers import Declined, Instruction, Outcome, Paid, Retryable, Unknown
+from payouts.providers import Declined, Instruction, Outcome, Paid, Rejected, Retryable, Unknown
 from payouts.providers.http import HttpProvider, retry_after_seconds
 
 INSTRUCTION = Instruction(
@@ -127,13 +127,18 @@ def test_a_decline_without_a_code_is_provider_declined():
     )
 
 
+@pytest.mark.parametrize("body", [{"detail": "field required"}, {"status": "error"}, None])
+def test_a_402_or_422_without_a_declined_status_is_no_decline_but_a_rejection(body):
+    """A framework's own validation error is a refusal of the request, not the provider's
+    decision about the payout."""
+    assert isinstance(answer(422, body), Rejected)
+
+
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 413])
 def test_any_other_4xx_is_rejected(status):
     outcome = answer(status, {"message": "Bad account"})
 
-    assert outcome == Declined(
-        "provider_rejected", f"The provider rejected it: HTTP {status}: Bad account"
-    )
+    assert outcome == Rejected(f"The provider rejected it: HTTP {status}: Bad account")
 
 
 def test_a_409_is_an_unknown_outcome_honouring_retry_after():
@@ -143,11 +148,29 @@ def test_a_409_is_an_unknown_outcome_honouring_retry_after():
     assert outcome.retry_after == 7
 
 
-@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [429, 500, 503])
 def test_rate_limits_and_server_errors_are_retryable_honouring_retry_after(status):
     outcome = answer(status, {"message": "busy"}, **{"Retry-After": "3"})
 
     assert outcome == Retryable(f"HTTP {status}: busy", retry_after=3)
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_proxys_gateway_error_is_an_unknown_outcome(status):
+    """A proxy answers these after passing the request on: the gateway may have paid."""
+    assert isinstance(answer(status, None), Unknown)
+
+
+@pytest.mark.parametrize(
+    ("reference", "stored"),
+    [("pr_\x00_1", "pr__1"), ("pr_\ud800", "pr_\\ud800"), ("  pr_2\n", "pr_2")],
+)
+def test_a_reference_is_kept_as_the_database_can_store_it(reference, stored):
+    """PostgreSQL refuses NUL and UTF-8 cannot hold a lone surrogate: a payment the provider
+    made must always be recordable."""
+    outcome = answer(200, {"status": "paid", "provider_reference": reference})
+
+    assert outcome == Paid(stored)
 
 
 def test_a_redirect_is_not_followed_and_is_retryable():
@@ -176,6 +199,7 @@ def test_a_request_that_never_left_is_retryable(error):
         httpx.RemoteProtocolError("Server disconnected without sending a response."),
         httpx.ReadError("reset"),
         httpx.WriteError("broken pipe"),
+        httpx.DecodingError("bad gzip"),
     ],
 )
 def test_a_request_whose_answer_was_lost_is_an_unknown_outcome(error):

@@ -18,6 +18,7 @@ from payouts.providers import (
     Instruction,
     Outcome,
     Paid,
+    Rejected,
     Retryable,
     Unknown,
     current_provider,
@@ -445,3 +446,75 @@ def test_payout_provider_picks_the_adapter(settings):
 
     assert isinstance(provider, HttpProvider)
     assert current_provider() is provider
+
+
+def test_a_rejection_with_no_attempt_that_may_have_paid_is_final(pending_payout, provider):
+    provider.script.append(Rejected("The provider rejected it: HTTP 400: bad account"))
+
+    payout = run_to_the_end(pending_payout)
+
+    assert (payout.status, payout.failure_code) == (
+        PayoutStatus.FAILED,
+        FailureCode.PROVIDER_REJECTED,
+    )
+    assert payout.failure_reason == "The provider rejected it: HTTP 400: bad account"
+    assert len(provider.calls) == 1
+
+
+def test_a_rejection_after_a_lost_answer_asks_again_instead_of_failing(pending_payout, provider):
+    """A 401 or 404 (a rotated token, a gateway mid-deploy) refuses this request; the one
+    before may have paid, so the payout is asked again until an answer comes."""
+    provider.script.extend([LOST, Rejected("HTTP 401"), Paid("pr_was_paid")])
+
+    payout = run_to_the_end(pending_payout)
+
+    assert (payout.status, payout.provider_reference) == (PayoutStatus.COMPLETED, "pr_was_paid")
+
+
+def test_a_lost_answer_that_could_not_be_recorded_still_counts_as_may_have_paid(
+    pending_payout, provider, monkeypatch, settings
+):
+    """The database refused the record of an unknown outcome, and the error handler's too:
+    the attempt has no recorded end, so it is never taken for one that did not pay."""
+    settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES = 1
+    record = services.payout_after_unanswered_attempt
+    failures = [OperationalError("connection lost")] * 2
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        if failures:
+            raise failures.pop()
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(services, "payout_after_unanswered_attempt", flaky)
+    provider.script.extend([LOST] + [OUTAGE] * pending_payout.max_attempts)
+
+    payout = run_to_the_end(pending_payout)
+
+    assert payout.failure_code == FailureCode.PROVIDER_UNKNOWN_OUTCOME
+    assert "extended" in kinds(payout)
+
+
+def test_a_retry_after_beyond_the_longest_delay_waits_the_longest_delay(
+    pending_payout, provider, settings
+):
+    settings.PAYOUT_RETRY_MAX_DELAY_SECONDS = 60
+    provider.script.append(Retryable("HTTP 503", retry_after=3600))
+
+    run_task(pending_payout)
+
+    [retry] = HUEY.scheduled()
+    assert 59 < seconds_until(retry) <= 60
+
+
+def test_an_attempt_settled_twice_is_recorded_once(pending_payout, provider):
+    services.payout_start_attempt(pending_payout.id, 1)
+
+    first = services.payout_after_unanswered_attempt(
+        pending_payout.id, 1, may_have_paid=False, reason="HTTP 503"
+    )
+    again = services.payout_after_unanswered_attempt(
+        pending_payout.id, 1, may_have_paid=True, reason="error handler"
+    )
+
+    assert first == again == services.NextAttempt(2, pending_payout.max_attempts)
+    assert kinds(pending_payout) == ["created", "processing", "attempt_failed"]
