@@ -480,10 +480,12 @@ def test_a_lost_answer_that_could_not_be_recorded_still_counts_as_may_have_paid(
     record = services.payout_after_unanswered_attempt
     failures = [OperationalError("connection lost")] * 2
 
-    def flaky(*args: object, **kwargs: object) -> object:
+    def flaky(
+        payout_id: object, attempt: int, *, may_have_paid: bool, reason: str
+    ) -> services.NextAttempt | None:
         if failures:
             raise failures.pop()
-        return record(*args, **kwargs)
+        return record(payout_id, attempt, may_have_paid=may_have_paid, reason=reason)
 
     monkeypatch.setattr(services, "payout_after_unanswered_attempt", flaky)
     provider.script.extend([LOST] + [OUTAGE] * pending_payout.max_attempts)
