@@ -18,7 +18,7 @@ FUZZ_EXAMPLES ?= 1000
 # `make fuzz-live`: examples per operation and phase, tuned to stay under 5 minutes on 2 cores.
 FUZZ_LIVE_EXAMPLES ?= 300
 
-.PHONY: help install run worker migrate makemigrations shell api-key revoke-api-key superuser test test-unit test-integration \
+.PHONY: help install run worker fake-provider migrate makemigrations shell api-key revoke-api-key superuser test test-unit test-integration \
 	test-postgres fuzz fuzz-live lint check-deploy format schema up down build logs clean bench
 
 help:
@@ -56,6 +56,9 @@ run: install ## Migrate, then serve the API on http://127.0.0.1:$(PORT) with a H
 
 worker: install ## Run the Huey consumer alone (HUEY_WORKER_TYPE=greenlet HUEY_WORKERS=1000 for greenlets)
 	$(MANAGE) run_huey $(if $(WORKERS),--workers $(WORKERS))
+
+fake-provider: install ## The fake payment provider on 127.0.0.1:8900 (options in FAKE_PROVIDER_ARGS)
+	DEBUG=$${DEBUG:-true} $(MANAGE) fake_provider $(FAKE_PROVIDER_ARGS)
 
 migrate: install ## Apply database migrations
 	$(MANAGE) migrate --no-input
