@@ -57,6 +57,25 @@ class ProcessingRun:
 
 
 @dataclass(frozen=True)
+class LedgerCheck:
+    """The service's record of a set of payouts against the fake provider's ledger of them.
+
+    A mismatch is a payout COMPLETED but not paid exactly once under its reference and amount,
+    not COMPLETED but paid, declined but recorded with another code, or left unfinished; or a
+    payment the service has no payout for. `examples` says what the first few were.
+    """
+
+    name: str
+    payouts: int
+    completed: int
+    failed: int
+    unfinished: int
+    mismatches: int
+    examples: list[str] = field(default_factory=list)
+    provider_totals: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class MemoryPeak:
     process: str
     idle_mb: float
@@ -80,6 +99,7 @@ class BenchResults:
     create: list[CreateRun] = field(default_factory=list)
     listing: list[ListRun] = field(default_factory=list)
     processing: list[ProcessingRun] = field(default_factory=list)
+    ledger: list[LedgerCheck] = field(default_factory=list)
     memory: list[MemoryPeak] = field(default_factory=list)
     plans: list[QueryPlan] = field(default_factory=list)
 
@@ -118,6 +138,7 @@ class BenchResults:
             create=[CreateRun(**with_latency(item)) for item in data.get("create", [])],
             listing=[ListRun(**with_latency(item)) for item in data.get("listing", [])],
             processing=[ProcessingRun(**item) for item in data.get("processing", [])],
+            ledger=[LedgerCheck(**item) for item in data.get("ledger", [])],
             memory=[MemoryPeak(**item) for item in data.get("memory", [])],
             plans=[QueryPlan(**item) for item in data.get("plans", [])],
         )
