@@ -355,12 +355,15 @@ class Stack:
             return process
         raise StackError(f"gunicorn not ready in {READY_TIMEOUT_SECONDS:.0f} s; see {process.log}")
 
-    def start_consumer(self, threads: int, **knobs: str) -> Process:
-        """Start `run_huey`; the caller checks readiness with a task round trip."""
+    def start_consumer(self, name: str, workers: int, worker_type: str, **knobs: str) -> Process:
+        """Start `run_huey` with its workers from the environment, as production does; the
+        caller waits for its workers with `queue_readers`."""
         return self._start(
-            f"consumer-{threads}",
-            [sys.executable, "manage.py", "run_huey", "-w", str(threads), "-k", "thread"],
-            self.config.environment(**knobs),
+            name,
+            [sys.executable, "manage.py", "run_huey"],
+            self.config.environment(
+                HUEY_WORKERS=str(workers), HUEY_WORKER_TYPE=worker_type, **knobs
+            ),
         )
 
     def queue_readers(self) -> int:
