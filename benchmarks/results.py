@@ -43,17 +43,65 @@ class ListRun:
     sql: list[str] = field(default_factory=list)
 
 
+# The processing runs, by the question each answers.
+DELAY_0 = "delay 0"  # the consumer's own rate, CPU-bound: no provider latency to wait out
+PROVIDER = "provider"  # the same consumer at the provider's latency
+SCALE_OUT = "scale-out"  # as many greenlets, spread over several consumers on one queue
+THREADS = "threads"  # thread workers at that latency: why greenlets
+ROUGH = "rough"  # a provider that fails in every way the contract allows
+GREENLET = "greenlet"
+THREAD = "thread"
+
+
 @dataclass(frozen=True)
 class ProcessingRun:
-    """One batch through one consumer: "payouts" (process_payout) or "noop" (the baseline)."""
+    """One batch of payouts through `consumers` consumers of `workers` each, paying through the
+    fake provider; `kind` names the run (one of the above). RSS is the largest consumer's,
+    connections and CPU seconds all of its consumers'; `machine_busy` is the share of every
+    core busy with anything (this stack or not) while the payouts were paid."""
 
     kind: str
-    threads: int
-    delay_seconds: float
-    tasks: int
+    worker_type: str
+    consumers: int
+    workers: int
+    latency_seconds: float
+    payouts: int
     completed: int
+    failed: int
     seconds: float
     rate: float
+    start_rss_mb: float
+    peak_rss_mb: float
+    peak_connections: int
+    consumer_cpu_seconds: float
+    machine_busy: float
+
+    @property
+    def finished(self) -> int:
+        return self.completed + self.failed
+
+    @property
+    def cpu_ms_per_payout(self) -> float:
+        return 1000 * self.consumer_cpu_seconds / self.finished if self.finished else 0.0
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """The service's record of a set of payouts against the fake provider's ledger of them.
+
+    A mismatch is a payout COMPLETED but not paid exactly once under its reference and amount,
+    not COMPLETED but paid, declined but recorded with another code, or left unfinished; or a
+    payment the service has no payout for. `examples` says what the first few were.
+    """
+
+    name: str
+    payouts: int
+    completed: int
+    failed: int
+    unfinished: int
+    mismatches: int
+    examples: list[str] = field(default_factory=list)
+    provider_totals: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,6 +128,7 @@ class BenchResults:
     create: list[CreateRun] = field(default_factory=list)
     listing: list[ListRun] = field(default_factory=list)
     processing: list[ProcessingRun] = field(default_factory=list)
+    ledger: list[LedgerCheck] = field(default_factory=list)
     memory: list[MemoryPeak] = field(default_factory=list)
     plans: list[QueryPlan] = field(default_factory=list)
 
@@ -94,15 +143,8 @@ class BenchResults:
     def list_run(self, surface: str, case: str) -> ListRun | None:
         return next((r for r in self.listing if r.surface == surface and r.case == case), None)
 
-    def processing_run(self, kind: str, threads: int, delay: float) -> ProcessingRun | None:
-        return next(
-            (
-                r
-                for r in self.processing
-                if r.kind == kind and r.threads == threads and r.delay_seconds == delay
-            ),
-            None,
-        )
+    def processing_run(self, kind: str) -> ProcessingRun | None:
+        return next((r for r in self.processing if r.kind == kind), None)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -118,6 +160,7 @@ class BenchResults:
             create=[CreateRun(**with_latency(item)) for item in data.get("create", [])],
             listing=[ListRun(**with_latency(item)) for item in data.get("listing", [])],
             processing=[ProcessingRun(**item) for item in data.get("processing", [])],
+            ledger=[LedgerCheck(**item) for item in data.get("ledger", [])],
             memory=[MemoryPeak(**item) for item in data.get("memory", [])],
             plans=[QueryPlan(**item) for item in data.get("plans", [])],
         )

@@ -38,7 +38,8 @@ from benchmarks.stack import (
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 QUICK_RESULTS_DIR = ROOT / "data" / "bench" / "quick"
-# The issue allows 10 minutes; phases that would start after this are skipped and reported.
+# The issue allows 10 minutes; phases (and processing runs) that would start after this are
+# skipped and reported.
 RUN_BUDGET_SECONDS = 480.0
 
 
@@ -59,14 +60,16 @@ QUICK = Profile(
         rows=20_000, deep_offset=10_000, max_requests=20, seconds_per_case=2.0, warmup_requests=2
     ),
     processing=ProcessingPlan(
-        threads=(1, 4),
-        payouts=60,
-        noop_tasks=200,
-        max_seconds=20,
-        slow_threads=16,
-        slow_delay_seconds=1.0,
-        slow_payouts=32,
-        slow_max_seconds=20,
+        greenlets=100,
+        latency_seconds=0.5,
+        baseline_payouts=200,
+        run_seconds=2.0,
+        min_payouts=200,
+        max_payouts=400,
+        threads=16,
+        thread_payouts=64,
+        rough_payouts=60,
+        max_seconds=30,
     ),
 )
 
@@ -104,10 +107,14 @@ def write_outputs(results: BenchResults, output: Path) -> None:
     write_chart(results, output / "latency.png")
 
 
+def _skip(results: BenchResults, name: str) -> None:
+    log(f"{name}: skipped, the run budget is spent")
+    results.meta.setdefault("skipped", []).append(name)
+
+
 def _phase(results: BenchResults, deadline: float, name: str, action: Callable[[], None]) -> None:
     if time.monotonic() > deadline:
-        log(f"{name}: skipped, the run budget is spent")
-        results.meta.setdefault("skipped", []).append(name)
+        _skip(results, name)
         return
     log(f"{name} …")
     started = time.perf_counter()
@@ -166,8 +173,8 @@ def _run_phases(
     results.meta |= {
         "machine": f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()}, "
         f"Python {platform.python_version()}",
-        "stack": f"gunicorn {config.gunicorn_workers} sync workers, Huey consumer "
-        f"(run_huey -k thread), PostgreSQL {_postgres_version(stack)}, Redis DB "
+        "stack": f"gunicorn {config.gunicorn_workers} sync workers, Huey consumers paying "
+        f"through manage.py fake_provider, PostgreSQL {_postgres_version(stack)}, Redis DB "
         f"{config.redis_db}, all on loopback",
     }
 
@@ -201,7 +208,10 @@ def _run_phases(
     stack.clear_payouts()
 
     def processing() -> None:
-        results.processing = measure_processing(stack, profile.processing, sampler)
+        measured = measure_processing(stack, profile.processing, deadline)
+        results.processing, results.ledger = measured.runs, measured.ledger
+        for run in measured.skipped:
+            _skip(results, run)
 
     _phase(results, deadline, "processing", processing)
 

@@ -1,4 +1,5 @@
-"""The real stack on loopback: its own PostgreSQL database and Redis DB, gunicorn, Huey consumers.
+"""The real stack on loopback: its own PostgreSQL database and Redis DB, gunicorn, Huey consumers
+and the fake payment provider they pay through.
 
 Every process starts in its own session, so stopping one stops its children too; `Stack` is a
 context manager that stops them all and drops the database however the run ends. Its client and
@@ -8,18 +9,21 @@ the harness sends carries that key.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import cast
+from typing import Any, cast
 
 import psycopg
 import redis
@@ -34,6 +38,7 @@ MIGRATE_TIMEOUT_SECONDS = 180.0
 COMMAND_TIMEOUT_SECONDS = 60.0
 # The client whose key every request sends; it owns every payout the harness writes.
 CLIENT_NAME = "benchmark"
+LISTENING = re.compile(r"^Fake provider listening on (http://\S+):", re.MULTILINE)
 
 
 class StackError(RuntimeError):
@@ -152,6 +157,29 @@ class Process:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
+def listening_url(output: str) -> str | None:
+    """The base URL in the line `fake_provider` prints once it listens, if printed yet."""
+    match = LISTENING.search(output)
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class FakeProvider:
+    """A running `manage.py fake_provider` and the URL it serves contract v1 on."""
+
+    process: Process
+    url: str
+    latency: float
+
+    def ledger(self) -> dict[str, Any]:
+        """What it paid and declined, per idempotency key (README, "Fake provider")."""
+        with urllib.request.urlopen(
+            f"{self.url}/ledger", timeout=COMMAND_TIMEOUT_SECONDS
+        ) as answer:
+            ledger: dict[str, Any] = json.load(answer)
+        return ledger
+
+
 @dataclass
 class Stack:
     config: StackConfig
@@ -170,8 +198,7 @@ class Stack:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        for process in reversed(self.processes):
-            self.stop(process)
+        self.stop(*reversed(self.processes))
         self.flush_redis()
         self.drop_database()
 
@@ -328,26 +355,71 @@ class Stack:
             return process
         raise StackError(f"gunicorn not ready in {READY_TIMEOUT_SECONDS:.0f} s; see {process.log}")
 
-    def start_consumer(self, threads: int, **knobs: str) -> Process:
-        """Start `run_huey`; the caller checks readiness with a task round trip."""
+    def start_consumer(self, name: str, workers: int, worker_type: str, **knobs: str) -> Process:
+        """Start `run_huey` with its workers from the environment, as production does; the
+        caller waits for its workers with `queue_readers`."""
         return self._start(
-            f"consumer-{threads}",
-            [sys.executable, "manage.py", "run_huey", "-w", str(threads), "-k", "thread"],
-            self.config.environment(**knobs),
+            name,
+            [sys.executable, "manage.py", "run_huey"],
+            self.config.environment(
+                HUEY_WORKERS=str(workers), HUEY_WORKER_TYPE=worker_type, **knobs
+            ),
         )
 
-    def stop(self, process: Process) -> None:
-        if process.alive():
+    def queue_readers(self) -> int:
+        """Connections to the stack's Redis DB whose last command was Huey's blocking read: one
+        per idle worker, so a consumer is ready once all of its workers are counted."""
+        client = redis.Redis(
+            host=self.config.redis_host, port=self.config.redis_port, db=self.config.redis_db
+        )
+        try:
+            clients = client.client_list()
+        finally:
+            client.close()
+        db = str(self.config.redis_db)
+        return sum(1 for info in clients if info.get("db") == db and info.get("cmd") == "brpop")
+
+    def start_fake_provider(self, name: str, **options: float) -> FakeProvider:
+        """Start `manage.py fake_provider` on a free port with these options (`latency=2`,
+        `error_rate=0.1`, ...); returns once it has printed where it listens."""
+        flags = [
+            part
+            for option, value in options.items()
+            for part in (f"--{option.replace('_', '-')}", f"{value:g}")
+        ]
+        process = self._start(
+            name,
+            [sys.executable, "manage.py", "fake_provider", "--port", "0", *flags],
+            self.config.environment(),
+        )
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            url = listening_url(process.log.read_text(errors="replace"))
+            if url is not None:
+                return FakeProvider(process, url, float(options.get("latency", 0)))
+            if not process.alive():
+                raise StackError(f"{name} exited:\n{process.log_tail()}")
+            time.sleep(0.1)
+        raise StackError(
+            f"{name} not listening in {READY_TIMEOUT_SECONDS:.0f} s; see {process.log}"
+        )
+
+    def stop(self, *processes: Process) -> None:
+        """SIGTERM them all, then wait for each: consumers finish their tasks side by side."""
+        running = [process for process in processes if process.alive()]
+        for process in running:
             _signal_group(process, signal.SIGTERM)
+        for process in running:
             try:
                 process.popen.wait(timeout=STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.popen.wait(timeout=STOP_TIMEOUT_SECONDS)
-        # Workers left behind by a master that died first share its process group.
-        _signal_group(process, signal.SIGKILL)
-        if process in self.processes:
-            self.processes.remove(process)
+        for process in processes:
+            # Workers left behind by a master that died first share its process group.
+            _signal_group(process, signal.SIGKILL)
+            if process in self.processes:
+                self.processes.remove(process)
 
 
 def _signal_group(process: Process, sig: signal.Signals) -> None:

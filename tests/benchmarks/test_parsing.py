@@ -7,7 +7,7 @@ import pytest
 from benchmarks.create import parse_pgbench_logs
 from benchmarks.load import HttpRequest, parse_response
 from benchmarks.protocol import decode_sql, encode_sql
-from benchmarks.stack import ClientKey, StackError, key_from_output
+from benchmarks.stack import ClientKey, StackError, key_from_output, listening_url
 
 KEY = "Ab3dEf7h.0123456789abcdefghijABCDEFGHIJkl"
 
@@ -68,3 +68,17 @@ def test_the_client_key_is_sent_as_a_bearer_header_and_recorded_by_its_prefix():
 
     assert key.headers == (("Authorization", f"Bearer {KEY}"),)
     assert key.prefix == "Ab3dEf7h"
+
+
+def test_the_fake_providers_url_is_read_from_the_line_it_prints_once_it_listens():
+    output = (
+        "Using the benchmark settings\n"
+        "Fake provider listening on http://127.0.0.1:40213: latency 2s, decline 0, error 0, "
+        "timeout 0, drop 0, hang 60s, retry-after 1s, token off, seed None\n"
+    )
+
+    assert listening_url(output) == "http://127.0.0.1:40213"
+
+
+def test_a_fake_provider_still_starting_has_no_url_yet():
+    assert listening_url("") is None

@@ -6,9 +6,14 @@ import pytest
 
 from benchmarks.report import figures, is_unbounded_count, render_markdown
 from benchmarks.results import (
+    DELAY_0,
+    PROVIDER,
+    SCALE_OUT,
+    THREADS,
     BenchResults,
     CreateRun,
     KeyCheckRun,
+    LedgerCheck,
     ListRun,
     MemoryPeak,
     ProcessingRun,
@@ -41,8 +46,39 @@ def listing(surface: str, p50: float, p99: float, sql: list[str], large: int | N
     )
 
 
-def processing(kind: str, threads: int, rate: float, delay: float = 0.0) -> ProcessingRun:
-    return ProcessingRun(kind, threads, delay, 256, 256, 256 / rate, rate)
+def processing(
+    kind: str,
+    rate: float,
+    *,
+    workers: int = 1000,
+    consumers: int = 1,
+    worker_type: str = "greenlet",
+    latency: float = 2.0,
+    completed: int = 4000,
+    rss: float = 180.0,
+    connections: int = 20,
+) -> ProcessingRun:
+    return ProcessingRun(
+        kind=kind,
+        worker_type=worker_type,
+        consumers=consumers,
+        workers=workers,
+        latency_seconds=latency,
+        payouts=4000,
+        completed=completed,
+        failed=0,
+        seconds=4000 / rate,
+        rate=rate,
+        start_rss_mb=100.0,
+        peak_rss_mb=rss,
+        peak_connections=connections,
+        consumer_cpu_seconds=4000 / rate * 0.9,
+        machine_busy=0.75,
+    )
+
+
+def ledger_check(mismatches: int = 0, payouts: int = 12000) -> LedgerCheck:
+    return LedgerCheck("processing runs", payouts, payouts - 1, 1, 0, mismatches)
 
 
 @pytest.fixture
@@ -61,10 +97,12 @@ def results() -> BenchResults:
             listing("graphql sql", 3, 5, [WINDOW_PAGE]),
         ],
         processing=[
-            processing("noop", 4, 1000.0),
-            processing("payouts", 4, 400.0),
-            processing("payouts", 64, 12.0, delay=5.0),
+            processing(DELAY_0, 200.0, latency=0.0),
+            processing(PROVIDER, 160.0),
+            processing(SCALE_OUT, 240.0, workers=250, consumers=4, connections=60),
+            processing(THREADS, 28.8, workers=64, worker_type="thread", connections=12),
         ],
+        ledger=[ledger_check()],
         memory=[MemoryPeak("consumer", idle_mb=90.0, peak_mb=120.0, samples=10)],
     )
 
@@ -155,13 +193,79 @@ def test_graphql_is_compared_with_rest_on_the_same_page(results):
     assert figure.result == "FAIL"
 
 
-def test_processing_is_compared_with_noop_and_the_slow_run_with_the_ideal(results):
+PROVIDER_FIGURE = "payouts/s, 2 s provider, 1,000 greenlets"
+
+
+def test_processing_at_the_providers_latency_passes_at_08x_the_delay_0_rate(results):
+    figure = by_name(results)[PROVIDER_FIGURE]
+
+    assert (figure.baseline, figure.baseline_name) == (200.0, "delay-0 rate, same consumer")
+    assert figure.ratio == pytest.approx(0.8)
+    assert figure.result == "PASS"
+
+
+def test_processing_below_08x_the_delay_0_rate_fails(results):
+    results.processing[1] = processing(PROVIDER, 159.0)
+
+    assert by_name(results)[PROVIDER_FIGURE].result == "FAIL"
+
+
+def test_a_consumer_faster_than_its_greenlets_can_wait_is_held_to_greenlets_over_latency(results):
+    results.processing[0] = processing(DELAY_0, 900.0, latency=0.0)
+    results.processing[1] = processing(PROVIDER, 400.0)
+
+    figure = by_name(results)[PROVIDER_FIGURE]
+
+    assert (figure.baseline, figure.baseline_name) == (500.0, "1,000 greenlets / 2 s")
+    assert figure.result == "PASS"
+
+
+def test_a_run_that_left_payouts_unfinished_fails_whatever_its_rate(results):
+    results.processing[1] = processing(PROVIDER, 190.0, completed=3999)
+
+    assert by_name(results)[PROVIDER_FIGURE].result == "FAIL"
+
+
+def test_the_consumers_rss_is_held_to_300_mb_and_its_connections_to_20(results):
+    results.processing[1] = processing(PROVIDER, 160.0, rss=301.0, connections=20)
+
     checked = by_name(results)
 
-    assert checked["payouts/s, delay 0, 4 threads"].ratio == pytest.approx(0.4)
-    assert checked["payouts/s, delay 0, 4 threads"].result == "FAIL"
-    assert checked["payouts/s, 5 s delay, 64 threads"].baseline == pytest.approx(12.8)
-    assert checked["payouts/s, 5 s delay, 64 threads"].result == "PASS"
+    assert checked["peak RSS, consumer of 1,000 greenlets, 2 s provider"].result == "FAIL"
+    assert checked["peak PostgreSQL connections, consumer of 1,000 greenlets"].result == "PASS"
+    results.processing[1] = processing(PROVIDER, 160.0, rss=300.0, connections=21)
+    checked = by_name(results)
+    assert checked["peak RSS, consumer of 1,000 greenlets, 2 s provider"].result == "PASS"
+    assert checked["peak PostgreSQL connections, consumer of 1,000 greenlets"].result == "FAIL"
+
+
+def test_four_consumers_are_compared_with_one_and_their_connections_with_four_pools(results):
+    checked = by_name(results)
+
+    spread = checked["payouts/s, 2 s provider, 4 consumers x 250 greenlets"]
+    assert (spread.baseline, spread.ratio, spread.result) == (160.0, 1.5, "—")
+    connections = checked["peak PostgreSQL connections, 4 consumers x 250 greenlets together"]
+    assert (connections.target, connections.result) == ("<= 80 (20 each)", "PASS")
+
+
+def test_threads_are_held_to_their_ideal_and_shown_against_greenlets(results):
+    checked = by_name(results)
+
+    threads = checked["payouts/s, 2 s provider, 64 threads"]
+    assert (threads.baseline, threads.result) == (32.0, "PASS")
+    versus = checked["payouts/s, 1,000 greenlets against 64 threads"]
+    assert versus.ratio == pytest.approx(160.0 / 28.8)
+
+
+@pytest.mark.parametrize(
+    ("mismatches", "payouts", "result"), [(0, 12000, "PASS"), (1, 12000, "FAIL"), (0, 0, "FAIL")]
+)
+def test_the_ledger_check_passes_with_no_mismatch_among_some_payouts(
+    results, mismatches, payouts, result
+):
+    results.ledger = [ledger_check(mismatches, payouts)]
+
+    assert by_name(results)["ledger check, processing runs: payouts mismatched"].result == result
 
 
 def test_memory_has_no_target(results):
@@ -171,7 +275,7 @@ def test_memory_has_no_target(results):
 def test_markdown_lists_each_figure_with_baseline_ratio_target_and_result(results):
     markdown = render_markdown(results)
 
-    assert "**5 of 9 targets met.**" in markdown
+    assert "**10 of 13 targets met.**" in markdown
     assert (
         "| Auth | API key check mean | 0.15 ms | 0.10 ms (SELECT 1, same connection) | 1.50x"
         " | < 0.2 ms | PASS |"
@@ -183,6 +287,10 @@ def test_markdown_lists_each_figure_with_baseline_ratio_target_and_result(result
     assert "| GraphQL first page p99 | 60.0 ms | 5.00 ms (same SQL via psycopg) |" in markdown
     assert "**FAIL**" in markdown
     assert "![Latency percentiles](latency.png)" in markdown
+    assert (
+        "| provider | 1,000 greenlets | 2 | 4000 | 4000 | 0 | 25.0 | 160 | 180 (100) | 20 | 5.62 "
+        "| 0.90 | 75% |"
+    ) in markdown
 
 
 def test_results_round_trip_through_json(results):
@@ -194,3 +302,9 @@ def test_results_from_before_the_key_check_still_render(results):
     del data["key_check"]
 
     assert "API key check" not in render_markdown(BenchResults.from_json(data))
+
+
+def test_what_the_run_budget_left_out_is_named(results):
+    results.meta["skipped"] = ["processing: rough"]
+
+    assert "Skipped, the run's budget spent: processing: rough." in render_markdown(results)
