@@ -94,7 +94,9 @@ class PooledTransport(httpx.BaseTransport):
         # Room for twice a fair share: turns are even, the time requests hold them is not.
         per_pool = min(connections, 2 * CONNECTIONS_PER_POOL)
         limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
-        self.pools = [httpx.HTTPTransport(limits=limits) for _ in range(pools)]
+        # One TLS context for every pool: each would otherwise load the CA bundle again.
+        tls = httpx.create_ssl_context()
+        self.pools = [httpx.HTTPTransport(verify=tls, limits=limits) for _ in range(pools)]
         self._turns = itertools.cycle(self.pools)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -520,3 +522,18 @@ def test_an_attempt_settled_twice_is_recorded_once(pending_payout, provider):
 
     assert first == again == services.NextAttempt(2, pending_payout.max_attempts)
     assert kinds(pending_payout) == ["created", "processing", "attempt_failed"]
+
+
+def test_workers_asking_at_once_share_one_adapter(settings):
+    settings.PAYOUT_PROVIDER = "http"
+    settings.PAYOUT_PROVIDER_URL = "http://127.0.0.1:9"
+    start = threading.Barrier(16)
+
+    def ask() -> object:
+        start.wait()
+        return current_provider()
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        adapters = {id(adapter) for adapter in pool.map(lambda _: ask(), range(16))}
+
+    assert len(adapters) == 1
