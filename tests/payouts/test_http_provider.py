@@ -84,9 +84,9 @@ def test_the_connections_are_sized_to_the_workers_in_small_pools(settings):
 
     assert client.timeout == httpx.Timeout(2.5)
     pools = [pool._pool for pool in client._transport.pools]  # type: ignore[attr-defined]
-    assert len(pools) == 22  # 700 / 32, rounded up
+    assert len(pools) == 44  # 700 / 16, rounded up
     assert sum(pool._max_connections for pool in pools) >= 700
-    assert {pool._max_connections for pool in pools} == {64}
+    assert {pool._max_connections for pool in pools} == {32}
 
 
 def test_a_small_consumer_gets_one_pool_as_large_as_its_workers(settings):
