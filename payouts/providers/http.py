@@ -25,8 +25,6 @@ from payouts.providers.base import (
 )
 
 CONTRACT_PATH = "payouts"
-# A Retry-After beyond this is a provider misbehaving, not a plan: wait this long at most.
-MAX_RETRY_AFTER_SECONDS = 3600.0
 # What is kept of a provider's words: codes and references verbatim up to the columns' size.
 MAX_CODE_LENGTH = 100
 MAX_REFERENCE_LENGTH = 255
@@ -37,10 +35,10 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # requests from 1,000 greenlets to a 2 s provider, through this adapter: 121/s in one pool,
 # 318/s in pools of 32, 346/s in pools of 16, 361/s in pools of 8.
 CONNECTIONS_PER_POOL = 16
-# Raised before a single byte of the request left: the provider cannot have acted on it.
 # Sent by a proxy in front of the gateway after it passed the request on: the gateway may
 # have paid before the proxy gave up on it.
 PROXY_ERRORS = (502, 504)
+# Raised before a single byte of the request left: the provider cannot have acted on it.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -138,7 +136,8 @@ def outcome_of(response: httpx.Response) -> Outcome:
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """A Retry-After header's wait in seconds: a number, or an HTTP date; None if unreadable."""
+    """A Retry-After header's wait in seconds (a number, or an HTTP date), as the provider
+    said it; None if unreadable."""
     if not value:
         return None
     try:
@@ -153,7 +152,8 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
         seconds = (when - (now or datetime.now(tz=UTC))).total_seconds()
     if not math.isfinite(seconds):
         return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+    # How long the task then waits, at most PAYOUT_RETRY_MAX_DELAY_SECONDS, is its decision.
+    return max(seconds, 0.0)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

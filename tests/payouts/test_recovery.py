@@ -149,6 +149,25 @@ def test_nothing_is_taken_back_while_the_queue_is_too_long_to_read(
     assert not pending_payout.events.filter(kind="requeued").exists()
 
 
+def test_a_settled_attempt_whose_next_message_was_lost_is_retried_not_taken_for_unknown(
+    pending_payout, settings, enqueued, django_capture_on_commit_callbacks
+):
+    """The process died (or Redis lost the message) right after the attempt's outcome was
+    recorded: the sweep enqueues the next attempt, and the attempt stays certainly unpaid."""
+    services.payout_start_attempt(pending_payout.id, attempt=1)
+    services.payout_after_unanswered_attempt(
+        pending_payout.id, 1, may_have_paid=False, reason="HTTP 503"
+    )
+    age(pending_payout, settings.PAYOUT_PROCESSING_LEASE_SECONDS + 1)
+
+    report, _ = sweep(django_capture_on_commit_callbacks, execute=True)
+
+    assert report == services.RecoveryReport(retried_processing=1)
+    [retry] = enqueued
+    assert tasks.attempt_number(retry) == 2
+    assert not pending_payout.events.filter(kind="attempt_unknown").exists()
+
+
 def test_an_abandoned_last_attempt_may_have_paid_so_it_earns_more_attempts(
     abandoned_payout, settings, enqueued, django_capture_on_commit_callbacks
 ):
