@@ -24,6 +24,7 @@ from payouts.errors import (
     ReferenceInUse,
 )
 from payouts.history import edit_changes
+from payouts.logs import payout_changed, payout_finished, payout_recovered
 from payouts.models import FailureCode, Payout, PayoutEvent, PayoutEventKind, PayoutStatus
 from payouts.providers import Declined, Rejected
 from payouts.selectors import parse_payout_id
@@ -66,8 +67,15 @@ def _enqueue_processing(payout: Payout, *, attempt: int) -> None:
     except Exception:
         # The payout is committed; the recovery sweep enqueues it once the queue is back.
         logger.exception(
-            "Could not enqueue payout %s; the recovery sweep will pick it up", payout.id
+            "Could not enqueue payout %s; the recovery sweep will pick it up",
+            payout.id,
+            extra={"payout_id": str(payout.id)},
         )
+
+
+def _accept(payout: Payout) -> None:
+    payout_changed(payout.id, "created")
+    _enqueue_processing(payout, attempt=1)
 
 
 def _lock(payout_id: object, caller: Caller) -> Payout:
@@ -182,7 +190,7 @@ def payout_create(caller: Caller, data: object) -> Payout:
         if isinstance(created, Payout):
             payout = created
             _record_on(payout, PayoutEventKind.CREATED, from_status="", caller=caller)
-            transaction.on_commit(lambda: _enqueue_processing(payout, attempt=1))
+            transaction.on_commit(lambda: _accept(payout))
     if not isinstance(created, Payout):
         raise ReferenceInUse(str(reference), created)
     return created
@@ -205,6 +213,7 @@ def payout_update(caller: Caller, payout_id: object, data: object) -> Payout:
     _record_on(
         payout, PayoutEventKind.UPDATED, from_status=payout.status, changes=changes, caller=caller
     )
+    payout_changed(payout.id, f"updated ({', '.join(changed)})")
     return payout
 
 
@@ -217,6 +226,7 @@ def payout_delete(caller: Caller, payout_id: object) -> None:
     payout.deleted_at = timezone.now()
     payout.save(update_fields=["deleted_at", "updated_at"])
     _record_on(payout, PayoutEventKind.DELETED, from_status=payout.status, caller=caller)
+    payout_changed(payout.id, "deleted")
 
 
 @transaction.atomic
@@ -354,7 +364,7 @@ def _fail_locked(payout: Payout, code: str, reason: str) -> None:
     payout.failure_reason = reason
     payout.save(update_fields=["status", "failure_code", "failure_reason", "updated_at"])
     _record_on(payout, PayoutEventKind.FAILED, from_status=from_status, reason=reason)
-    logger.warning("Payout %s FAILED (%s): %s", payout.id, code, reason)
+    payout_finished(payout.id, PayoutStatus.FAILED, code, reason)
 
 
 def _finish(
@@ -391,6 +401,7 @@ def _finish(
                 attempt=attempt,
                 reason=reason,
             )
+            payout_finished(pk, to_status, fields.get("failure_code", ""), reason)
             return True
     status = Payout.objects.live().filter(pk=pk).values_list("status", flat=True).first()
     if status is None:
@@ -509,6 +520,7 @@ def payouts_recover_stalled(*, batch_size: int = 500) -> RecoveryReport:
         outcome = _recover_one(payout_id, stalled)
         if outcome:
             counts[outcome] += 1
+            payout_recovered(payout_id, outcome)
     return RecoveryReport(**counts, still_queued=len(oldest) - len(candidates))
 
 
