@@ -1,5 +1,7 @@
 """gunicorn's settings for every way the service is served; gunicorn reads this file itself."""
 
+from project.settings import LOGGING
+
 # The longest request line gunicorn takes (its maximum). Past it gunicorn answers a 414 of its
 # own, in HTML, before the service sees the request: at the default 4094 a list URL with a
 # few long filters already got one.
@@ -9,3 +11,8 @@ limit_request_line = 8190
 # $WEB_CONCURRENCY workers when those are set (its documented defaults), so a platform, honcho,
 # the image and the compose file all start the same command.
 accesslog = "-"
+
+# gunicorn's own lines, the master's included (it never loads Django), and its access line go
+# through the service's logging configuration: the same format, the same handler. The settings
+# module reads LOG_FORMAT and LOG_LEVEL as the application does.
+logconfig_dict = LOGGING

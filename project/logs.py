@@ -25,7 +25,8 @@ MASK = "••••"
 # its last 4 digits, as the payout's history shows recipient details.
 _ACCOUNT_NUMBER = re.compile(
     r"(?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)"
-    r"|(?P<digits>\d(?: ?\d){7,})"
+    # Not ending where a UUID starts: "… 1234 5678 12345678-1234-…" keeps the UUID whole.
+    r"|(?P<digits>\d(?: ?\d){7,}(?![0-9]|-[0-9a-fA-F]{4}-))"
 )
 _VISIBLE_DIGITS = 4
 
@@ -34,6 +35,8 @@ _VISIBLE_DIGITS = 4
 # the log.
 _PLAIN = (str, int, float, bool, type(None))
 _RECORD_KEYS = {"exc_info", "stack_info", "positional_args"}
+# What another handler's formatter leaves on a record it formatted first: the message unmasked.
+_FORMATTED_KEYS = {"message", "asctime"}
 
 
 def _mask_match(match: re.Match[str]) -> str:
@@ -62,7 +65,8 @@ def _plain_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict
     return {
         key: value
         for key, value in event_dict.items()
-        if key.startswith("_") or key in _RECORD_KEYS or isinstance(value, _PLAIN)
+        if key not in _FORMATTED_KEYS
+        and (key.startswith("_") or key in _RECORD_KEYS or isinstance(value, _PLAIN))
     }
 
 
