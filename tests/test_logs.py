@@ -9,7 +9,7 @@ import logging
 import sys
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -201,7 +201,7 @@ def test_an_attempt_is_one_line_with_its_number_budget_outcome_and_next_retry_ti
     assert line["next_attempt"] == 2
     assert line["retry_in_seconds"] == 30
     [retry] = HUEY.scheduled()
-    due = timezone.datetime.fromisoformat(line["next_attempt_at"]).replace(tzinfo=None)
+    due = datetime.fromisoformat(line["next_attempt_at"]).replace(tzinfo=None)
     assert abs((due - retry.eta).total_seconds()) < 1
     assert line["event"].startswith(
         f"Payout {pending_payout.id} attempt 1 of {pending_payout.max_attempts}: retryable"
