@@ -54,9 +54,7 @@ def test_the_consumers_attempt_line_carries_the_request_id_of_the_create(
         for line in json_lines(consumer.output())
         if line.get("payout_id") == payout_id and "outcome" in line
     ]
-    assert [(line["outcome"], line["request_id"]) for line in attempts] == [
-        ("paid", "it-logs-42")
-    ]
+    assert [(line["outcome"], line["request_id"]) for line in attempts] == [("paid", "it-logs-42")]
     web = [line for line in json_lines(gunicorn.output()) if line.get("request_id") == "it-logs-42"]
     assert {line["logger"] for line in web} == {"payouts.logs", "gunicorn.access"}
     assert any(line.get("payout_id") == payout_id for line in web)
