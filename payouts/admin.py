@@ -113,12 +113,12 @@ class OutcomeUnknownFilter(admin.SimpleListFilter):
 class StalledFilter(admin.SimpleListFilter):
     """The payouts the recovery sweep would look at now, and the re-enqueue action may take."""
 
-    title = "stalled"
+    title = "recovery"
     parameter_name = "stalled"
     YES = "yes"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(self.YES, "Untouched past the recovery thresholds")]
+        return [(self.YES, "Stalled: untouched past the sweep's thresholds")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Payout]) -> QuerySet[Payout]:
         if self.value() == self.YES:
@@ -199,6 +199,8 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
     )
     ordering = ("-created_at", "-id")
     show_full_result_count = False
+    # Counts beside each filter choice would each read the whole table.
+    show_facets = admin.ShowFacets.NEVER
     actions = ("requeue",)
 
     def get_form(
