@@ -8,6 +8,7 @@ from huey.contrib.djhuey import HUEY
 from huey.storage import SqliteStorage
 
 from payouts import tasks
+from tests.conftest import run_in_fresh_process
 
 DASHBOARD = "/admin/hueystats/hueydashboard/"
 EVENTS = "/admin/hueystats/hueydashboard/events/"
@@ -98,3 +99,25 @@ def test_dashboard_controls_need_the_change_permission(client, db):
     response = client.post(f"{DASHBOARD}action/", {"op": "flush_queue"})
 
     assert response.status_code == 403
+
+
+def test_a_web_process_registers_the_tasks_the_dashboard_lists(tmp_path):
+    """run_huey imports the tasks itself; a web process must too, or the dashboard would list
+    only the tasks that happen to have run."""
+    result = run_in_fresh_process(
+        "import django; django.setup(); "
+        "from huey.contrib.djhuey import HUEY; from huey.contrib.stats import known_tasks; "
+        "print(sorted(task['task'] for task in known_tasks(HUEY)))",
+        DJANGO_SETTINGS_MODULE="project.settings",
+        DATA_DIR=str(tmp_path),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        [
+            "process_payout",
+            "purge_expired_idempotency_keys",
+            "record_paid_later",
+            "recover_stalled_payouts",
+        ]
+    )
