@@ -15,9 +15,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the session; a missing one fails under CI=true, else skips."""
+    """One headless Chromium per test module; a missing one fails under CI=true, else skips.
+
+    Not one per session: Playwright's loop would stay running under every later test, and
+    asyncio.run() or async_to_sync() there would refuse to start."""
     if not CHROMIUM.exists():
         reason = f"browser tests need Chromium at {CHROMIUM} (Debian's chromium package)"
         if os.environ.get("CI", "").lower() == "true":
