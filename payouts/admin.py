@@ -301,6 +301,8 @@ class PayoutEventAdmin(admin.ModelAdmin[PayoutEvent]):
         "created_at",
     )
     list_filter = ("kind", "to_status", "actor_kind")
+    list_select_related = ("payout",)
+    search_fields = ("=payout__id", "=actor")
     readonly_fields = (
         "payout",
         "kind",

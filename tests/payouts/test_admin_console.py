@@ -384,3 +384,17 @@ def test_requeue_needs_the_change_permission(
     assert response.status_code == 200  # the list again, with "No action selected."
     assert enqueued == []
     assert not pending_payout.events.filter(kind="requeued").exists()
+
+
+def test_event_list_searches_by_payout_and_by_actor(admin_client, admin_user, make_payout):
+    edited = make_payout()
+    make_payout()
+    services.payout_update(Caller.for_staff(admin_user.username), edited.id, {"amount": "75.50"})
+
+    by_payout = admin_client.get("/admin/payouts/payoutevent/", {"q": str(edited.pk)})
+    by_actor = admin_client.get("/admin/payouts/payoutevent/", {"q": admin_user.username})
+
+    assert {e.kind for e in by_payout.context["cl"].result_list} == {"created", "updated"}
+    assert [(e.payout_id, e.kind) for e in by_actor.context["cl"].result_list] == [
+        (edited.pk, "updated")
+    ]
