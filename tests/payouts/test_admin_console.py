@@ -166,6 +166,13 @@ def enqueued(monkeypatch):
     return messages
 
 
+@pytest.fixture
+def stuck_payout(pending_payout: Payout, settings) -> Payout:
+    """A PENDING payout whose message was lost: untouched past the sweep's threshold."""
+    age(pending_payout, settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS + 1)
+    return pending_payout
+
+
 def requeue(client, *payouts: Payout, capture):
     with capture(execute=True):
         response = client.post(
@@ -178,17 +185,15 @@ def requeue(client, *payouts: Payout, capture):
 
 
 def test_requeue_enqueues_a_stuck_pending_payout_once_and_records_the_staff_user(
-    admin_client, admin_user, pending_payout, settings, enqueued, django_capture_on_commit_callbacks
+    admin_client, admin_user, stuck_payout, enqueued, django_capture_on_commit_callbacks
 ):
-    age(pending_payout, settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS + 1)
-
-    shown = requeue(admin_client, pending_payout, capture=django_capture_on_commit_callbacks)
+    shown = requeue(admin_client, stuck_payout, capture=django_capture_on_commit_callbacks)
 
     message = services.MSG_REQUEUE_REQUEUED.format(attempt=1)
-    assert shown == [("success", f"Payout {pending_payout.pk}: {message}")]
+    assert shown == [("success", f"Payout {stuck_payout.pk}: {message}")]
     [task] = enqueued
-    assert (task.kwargs["payout_id"], tasks.attempt_number(task)) == (str(pending_payout.pk), 1)
-    event = pending_payout.events.get(kind="requeued")
+    assert (task.kwargs["payout_id"], tasks.attempt_number(task)) == (str(stuck_payout.pk), 1)
+    event = stuck_payout.events.get(kind="requeued")
     assert (event.actor_kind, event.actor, event.reason) == (
         "staff",
         admin_user.username,
@@ -197,17 +202,16 @@ def test_requeue_enqueues_a_stuck_pending_payout_once_and_records_the_staff_user
 
 
 def test_requeue_twice_enqueues_once(
-    admin_client, pending_payout, settings, enqueued, django_capture_on_commit_callbacks
+    admin_client, stuck_payout, settings, enqueued, django_capture_on_commit_callbacks
 ):
-    age(pending_payout, settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS + 1)
-    requeue(admin_client, pending_payout, capture=django_capture_on_commit_callbacks)
+    requeue(admin_client, stuck_payout, capture=django_capture_on_commit_callbacks)
 
-    shown = requeue(admin_client, pending_payout, capture=django_capture_on_commit_callbacks)
+    shown = requeue(admin_client, stuck_payout, capture=django_capture_on_commit_callbacks)
 
     message = services.MSG_REQUEUE_TOO_RECENT.format(
         seconds=settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS
     )
-    assert shown == [("warning", f"Payout {pending_payout.pk}: {message}")]
+    assert shown == [("warning", f"Payout {stuck_payout.pk}: {message}")]
     assert len(enqueued) == 1
 
 
@@ -228,19 +232,17 @@ def test_requeue_refuses_a_fresh_pending_payout(
 
 def test_requeue_refuses_a_payout_whose_message_still_waits_in_the_queue(
     admin_client,
-    pending_payout,
-    settings,
+    stuck_payout,
     monkeypatch,
     enqueued,
     django_capture_on_commit_callbacks,
 ):
-    age(pending_payout, settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS + 1)
-    monkeypatch.setattr(tasks, "payout_ids_with_queued_work", lambda: {pending_payout.pk})
+    monkeypatch.setattr(tasks, "payout_ids_with_queued_work", lambda: {stuck_payout.pk})
 
-    shown = requeue(admin_client, pending_payout, capture=django_capture_on_commit_callbacks)
+    shown = requeue(admin_client, stuck_payout, capture=django_capture_on_commit_callbacks)
 
     message = services.MSG_REQUEUE_STILL_QUEUED
-    assert shown == [("warning", f"Payout {pending_payout.pk}: {message}")]
+    assert shown == [("warning", f"Payout {stuck_payout.pk}: {message}")]
     assert enqueued == []
 
 
@@ -321,14 +323,13 @@ def test_requeue_refuses_a_finished_payout(
 
 
 def test_requeue_refuses_a_deleted_payout(
-    admin_client, owner, pending_payout, settings, enqueued, django_capture_on_commit_callbacks
+    admin_client, owner, stuck_payout, enqueued, django_capture_on_commit_callbacks
 ):
-    services.payout_delete(owner.caller, pending_payout.id)
-    age(pending_payout, settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS + 1)
+    services.payout_delete(owner.caller, stuck_payout.id)
 
-    shown = requeue(admin_client, pending_payout, capture=django_capture_on_commit_callbacks)
+    shown = requeue(admin_client, stuck_payout, capture=django_capture_on_commit_callbacks)
 
-    assert shown == [("warning", f"Payout {pending_payout.pk}: {services.MSG_REQUEUE_NOT_FOUND}")]
+    assert shown == [("warning", f"Payout {stuck_payout.pk}: {services.MSG_REQUEUE_NOT_FOUND}")]
     assert enqueued == []
 
 
@@ -369,21 +370,20 @@ def test_requeue_refuses_more_payouts_than_a_sweep_batch(
 
 
 def test_requeue_needs_the_change_permission(
-    client, pending_payout, settings, enqueued, django_capture_on_commit_callbacks
+    client, stuck_payout, enqueued, django_capture_on_commit_callbacks
 ):
     viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_payout"))
     client.force_login(viewer)
-    age(pending_payout, settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS + 1)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            CHANGELIST, {"action": "requeue", "_selected_action": [str(pending_payout.pk)]}
+            CHANGELIST, {"action": "requeue", "_selected_action": [str(stuck_payout.pk)]}
         )
 
     assert response.status_code == 200  # the list again, with "No action selected."
     assert enqueued == []
-    assert not pending_payout.events.filter(kind="requeued").exists()
+    assert not stuck_payout.events.filter(kind="requeued").exists()
 
 
 def test_event_list_searches_by_payout_and_by_actor(admin_client, admin_user, make_payout):
@@ -398,3 +398,20 @@ def test_event_list_searches_by_payout_and_by_actor(admin_client, admin_user, ma
     assert [(e.payout_id, e.kind) for e in by_actor.context["cl"].result_list] == [
         (edited.pk, "updated")
     ]
+
+
+def test_requeue_refuses_while_the_queue_is_too_long_to_check(
+    admin_client,
+    stuck_payout,
+    monkeypatch,
+    enqueued,
+    django_capture_on_commit_callbacks,
+):
+    monkeypatch.setattr(tasks, "QUEUE_SCAN_LIMIT", 0)
+    monkeypatch.setattr(HUEY, "pending_count", lambda: 1)
+
+    shown = requeue(admin_client, stuck_payout, capture=django_capture_on_commit_callbacks)
+
+    message = services.MSG_REQUEUE_QUEUE_UNREADABLE
+    assert shown == [("warning", f"Payout {stuck_payout.pk}: {message}")]
+    assert enqueued == []
