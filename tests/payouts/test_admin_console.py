@@ -16,6 +16,7 @@ from payouts import services, tasks
 from payouts.callers import Caller
 from payouts.models import FailureCode, Payout, PayoutStatus
 from tests.conftest import payout_payload
+from tests.payouts.conftest import age
 
 CHANGELIST = "/admin/payouts/payout/"
 
@@ -23,13 +24,6 @@ CHANGELIST = "/admin/payouts/payout/"
 def listed(response) -> list:
     assert response.status_code == 200
     return [payout.pk for payout in response.context["cl"].result_list]
-
-
-def age(payout: Payout, seconds: float) -> None:
-    """Pretend the payout was last touched `seconds` ago."""
-    Payout.objects.filter(pk=payout.pk).update(
-        updated_at=timezone.now() - timedelta(seconds=seconds)
-    )
 
 
 def fail(payout: Payout, code: str) -> None:
@@ -156,14 +150,6 @@ def test_payout_page_shows_its_history_with_who_did_what(
 
 
 # The re-enqueue action
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """The task messages the services enqueue, captured instead of run."""
-    messages: list = []
-    monkeypatch.setattr(HUEY, "enqueue", messages.append)
-    return messages
 
 
 @pytest.fixture
