@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Kept by CI as build artifacts; `artifacts/` is ignored by git.
@@ -42,6 +42,9 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh page with cookies of its own."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # Playwright's 5 s defaults, tripled: CI machines are small and busy.
+    context.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
     yield context.new_page()
     context.close()
 
