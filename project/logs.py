@@ -190,7 +190,9 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Every SQL statement at DEBUG: Django's, and peewee's (Huey's stats app).
             "django.db.backends": {"level": "WARNING"},
+            "peewee": {"level": "WARNING"},
             # Django's default configuration gives "django" a handler of its own (printing in
             # DEBUG): its lines go through ours alone.
             "django": {"handlers": [], "level": "NOTSET", "propagate": True},
