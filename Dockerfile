@@ -16,8 +16,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 
-# Run: the same Python with the built environment and the application, and neither uv nor pip's
-# build of it nor any compiler.
+# Run: the same Python image, the built environment and the application; uv stays behind.
 FROM python:3.11-slim AS runtime
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -26,7 +25,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000 \
     STATIC_COLLECTED=true
 
-RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /app app
+# A home of its own: gunicorn keeps its control socket (for gunicornc) in ~/.gunicorn.
+RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/app app
 
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
