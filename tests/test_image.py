@@ -8,13 +8,16 @@ import dockerfile
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_packaging import ignore_patterns, in_build_context
 
 BUILD_TOOLS = ("uv ", "pip install", "apt-get", "apk ", "gcc", "build-essential", "make ")
 
 
 def procfile() -> dict[str, str]:
+    """The Procfile's processes: name to command."""
     lines = (ROOT / "Procfile").read_text().splitlines()
-    return dict(line.split(": ", 1) for line in lines if line.strip())
+    entries = (line.split(":", 1) for line in lines if line.strip() and not line.startswith("#"))
+    return {name.strip(): command.strip() for name, command in entries}
 
 
 def stages() -> list[list[dockerfile.Command]]:
@@ -109,3 +112,8 @@ def test_the_image_collects_its_static_files_when_built():
     runs = [command.value[0] for command in instructions(final_stage(), "RUN")]
 
     assert any("manage.py collectstatic --no-input" in run for run in runs)
+
+
+@pytest.mark.parametrize("path", [".env", "docker-compose.override.yml", "staticfiles/x.css"])
+def test_local_secrets_and_state_never_reach_the_build(path):
+    assert not in_build_context(path, ignore_patterns())
