@@ -29,7 +29,8 @@ class _Assets(HTMLParser):
         if tag == "script":
             self._in_script = found.get("src") is None
         url = found.get("href") if tag == "link" else found.get("src")
-        if url and tag in {"link", "script", "img"}:
+        # A data: URL is the file itself, not a request.
+        if url and tag in {"link", "script", "img"} and not url.startswith("data:"):
             self.urls.append(url)
 
     def handle_endtag(self, tag: str) -> None:
@@ -42,7 +43,7 @@ class _Assets(HTMLParser):
 
 
 def page_assets(html: str) -> list[str]:
-    """The URLs of the stylesheets, icons, scripts and images the page loads, in page order."""
+    """The URLs of the stylesheets, icons, scripts and images the page asks the server for."""
     parser = _Assets()
     parser.feed(html)
     return parser.urls

@@ -168,9 +168,12 @@ def test_redoc_renders_the_api_offline(service, watched):
 
     page.get_by_role("heading", name="Payout Management Service (1.0.0)").wait_for()
     page.get_by_role("heading", name="List payouts").wait_for()
+    # The search runs in ReDoc's Web Worker, which the policy allows on this page only.
+    page.get_by_placeholder("Search...").fill("delete")
+    found = page.locator("[data-role='search:results']")
+    found.get_by_text("Delete a PENDING payout").wait_for()
     screenshot(page, "redoc")
 
-    assert page.get_by_role("search").or_(page.get_by_placeholder("Search...")).count() >= 1
     assert [problem for problem in watched.settled() if REDOC_LOGO not in problem] == []
 
 
