@@ -59,14 +59,23 @@ class Watch:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def chromium() -> Path:
     if not CHROMIUM.exists():
         reason = f"the browser tests drive Debian's Chromium, {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+    return CHROMIUM
+
+
+# Before the service starts, so that a machine without Chromium spends nothing on it.
+pytestmark = pytest.mark.usefixtures("chromium")
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        launched = playwright.chromium.launch(executable_path=str(chromium))
         yield launched
         launched.close()
 
