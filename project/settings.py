@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import django_stubs_ext
+import peewee
 import redis
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
@@ -73,6 +74,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "strawberry_django",
     "huey.contrib.djhuey",
+    # Huey's own dashboard in the admin: queue depth, throughput, errors, running tasks.
+    "huey.contrib.djhuey.stats",
     # Its abstract key model, hasher and admin are what clients.ApiKey builds on; its own
     # concrete APIKey model is unused (and hidden from the admin).
     "rest_framework_api_key",
@@ -266,6 +269,26 @@ if REDIS_URL:
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}
+
+# Every process (web and consumer) records its Huey task events for the admin's Huey dashboard
+# in one database: PostgreSQL's when DATABASE_URL names one, so that the web processes see what
+# consumers in other containers or on other machines recorded, else a SQLite file beside
+# Huey's own. It keeps the newest `max_events` events (or 48 hours of them).
+HUEY_STATS: dict[str, Any] = {"max_events": 20_000}
+_DEFAULT_DB = DATABASES["default"]
+if _DEFAULT_DB["ENGINE"].endswith("postgresql"):
+    _connect = {
+        key: _DEFAULT_DB[setting]
+        for key, setting in (("user", "USER"), ("password", "PASSWORD"), ("host", "HOST"))
+        if _DEFAULT_DB[setting]
+    }
+    if _DEFAULT_DB["PORT"]:
+        _connect["port"] = int(_DEFAULT_DB["PORT"])
+    HUEY_STATS["database"] = peewee.PostgresqlDatabase(
+        _DEFAULT_DB["NAME"], connect_timeout=5, **_connect
+    )
+else:
+    HUEY_STATS["filename"] = str(DATA_DIR / "huey-stats.sqlite3")
 
 # A payout body is a few hundred bytes and a GraphQL document a few kilobytes; anything near
 # this is abuse, refused with a 413 before it is parsed.

@@ -1,30 +1,26 @@
 """Swagger UI, ReDoc and GraphiQL in a real browser, cut off from everything but the service.
 
-Debian's Chromium (/usr/bin/chromium) driven by Playwright, against gunicorn serving the service
-with DEBUG off; every request to another host is aborted, so a page that still needs a CDN
-fails here. Screenshots go to artifacts/screenshots/.
+Debian's Chromium (conftest.py), against gunicorn serving the service with DEBUG off as in
+production; every request to another host is aborted, so a page that still needs a CDN fails
+here. Screenshots go to artifacts/screenshots/.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 import yaml
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, Request, Route
 
 from tests.conftest import ROOT, fresh_environment
 from tests.integration.live_server import Gunicorn
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # ReDoc's side menu always asks for its maker's logo from a CDN (no option turns that off); the
 # policy refuses it and ReDoc hides the broken image. The one refusal these pages may show.
@@ -58,26 +54,8 @@ class Watch:
         return [*self.problems, *(f"CSP: {violation}" for violation in violations)]
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"the browser tests drive Debian's Chromium, {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-# Before the service starts, so that a machine without Chromium spends nothing on it.
-pytestmark = pytest.mark.usefixtures("chromium")
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium))
-        yield launched
-        launched.close()
+# Chromium is looked for first, so a machine without it spends nothing on the service.
+pytestmark = pytest.mark.usefixtures("browser")
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +87,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
 
 
 @pytest.fixture
-def watched(browser: Browser) -> Iterator[Watch]:
-    """A page whose requests to any other host are aborted, and whose errors are recorded."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+def watched(page: Page) -> Watch:
+    """The page, with its requests to any other host aborted and its errors recorded."""
     watch = Watch(page)
 
     def only_the_service(route: Route, request: Request) -> None:
@@ -129,13 +105,12 @@ def watched(browser: Browser) -> Iterator[Watch]:
     def failed(request: Request) -> None:
         watch.problems.append(f"failed: {request.url} ({request.failure})")
 
-    context.route("**/*", only_the_service)
+    page.context.route("**/*", only_the_service)
     page.add_init_script(RECORD_VIOLATIONS)
     page.on("console", console)
     page.on("pageerror", lambda error: watch.problems.append(f"page error: {error}"))
     page.on("requestfailed", failed)
-    yield watch
-    context.close()
+    return watch
 
 
 def documented_operations() -> list[tuple[str, str]]:
@@ -146,19 +121,14 @@ def documented_operations() -> list[tuple[str, str]]:
     ]
 
 
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=False)
-
-
-def test_swagger_ui_lists_every_operation_offline(service, watched):
+def test_swagger_ui_lists_every_operation_offline(service, watched, screenshot):
     page = watched.page
     page.goto(f"{service.url}/api/docs/")
 
     documented = documented_operations()
     operations = page.locator(".opblock-summary")
     operations.nth(len(documented) - 1).wait_for()
-    screenshot(page, "swagger-ui")
+    screenshot("swagger-ui")
 
     shown = [
         (
@@ -171,7 +141,7 @@ def test_swagger_ui_lists_every_operation_offline(service, watched):
     assert watched.settled() == []
 
 
-def test_redoc_renders_the_api_offline(service, watched):
+def test_redoc_renders_the_api_offline(service, watched, screenshot):
     page = watched.page
     page.goto(f"{service.url}/api/redoc/")
 
@@ -181,12 +151,12 @@ def test_redoc_renders_the_api_offline(service, watched):
     page.get_by_placeholder("Search...").fill("delete")
     found = page.locator("[data-role='search:results']")
     found.get_by_text("Delete a PENDING payout").wait_for()
-    screenshot(page, "redoc")
+    screenshot("redoc")
 
     assert [problem for problem in watched.settled() if REDOC_LOGO not in problem] == []
 
 
-def test_graphiql_runs_a_query_offline(service, watched):
+def test_graphiql_runs_a_query_offline(service, watched, screenshot):
     page = watched.page
     headers = json.dumps({"Authorization": f"Bearer {service.api_key}"})
     # The page reads its query and headers from the address, decoding %20 but not "+".
@@ -197,6 +167,6 @@ def test_graphiql_runs_a_query_offline(service, watched):
     page.locator(".graphiql-execute-button").click()
     result = page.locator(".result-window")
     result.get_by_text('"totalCount": 0').wait_for()
-    screenshot(page, "graphiql")
+    screenshot("graphiql")
 
     assert watched.settled() == []
