@@ -33,8 +33,12 @@ COPY --from=builder /opt/venv /opt/venv
 COPY . .
 
 # Static files hashed and compressed once, here, for WhiteNoise to serve (STATIC_COLLECTED).
-# The key only lets settings load for the command; it is not kept in the image.
-RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input --verbosity 0 \
+# The key only lets settings load for the command, and the SQLite files that loading them
+# creates go to a directory thrown away: neither is kept in the image. /app/data is the
+# app user's, for the SQLite files of a container run without DATABASE_URL and REDIS_URL.
+RUN SECRET_KEY=collectstatic-only DATA_DIR=/tmp/collectstatic \
+        python manage.py collectstatic --no-input --verbosity 0 \
+    && rm -rf /tmp/collectstatic \
     && mkdir -p /app/data \
     && chown app:app /app/data
 

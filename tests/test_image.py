@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import dockerfile
@@ -117,3 +118,15 @@ def test_the_image_collects_its_static_files_when_built():
 @pytest.mark.parametrize("path", [".env", "docker-compose.override.yml", "staticfiles/x.css"])
 def test_local_secrets_and_state_never_reach_the_build(path):
     assert not in_build_context(path, ignore_patterns())
+
+
+def test_the_build_leaves_no_database_file_in_the_image():
+    """Loading the settings creates Huey's SQLite files in DATA_DIR: collectstatic's are thrown
+    away in the same step, not left root-owned where a container's own would go."""
+    runs = [command.value[0] for command in instructions(final_stage(), "RUN")]
+    (collect,) = [run for run in runs if "collectstatic" in run]
+    data_dir = re.search(r"DATA_DIR=(\S+)", collect)
+
+    assert data_dir is not None
+    assert not data_dir[1].startswith("/app")
+    assert f"rm -rf {data_dir[1]}" in collect
