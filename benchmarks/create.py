@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from benchmarks.load import Request, run_alternating, run_users, warm
-from benchmarks.report import LATENCY_COLUMNS, Figure, Table, number
+from benchmarks.report import LATENCY_COLUMNS, Figure, Results, Table, number
 
 PAYLOAD = {
     "amount": "250.00",
@@ -28,9 +28,7 @@ class CreatePlan:
     slices: int = 4
 
 
-def measure_create(
-    base_url: str, authorization: str, plan: CreatePlan
-) -> tuple[list[Figure], Table]:
+def measure_create(base_url: str, authorization: str, plan: CreatePlan, results: Results) -> None:
     headers = {"Authorization": authorization, "Content-Type": "application/json"}
     body = json.dumps(PAYLOAD).encode()
     api = Request("api", "POST", "/api/payouts/", headers, body, 201)
@@ -85,13 +83,15 @@ def measure_create(
                 "bare Django view",
             ),
         ]
-    table = Table(
-        "Create",
-        "`api` is `POST /api/payouts/`, `api_keyed` the same with a new `Idempotency-Key` on "
-        "every request, `bare` a benchmark-only view that runs the same key check, writes the "
-        "same rows and enqueues the same task without DRF or validation (slices of each take "
-        "turns); `pgbench` the same INSERTs straight to PostgreSQL (its mean latency only).",
-        ["Target", "Concurrency", "Requests", "req/s", *LATENCY_COLUMNS],
-        rows,
+    results.figures += figures
+    results.tables.append(
+        Table(
+            "Create",
+            "`api` is `POST /api/payouts/`, `api_keyed` the same with a new `Idempotency-Key` on "
+            "every request, `bare` a benchmark-only view that runs the same key check, writes the "
+            "same rows and enqueues the same task without DRF or validation (slices of each take "
+            "turns); `pgbench` the same INSERTs straight to PostgreSQL (its mean latency only).",
+            ["Target", "Concurrency", "Requests", "req/s", *LATENCY_COLUMNS],
+            rows,
+        )
     )
-    return figures, table

@@ -12,16 +12,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from benchmarks.report import LATENCY_COLUMNS, Figure, Latency, Table, number
+from benchmarks.report import LATENCY_COLUMNS, Figure, Latency, Results, Table, number
 
 KEY_CHECK_MAX_MEAN_MS = 0.2
 
 
-def measure_key_check(authorization: str, iterations: int) -> tuple[list[Figure], Table]:
+def measure_key_check(authorization: str, iterations: int, results: Results) -> None:
     # Imported late: the harness sets Django up with the stack's environment first.
     from django.db import connection
 
-    from clients.authentication import caller_for_authorization, forget_verified_keys
+    from clients.authentication import (
+        AuthenticationRefused,
+        caller_for_authorization,
+        forget_verified_keys,
+    )
 
     def check() -> None:
         caller_for_authorization(authorization)
@@ -42,6 +46,10 @@ def measure_key_check(authorization: str, iterations: int) -> tuple[list[Figure]
     }
     seconds: dict[str, list[float]] = {name: [] for name in actions}
     try:
+        try:
+            check()
+        except AuthenticationRefused as refused:
+            raise RuntimeError(f"the key check refused the benchmark's key: {refused}") from None
         # The warm-up takes the key's once-a-minute last_used_at write, as all but one
         # request a minute do not pay it.
         for turn in range(iterations + 100):
@@ -55,7 +63,7 @@ def measure_key_check(authorization: str, iterations: int) -> tuple[list[Figure]
         connection.close()
     cached, read_db, floor = (Latency.of(values) for values in seconds.values())
     base = "SELECT 1, same connection"
-    figures = [
+    results.figures += [
         Figure("Auth", "API key check mean", cached.mean_ms, "ms", floor.mean_ms, base).at_most(
             KEY_CHECK_MAX_MEAN_MS,
             f"< {KEY_CHECK_MAX_MEAN_MS} ms",
@@ -71,13 +79,14 @@ def measure_key_check(authorization: str, iterations: int) -> tuple[list[Figure]
             base,
         ),
     ]
-    table = Table(
-        "API key check",
-        "Timed call by call in the harness's process with the service's settings, in turns.",
-        ["Call", "Calls", *LATENCY_COLUMNS, "max ms"],
-        [
-            [name, str(latency.count), *latency.cells(), number(latency.max_ms)]
-            for name, latency in zip(actions, (cached, read_db, floor), strict=True)
-        ],
+    results.tables.append(
+        Table(
+            "API key check",
+            "Timed call by call in the harness's process with the service's settings, in turns.",
+            ["Call", "Calls", *LATENCY_COLUMNS, "max ms"],
+            [
+                [name, str(latency.count), *latency.cells(), number(latency.max_ms)]
+                for name, latency in zip(actions, (cached, read_db, floor), strict=True)
+            ],
+        )
     )
-    return figures, table

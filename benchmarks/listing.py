@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import psycopg
 
 from benchmarks.load import Request, run_users, warm
-from benchmarks.report import LATENCY_COLUMNS, Figure, Latency, Table, unbounded_counts
+from benchmarks.report import LATENCY_COLUMNS, Figure, Latency, Results, Table, unbounded_counts
 
 if TYPE_CHECKING:
     from benchmarks.stack import Stack
@@ -34,22 +34,10 @@ STATUS_WEIGHTS = {"COMPLETED": 80, "FAILED": 10, "PENDING": 5, "PROCESSING": 5}
 CURRENCIES = ("USD", "EUR", "GBP", "RUB")
 # Every NOT NULL column of payouts_payout: the database has no defaults, Django fills them.
 SEED_COLUMNS = (
-    "id",
-    "client_id",
-    "amount",
-    "currency",
-    "recipient_details",
-    "description",
-    "metadata",
-    "status",
-    "failure_code",
-    "failure_reason",
-    "provider_reference",
-    "attempts",
-    "max_attempts",
-    "created_at",
-    "updated_at",
-)
+    "id", "client_id", "amount", "currency", "recipient_details", "description", "metadata",
+    "status", "failure_code", "failure_reason", "provider_reference", "attempts",
+    "max_attempts", "created_at", "updated_at",
+)  # fmt: skip
 GRAPHQL_QUERY = """
 query Payouts($first: Int!, $after: String, $filters: PayoutFilter) {
   payouts(first: $first, after: $after, filters: $filters) {
@@ -71,22 +59,9 @@ def pending_row(
 ) -> tuple[object, ...]:
     """One PENDING payout as COPY takes it, in the order of SEED_COLUMNS."""
     return (
-        payout_id,
-        client_id,
-        "250.00",
-        "EUR",
-        '{"account_number": "DE89370400440532013000"}',
-        "Processing benchmark",
-        "{}",
-        "PENDING",
-        "",
-        "",
-        "",
-        0,
-        max_attempts,
-        now,
-        now,
-    )
+        payout_id, client_id, "250.00", "EUR", '{"account_number": "DE89370400440532013000"}',
+        "Processing benchmark", "{}", "PENDING", "", "", "", 0, max_attempts, now, now,
+    )  # fmt: skip
 
 
 def seed_lines(rows: int, client_id: int, newest: datetime, seed: int) -> Iterator[str]:
@@ -120,13 +95,8 @@ def seed_payouts(stack: Stack, rows: int, seed: int = 5) -> datetime:
         with conn.cursor().copy(
             f"COPY payouts_payout ({', '.join(SEED_COLUMNS)}) FROM STDIN"
         ) as copy:
-            batch: list[str] = []
             for line in seed_lines(rows, stack.client_id, newest, seed):
-                batch.append(line)
-                if len(batch) >= 10_000:
-                    copy.write("".join(batch))
-                    batch.clear()
-            copy.write("".join(batch))
+                copy.write(line)
         conn.execute("SET maintenance_work_mem = '256MB'")
         for _, definition in indexes:
             conn.execute(str(definition))
@@ -198,11 +168,14 @@ def _time_sql(conn: psycopg.Connection[Any], statements: list[str], seconds: flo
 
 
 def measure_listing(
-    stack: Stack, newest: datetime, deep_offset: int, seconds: float
-) -> tuple[list[Figure], Table, dict[str, list[str]]]:
+    stack: Stack, count: int, deep_offset: int, seconds: float, results: Results
+) -> None:
+    begin = time.monotonic()
+    newest = seed_payouts(stack, count)
+    results.meta["seeded"] = f"{count:,} payouts in {time.monotonic() - begin:.0f} s"
     figures: list[Figure] = []
     rows: list[list[str]] = []
-    captured: dict[str, list[str]] = {}
+    results.details["sql"] = captured = {}
     auth = {"Authorization": stack.authorization, "Content-Type": "application/json"}
     # As Django sends them: client-side bound, never prepared, autocommit.
     conn = psycopg.connect(
@@ -256,12 +229,14 @@ def measure_listing(
                        "REST, same page", f"<= {GRAPHQL_MAX_RATIO}x baseline",
                        ratio <= GRAPHQL_MAX_RATIO)
             )  # fmt: skip
-    table = Table(
-        "List",
-        "One locust user sends a case's REST and GraphQL requests in turn; `'s SQL` is the SQL "
-        "that request ran (captured through Django's test client; in latest.json's `details`) "
-        "timed straight through psycopg.",
-        ["Surface", "Case", "Requests", *LATENCY_COLUMNS],
-        rows,
+    results.figures += figures
+    results.tables.append(
+        Table(
+            "List",
+            "One locust user sends a case's REST and GraphQL requests in turn; `'s SQL` is the SQL "
+            "that request ran (captured through Django's test client; in latest.json's `details`) "
+            "timed straight through psycopg.",
+            ["Surface", "Case", "Requests", *LATENCY_COLUMNS],
+            rows,
+        )
     )
-    return figures, table, captured

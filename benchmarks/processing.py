@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,8 +23,8 @@ import redis
 
 from benchmarks.ledger import LedgerCheck, Recorded, check_ledger
 from benchmarks.listing import SEED_COLUMNS, pending_row
-from benchmarks.report import Figure, Table, number
-from benchmarks.stack import Process, Stack, StackError
+from benchmarks.report import Figure, Results, Table, number
+from benchmarks.stack import Process, Stack, StackError, peak_rss_mb
 
 READY_TIMEOUT_SECONDS = 60.0
 LISTENING = re.compile(r"Fake provider listening on (http://\S+):")
@@ -126,17 +126,15 @@ def _queue_readers(stack: Stack) -> int:
     return sum(1 for info in clients if info.get("db") == db and info.get("cmd") == "brpop")
 
 
-def _sample(stack: Stack, consumers: Process, run: Run, name: str, done: threading.Event) -> None:
-    """Every 0.1 s until `done`: the consumers' connections, by application_name, and RSS."""
+def _count_connections(stack: Stack, run: Run, name: str, done: threading.Event) -> None:
+    """The consumers' connections together (by application_name), every 0.1 s until `done`:
+    they come and go with each short transaction."""
     with stack.connect() as conn:
         while not done.wait(0.1):
             row = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (name,)
             ).fetchone()
             run.connections = max(run.connections, int(str(row[0])) if row else 0)
-            sizes = [process.memory_info().rss / 2**20 for process in consumers.leaves()]
-            run.first_rss_mb = run.first_rss_mb or max(sizes, default=0)
-            run.peak_rss_mb = max([run.peak_rss_mb, *sizes])
 
 
 def _cpu(processes: list[psutil.Process]) -> float:
@@ -170,8 +168,9 @@ def run_batch(stack: Stack, run: Run, url: str, max_seconds: float, **knobs: str
             if not process.alive() or time.monotonic() > deadline:
                 raise StackError(f"{name}'s workers are not reading the queue:\n{process.tail()}")
             time.sleep(0.25)
-        threading.Thread(target=_sample, args=(stack, process, run, name, done)).start()
+        threading.Thread(target=_count_connections, args=(stack, run, name, done)).start()
         consumers = process.leaves()
+        run.first_rss_mb = max(p.memory_info().rss / 2**20 for p in consumers)
         cpu, machine, started = _cpu(consumers), psutil.cpu_times(), time.time()
         for payout_id in ids:
             enqueue_processing(payout_id, attempt=1, max_attempts=attempts)
@@ -187,6 +186,7 @@ def run_batch(stack: Stack, run: Run, url: str, max_seconds: float, **knobs: str
                     break
                 time.sleep(0.25)
             run.cpu_seconds = _cpu(consumers) - cpu
+            run.peak_rss_mb = max(peak_rss_mb(p) for p in consumers)
             after = psutil.cpu_times()
             total = sum(after) - sum(machine)
             idle = after.idle + after.iowait - machine.idle - machine.iowait
@@ -219,12 +219,12 @@ def check(stack: Stack, name: str, runs: list[Run], urls: list[str]) -> LedgerCh
 
 
 def measure_processing(
-    stack: Stack, plan: ProcessingPlan, deadline: float
-) -> tuple[list[Figure], list[Table], list[str], list[LedgerCheck]]:
+    stack: Stack, plan: ProcessingPlan, deadline: float, results: Results
+) -> None:
     """The runs while the run's budget (`deadline`) lasts and the ledger check of all they
     paid; then the rough run and its own check."""
     runs: list[Run] = []
-    skipped: list[str] = []
+    skipped: list[str] = results.meta["skipped"]
 
     def measure(run: Run, url: str, **knobs: str) -> Run:
         if time.monotonic() > deadline:
@@ -260,7 +260,7 @@ def measure_processing(
 
     bound_name = "delay-0 rate, same consumer" if bound < n / latency else f"{n:,} / {latency:g} s"
     at, most = f"{latency:g} s provider", plan.consumers * MAX_CONNECTIONS
-    figures = [
+    results.figures += [
         Figure("Processing", f"payouts/s, provider latency 0, {base.shape}", base.rate, "/s"),
         Figure("Processing", f"payouts/s, {at}, {one.shape}", one.rate, "/s", bound, bound_name)
         .at_least(MIN_RATIO, one.completed == one.payouts),
@@ -278,12 +278,13 @@ def measure_processing(
                thread.workers / latency, f"ideal {thread.workers} / {latency:g} s")
         .at_least(THREADS_MIN_RATIO, thread.completed == thread.payouts),
     ]  # fmt: skip
-    figures += [
+    results.figures += [
         Figure("Processing", f"ledger check, {c.name}: payouts mismatched", c.mismatches, "",
                c.payouts, "payouts checked", "0 mismatches", c.payouts > 0 and c.mismatches == 0)
         for c in checks
     ]  # fmt: skip
-    tables = [
+    results.details["ledger"] = [asdict(c) for c in checks]
+    results.tables += [
         Table(
             "Processing",
             "Rate = payouts final / seconds from the first enqueue to the last final. RSS is the "
@@ -303,4 +304,3 @@ def measure_processing(
              for c in checks],
         ),
     ]  # fmt: skip
-    return figures, tables, skipped, checks

@@ -6,12 +6,11 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
-import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,13 +20,13 @@ import psutil
 
 from benchmarks.create import CreatePlan, measure_create
 from benchmarks.keycheck import measure_key_check
-from benchmarks.listing import measure_listing, seed_payouts
+from benchmarks.listing import measure_listing
 from benchmarks.processing import ProcessingPlan, measure_processing
 from benchmarks.report import Figure, Results, render_markdown
-from benchmarks.stack import LOG_DIR, ROOT, Config, Process, Stack, StackError
+from benchmarks.stack import LOG_DIR, ROOT, Config, Stack, StackError, peak_rss_mb
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-# The issue allows 10 minutes: a phase that would start after this is skipped and reported.
+# The issue allows 10 minutes: a phase or run that would start after this is skipped, and named.
 RUN_BUDGET_SECONDS = 480.0
 
 
@@ -64,116 +63,56 @@ def _commit() -> str:
     return f"{commit} + uncommitted changes" if git("status", "--porcelain", *apps) else commit
 
 
-def _watch_memory(web: Process, peak: dict[str, float], done: threading.Event) -> None:
-    """The first and the highest RSS of a gunicorn worker, every 0.25 s until `done`."""
-    while not done.wait(0.25):
-        sizes = [p.memory_info().rss / 2**20 for p in web.leaves()]
-        peak.setdefault("first", max(sizes, default=0))
-        peak["peak"] = max([peak.get("peak", 0.0), *sizes])
-
-
 def run(profile: Profile, config: Config) -> Results:
     started = time.monotonic()
-    deadline = started + RUN_BUDGET_SECONDS
     results = Results(meta={"started": datetime.now(tz=UTC).isoformat(timespec="seconds")})
-    results.meta["commit"] = _commit()
+    memory = psutil.virtual_memory().total / 2**30
+    results.meta |= {
+        "commit": _commit(),
+        "machine": f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()}, "
+        f"Python {platform.python_version()}",
+        "stack": f"the Procfile's web (WEB_CONCURRENCY={config.web_concurrency}) and worker, "
+        f"started by honcho, PostgreSQL and Redis DB {config.redis_db}, load from locust, all "
+        "on loopback",
+    }
+    results.meta["skipped"] = skipped = []
 
-    def phase(name: str, action: Callable[[], None]) -> None:
-        if time.monotonic() > deadline:
-            log(f"{name}: skipped, the run's budget is spent")
-            results.meta.setdefault("skipped", []).append(name)
-            return
-        log(f"{name} …")
-        begin = time.monotonic()
-        action()
-        results.meta.setdefault("phase_seconds", {})[name] = round(time.monotonic() - begin, 1)
+    def due(name: str) -> bool:
+        if time.monotonic() - started < RUN_BUDGET_SECONDS:
+            log(f"{name} …")
+            return True
+        skipped.append(name)
+        return False
 
     with Stack(config) as stack:
-        log(f"migrating {config.database}, creating the client {'benchmark'!r} and its key")
+        log(f"migrating {config.database}, creating the client 'benchmark' and its key")
         stack.prepare()
-        # The harness times the key check, probes lists and enqueues through Huey as the
-        # service does: Django with the stack's settings and environment.
+        # The harness times the key check, captures lists' SQL and enqueues through Huey as
+        # the service does: Django with the stack's settings and environment.
         os.environ.update(config.environment())
         django.setup()
-        with stack.connect() as conn:
-            version = conn.execute("SHOW server_version").fetchone()
-        memory = psutil.virtual_memory().total / 2**30
-        results.meta["machine"] = (
-            f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()}, Python "
-            f"{platform.python_version()}"
-        )
-        results.meta["stack"] = (
-            f"the Procfile's web (gunicorn, WEB_CONCURRENCY={config.web_concurrency}) and "
-            f"worker started by honcho, PostgreSQL {version[0] if version else '?'}, Redis DB "
-            f"{config.redis_db}, load from locust, all on loopback"
-        )
-
-        def key_check() -> None:
-            figures, table = measure_key_check(stack.authorization, profile.key_checks)
-            results.figures += figures
-            results.tables.append(table)
-
         # Before the web starts, so that nothing else of the stack runs beside it.
-        phase("key check", key_check)
+        if due("key check"):
+            measure_key_check(stack.authorization, profile.key_checks, results)
         web = stack.start_web()
-        peak: dict[str, float] = {}
-        done = threading.Event()
-        threading.Thread(target=_watch_memory, args=(web, peak, done), daemon=True).start()
-
-        def create() -> None:
-            figures, table = measure_create(config.base_url, stack.authorization, profile.create)
-            results.figures += figures
-            results.tables.append(table)
+        first_mb = max(peak_rss_mb(process) for process in web.leaves())
+        if due("create"):
+            measure_create(config.base_url, stack.authorization, profile.create, results)
             stack.clear_payouts()
-
-        def listing() -> None:
-            begin = time.monotonic()
-            newest = seed_payouts(stack, profile.rows)
-            log(f"seeded {profile.rows:,} payouts in {time.monotonic() - begin:.0f} s")
-            results.meta["seeded_rows"] = profile.rows
-            figures, table, sql = measure_listing(
-                stack, newest, profile.deep_offset, profile.list_seconds
-            )
-            results.figures += figures
-            results.tables.append(table)
-            results.details["sql"] = sql
-
-        phase("create", create)
-        phase("list", listing)
-        done.set()
+        if due("list"):
+            measure_listing(stack, profile.rows, profile.deep_offset, profile.list_seconds, results)
+        peak_mb = max(peak_rss_mb(process) for process in web.leaves())
         results.figures.append(
-            Figure(
-                "Memory",
-                "peak RSS, gunicorn worker",
-                peak.get("peak", 0),
-                "MB",
-                peak.get("first"),
-                "same process just started",
-            )
+            Figure("Memory", "peak RSS, gunicorn worker", peak_mb, "MB", first_mb, "just started")
         )
         # Processing gets the cores to itself, as a dedicated worker host would, and none of
         # the seeded unfinished rows, which a consumer's start-up sweep would pick up.
         stack.stop(web)
         stack.clear_payouts()
-
-        def processing() -> None:
-            figures, tables, skipped, checks = measure_processing(
-                stack, profile.processing, deadline
-            )
-            results.figures += figures
-            results.tables += tables
-            results.meta.setdefault("skipped", []).extend(skipped)
-            results.details["ledger"] = [asdict(check) for check in checks]
-
-        phase("processing", processing)
+        if due("processing"):
+            measure_processing(stack, profile.processing, started + RUN_BUDGET_SECONDS, results)
     results.meta["duration_seconds"] = round(time.monotonic() - started, 1)
     return results
-
-
-def write(results: Results, output: Path) -> None:
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "latest.json").write_text(json.dumps(asdict(results), indent=2) + "\n")
-    (output / "latest.md").write_text(render_markdown(results))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,10 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help=f"default {RESULTS_DIR} ({LOG_DIR}/quick)")
     parser.add_argument("--database", default=Config.database)
     parser.add_argument("--redis-db", type=int, default=Config.redis_db)
-    parser.add_argument("--port", type=int, default=8600)
+    parser.add_argument("--port", type=int, default=Config.port)
     parser.add_argument("--web-concurrency", type=int, default=Config.web_concurrency)
     args = parser.parse_args(argv)
     output: Path = args.output or (LOG_DIR / "quick" if args.quick else RESULTS_DIR)
+    # As Ctrl-C: the stack's processes stop and its database goes.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     config = Config(args.port, args.database, args.redis_db, args.web_concurrency)
     try:
         results = run(QUICK if args.quick else Profile(), config)
@@ -196,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         log(f"the harness broke: every process stopped, the database dropped; logs in {LOG_DIR}")
         return 1
-    write(results, output)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "latest.json").write_text(json.dumps(asdict(results), indent=2) + "\n")
+    (output / "latest.md").write_text(render_markdown(results))
     for figure in results.figures:
         if figure.passed is not None:
             ratio = f" ({figure.ratio:.2f}x)" if figure.ratio is not None else ""

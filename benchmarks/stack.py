@@ -37,7 +37,7 @@ class StackError(RuntimeError):
 
 @dataclass(frozen=True)
 class Config:
-    port: int
+    port: int = 8600
     database: str = "payouts_bench"
     redis_db: int = 7
     web_concurrency: int = 3
@@ -78,6 +78,16 @@ class Config:
         }
 
 
+def peak_rss_mb(process: psutil.Process) -> float:
+    """The highest resident memory the process has had (Linux's VmHWM), exact where sampling
+    would miss a short peak; 0 once it has exited."""
+    with suppress(OSError), open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 @dataclass
 class Process:
     name: str
@@ -90,13 +100,15 @@ class Process:
     def tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
 
+    def tree(self) -> list[psutil.Process]:
+        with suppress(psutil.Error):
+            return psutil.Process(self.popen.pid).children(recursive=True)
+        return []
+
     def leaves(self) -> list[psutil.Process]:
         """The processes that do the work: gunicorn's workers, each consumer (not honcho, its
         shells or gunicorn's master)."""
-        with suppress(psutil.Error):
-            tree = psutil.Process(self.popen.pid).children(recursive=True)
-            return [process for process in tree if not process.children()]
-        return []
+        return [process for process in self.tree() if not process.children()]
 
 
 @dataclass
@@ -214,15 +226,19 @@ class Stack:
         raise StackError(f"web did not answer 200 on {self.config.base_url}:\n{web.tail()}")
 
     def stop(self, *processes: Process) -> None:
-        """SIGTERM to each process group (honcho passes it on), SIGKILL to what outlives it."""
+        """SIGTERM to each (honcho passes it on to its processes, each in a session of its own),
+        then SIGKILL to whatever of them outlives the wait."""
+        trees = {process.name: process.tree() for process in processes}
         for process in processes:
             with suppress(ProcessLookupError):
                 os.killpg(process.popen.pid, signal.SIGTERM)
         for process in processes:
             with suppress(subprocess.TimeoutExpired):
                 process.popen.wait(timeout=STOP_TIMEOUT_SECONDS)
-            with suppress(ProcessLookupError):
-                os.killpg(process.popen.pid, signal.SIGKILL)
+            process.popen.kill()
+            for child in trees[process.name]:
+                with suppress(psutil.Error):
+                    child.kill()
             process.popen.wait()
             if process in self.processes:
                 self.processes.remove(process)
