@@ -39,14 +39,8 @@ class Latency:
     def of(cls, seconds: Sequence[float]) -> Latency:
         ms = [value * 1000 for value in seconds]
         mean = sum(ms) / len(ms) if ms else 0.0
-        return cls(
-            len(ms),
-            mean,
-            percentile(ms, 50),
-            percentile(ms, 90),
-            percentile(ms, 99),
-            max(ms, default=0.0),
-        )
+        p50, p90, p99 = (percentile(ms, q) for q in (50, 90, 99))
+        return cls(len(ms), mean, p50, p90, p99, max(ms, default=0.0))
 
     def cells(self) -> list[str]:
         return [number(v) for v in (self.mean_ms, self.p50_ms, self.p90_ms, self.p99_ms)]
@@ -126,12 +120,6 @@ def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
     return lines + ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
 
 
-def _result(figure: Figure) -> str:
-    if figure.passed is None:
-        return "—"
-    return "PASS" if figure.passed else "**FAIL**"
-
-
 def render_markdown(results: Results) -> str:
     meta = results.meta
     targeted = [f for f in results.figures if f.passed is not None]
@@ -153,23 +141,14 @@ def render_markdown(results: Results) -> str:
         "## Figures and targets",
         "",
     ]
-    lines += _table(
-        ["Group", "Figure", "Value", "Baseline", "Ratio", "Target", "Result"],
-        [
-            [
-                f.group,
-                f.name,
-                f"{number(f.value)} {f.unit}",
-                f"{number(f.baseline)} {f.unit} ({f.baseline_name})"
-                if f.baseline is not None
-                else "—",
-                f"{f.ratio:.2f}x" if f.ratio is not None else "—",
-                f.target or "—",
-                _result(f),
-            ]
-            for f in results.figures
-        ],
-    )
+    rows = [
+        [f.group, f.name, f"{number(f.value)} {f.unit}",
+         f"{number(f.baseline)} {f.unit} ({f.baseline_name})" if f.baseline is not None else "—",
+         f"{f.ratio:.2f}x" if f.ratio is not None else "—", f.target or "—",
+         {None: "—", True: "PASS", False: "**FAIL**"}[f.passed]]
+        for f in results.figures
+    ]  # fmt: skip
+    lines += _table(["Group", "Figure", "Value", "Baseline", "Ratio", "Target", "Result"], rows)
     for table in results.tables:
         lines += ["", f"## {table.title}", "", table.note, "", *_table(table.columns, table.rows)]
     return "\n".join(lines) + "\n"

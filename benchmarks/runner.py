@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import django
 import psutil
 
 from benchmarks.create import CreatePlan, measure_create
@@ -87,10 +86,6 @@ def run(profile: Profile, config: Config) -> Results:
     with Stack(config) as stack:
         log(f"migrating {config.database}, creating the client 'benchmark' and its key")
         stack.prepare()
-        # The harness times the key check, captures lists' SQL and enqueues through Huey as
-        # the service does: Django with the stack's settings and environment.
-        os.environ.update(config.environment())
-        django.setup()
         # Before the web starts, so that nothing else of the stack runs beside it.
         if due("key check"):
             measure_key_check(stack.authorization, profile.key_checks, results)

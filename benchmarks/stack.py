@@ -7,6 +7,7 @@ drops its PostgreSQL database and stops every process it started however the run
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -18,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+import django
 import psutil
 import psycopg
 import redis
+from django.core.management import call_command
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,31 +162,20 @@ class Stack:
             conn.execute("CHECKPOINT")
         self.flush_redis()
 
-    def manage(self, *args: str) -> str:
-        completed = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.config.environment(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise StackError(f"manage.py {args[0]} failed: {completed.stderr[-800:]}")
-        return completed.stdout
-
     def prepare(self) -> None:
-        """Migrate, then make the benchmark's client and key as an operator does."""
-        self.manage("migrate", "--no-input")
-        key = self.manage("create_api_key", CLIENT_NAME).strip().splitlines()[-1].strip()
-        with self.connect() as conn:
-            row = conn.execute(
-                "SELECT client_id FROM clients_apikey WHERE prefix = %s", (key.partition(".")[0],)
-            ).fetchone()
-        if row is None:
-            raise StackError(f"create_api_key printed no key of its client: {key[:40]!r}")
-        self.authorization, self.client_id = f"Bearer {key}", int(str(row[0]))
+        """Set Django up in this process with the stack's environment (the harness times the key
+        check, captures lists' SQL and enqueues through Huey as the service does), migrate and
+        make the benchmark's client and key with `create_api_key`, as an operator does."""
+        os.environ.update(self.config.environment())
+        django.setup()
+        from clients.models import ApiKey
+
+        call_command("migrate", "--no-input", verbosity=0)
+        out = io.StringIO()
+        call_command("create_api_key", CLIENT_NAME, stdout=out)
+        key = out.getvalue().strip().splitlines()[-1]
+        self.client_id = ApiKey.objects.get(prefix=key.partition(".")[0]).client_id
+        self.authorization = f"Bearer {key}"
 
     def start(self, name: str, *args: str, **knobs: str) -> Process:
         log = LOG_DIR / f"{name}.log"
