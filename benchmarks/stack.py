@@ -172,7 +172,7 @@ class Stack:
 
         call_command("migrate", "--no-input", verbosity=0)
         out = io.StringIO()
-        call_command("create_api_key", CLIENT_NAME, stdout=out)
+        call_command("create_api_key", CLIENT_NAME, stdout=out, stderr=io.StringIO())
         key = out.getvalue().strip().splitlines()[-1]
         self.client_id = ApiKey.objects.get(prefix=key.partition(".")[0]).client_id
         self.authorization = f"Bearer {key}"
