@@ -89,8 +89,8 @@ def measure_create(base_url: str, authorization: str, plan: CreatePlan, results:
             "Create",
             "`api` is `POST /api/payouts/`, `api_keyed` the same with a new `Idempotency-Key` on "
             "every request, `bare` a benchmark-only view that runs the same key check, writes the "
-            "same rows and enqueues the same task without DRF or validation (slices of each take "
-            "turns); `pgbench` the same INSERTs straight to PostgreSQL (its mean latency only).",
+            "same rows and enqueues the same task without DRF or validation. Slices of each take "
+            "turns, c locust users each.",
             ["Target", "Concurrency", "Requests", "req/s", *LATENCY_COLUMNS],
             rows,
         )

@@ -215,7 +215,7 @@ def measure_listing(
                 figures += [
                     Figure("List", f"{name} p99", latency.p99_ms, "ms", direct.p99_ms,
                            "same SQL via psycopg").at_most(MAX_P99_MS, f"<= {MAX_P99_MS:.0f} ms"),
-                    Figure("List", f"{name}: SQL queries per request", len(sql), "",
+                    Figure("List", f"{name}: SQL queries per request", len(sql), "queries",
                            len(large_sql), f"same request, {LARGE_PAGE_SIZE} rows a page",
                            "constant, no unbounded COUNT", constant),
                 ]  # fmt: skip

@@ -80,7 +80,7 @@ def _user_class(base_url: str, requests: list[Request]) -> type[Any]:
                     catch_response=True,
                 ) as response:
                     if response.status_code != request.status:
-                        response.failure(f"{response.status_code}: {response.text[:300]!r}")
+                        response.failure(f"{response.status_code}: {(response.text or '')[:300]!r}")
 
     return Caller
 
@@ -138,4 +138,6 @@ def run_alternating(
 def warm(base_url: str, requests: list[Request], users: int) -> None:
     """A short untimed run of each request, so every gunicorn worker has its connection."""
     for request in requests:
-        run_users(base_url, [request], users, 1.0)[request.name].require(f"warm-up {request.name}")
+        load = run_users(base_url, [request], users, 2.0)[request.name]
+        if load.errors or not load.sent:
+            raise RuntimeError(f"warm-up {request.name}: {load.errors[:3] or 'no answer'}")

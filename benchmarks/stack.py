@@ -104,9 +104,10 @@ class Process:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
 
     def tree(self) -> list[psutil.Process]:
+        children: list[psutil.Process] = []
         with suppress(psutil.Error):
-            return psutil.Process(self.popen.pid).children(recursive=True)
-        return []
+            children = psutil.Process(self.popen.pid).children(recursive=True)
+        return children
 
     def leaves(self) -> list[psutil.Process]:
         """The processes that do the work: gunicorn's workers, each consumer (not honcho, its
