@@ -157,9 +157,10 @@ class Stack:
 
     def clear_payouts(self) -> None:
         """Empty the payouts and the queue between phases, and write out what the last phase
-        left dirty, so that its checkpoint's I/O does not land in the next one's figures."""
+        left dirty, so that its checkpoint's I/O does not land in the next one's figures. The
+        payouts are locked first, as a create still in flight locks them: no deadlock with it."""
         with self.connect() as conn:
-            conn.execute("TRUNCATE payouts_payoutevent, payouts_payout")
+            conn.execute("TRUNCATE payouts_payout, payouts_payoutevent")
             conn.execute("CHECKPOINT")
         self.flush_redis()
 
