@@ -22,7 +22,7 @@ from benchmarks.keycheck import measure_key_check
 from benchmarks.listing import measure_listing
 from benchmarks.processing import ProcessingPlan, measure_processing
 from benchmarks.report import Figure, Results, render_markdown
-from benchmarks.stack import LOG_DIR, ROOT, Config, Stack, StackError, peak_rss_mb
+from benchmarks.stack import LOG_DIR, ROOT, Config, Stack, StackError, free_port, peak_rss_mb
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 # The issue allows 10 minutes: a phase or run that would start after this is skipped, and named.
@@ -116,13 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help=f"default {RESULTS_DIR} ({LOG_DIR}/quick)")
     parser.add_argument("--database", default=Config.database)
     parser.add_argument("--redis-db", type=int, default=Config.redis_db)
-    parser.add_argument("--port", type=int, default=Config.port)
+    parser.add_argument("--port", type=int, help="of the web (default: a free one)")
     parser.add_argument("--web-concurrency", type=int, default=Config.web_concurrency)
     args = parser.parse_args(argv)
     output: Path = args.output or (LOG_DIR / "quick" if args.quick else RESULTS_DIR)
     # As Ctrl-C: the stack's processes stop and its database goes.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    config = Config(args.port, args.database, args.redis_db, args.web_concurrency)
+    config = Config(args.port or free_port(), args.database, args.redis_db, args.web_concurrency)
     try:
         results = run(QUICK if args.quick else Profile(), config)
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,15 +35,22 @@ STOP_TIMEOUT_SECONDS = 15.0
 CLIENT_NAME = "benchmark"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class StackError(RuntimeError):
     """A part of the stack did not start; the message says which and where its log is."""
 
 
 @dataclass(frozen=True)
 class Config:
-    port: int = 8600
+    port: int
     database: str = "payouts_bench"
-    redis_db: int = 7
+    redis_db: int = 14
     web_concurrency: int = 3
     pg: str = "postgres@127.0.0.1:5432"
     redis: str = "127.0.0.1:6379"
