@@ -128,9 +128,12 @@ TEMPLATES = [
 
 # On PostgreSQL, the most connections one process (a web worker, a consumer) opens, whatever
 # its threads or greenlets: they share them, one short transaction at a time.
-DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20, minimum=1)
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20, minimum=2)
+# One of them is the Huey stats recorder's (HUEY_STATS below), which holds its own.
 DATABASES = {
-    "default": env_database("DATABASE_URL", DATA_DIR / "db.sqlite3", pool_size=DATABASE_POOL_SIZE)
+    "default": env_database(
+        "DATABASE_URL", DATA_DIR / "db.sqlite3", pool_size=DATABASE_POOL_SIZE - 1
+    )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATA_DIR.mkdir(parents=True, exist_ok=True)
