@@ -7,8 +7,10 @@ PORT ?= 8000
 # `make worker WORKERS=16`: run_huey's --workers; unset, HUEY_WORKERS and HUEY_WORKER_TYPE
 # from the environment (or their defaults, 4 threads) shape the consumer.
 WORKERS ?=
-# `make stack`: the file of variables honcho adds to the environment (/dev/null for none).
+# `make stack`: the file of variables honcho adds to the environment (/dev/null for none), and
+# how many worker processes (consumers) it starts.
 ENV_FILE ?= .env
+CONSUMERS ?= 1
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 # Commands run in .venv as the install targets left it: a plain `uv run` would first sync the
 # dev group into it, the tools `make run` means to leave out.
@@ -104,7 +106,7 @@ worker: .venv/.synced-service ## Migrate, then run a Huey consumer alone (HUEY_W
 stack: install ## Migrate, then `honcho start`: the Procfile's web (on PORT) and worker, on DATABASE_URL / REDIS_URL
 	@export DEBUG=$${DEBUG:-true}; \
 	$(RUN) honcho run --env $(ENV_FILE) python manage.py migrate --no-input || exit; \
-	exec $(RUN) honcho start --env $(ENV_FILE) --port $(PORT)
+	exec $(RUN) honcho start --env $(ENV_FILE) --port $(PORT) --concurrency worker=$(CONSUMERS)
 
 reset: ## Delete local state: data/ (SQLite databases, Huey's queue, logs, reports), staticfiles/, artifacts/
 	rm -rf -- "$(ROOT)/data" "$(ROOT)/staticfiles" "$(ROOT)/artifacts"

@@ -218,6 +218,36 @@ def test_make_worker_migrates_a_fresh_database_and_consumes(make):
     assert "Traceback" not in worker.output()
 
 
+def process_group_alive(group: int) -> bool:
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
+
+
+def test_make_stack_runs_the_procfile_processes_until_ctrl_c(make):
+    stack = make("stack", CONSUMERS="2", ENV_FILE="/dev/null")
+    started = re.compile(r"(web\.1|worker\.1|worker\.2) started \(pid=(\d+)\)")
+    assert wait_until(
+        lambda: stack.answers() and len(started.findall(stack.output())) == 3, START_SECONDS
+    ), stack.output()
+    # honcho starts each process in a session and process group of its own.
+    groups = [int(pid) for _, pid in started.findall(stack.output())]
+    try:
+        stack.interrupt()
+
+        stack.wait()
+        assert wait_until(lambda: not any(map(process_group_alive, groups)), 15)
+    finally:
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+
+
 def test_make_reset_deletes_local_state_inside_the_repository_only(tmp_path):
     checkout = tmp_path / "checkout"
     elsewhere = tmp_path / "elsewhere"
