@@ -54,8 +54,8 @@ help:
 
 install: .venv/.synced ## Create .venv with every dependency from uv.lock, the dev tools too
 
-# Migrations run once, before any process starts, never beside them: two processes migrating
-# one database at once can both try the same migration.
+# Each target that starts the service migrates first, so it works on a fresh checkout; the
+# migration is a step that must succeed before any process starts, never a process beside them.
 MIGRATE := $(MANAGE) migrate --no-input
 URLS := echo ""; \
 	echo "  REST API    http://127.0.0.1:$(PORT)/api/payouts/"; \
@@ -115,7 +115,7 @@ fake-provider: .venv/.synced-service ## The fake payment provider on 127.0.0.1:8
 	DEBUG=$${DEBUG:-true} $(MANAGE) fake_provider $(FAKE_PROVIDER_ARGS)
 
 migrate: .venv/.synced-service ## Apply database migrations
-	$(MANAGE) migrate --no-input
+	$(MIGRATE)
 
 makemigrations: .venv/.synced-service ## Create migrations after a model change
 	$(MANAGE) makemigrations
