@@ -106,10 +106,11 @@ create_payout='mutation {
     ... on PayoutErrors { errors { field code message } }
   }
 }'
-graphql_id=""
+graphql_id="" graphql_payout_id=""
 status="$(request POST /graphql/ "$(graphql_body "$create_payout" "")")"
 if [ "$status" = 200 ] && [ "$(json data createPayout __typename)" = Payout ]; then
   graphql_id="$(json data createPayout id)"
+  graphql_payout_id="$(json data createPayout payoutId)"
   echo "ok    GraphQL: created"
   show GraphQL
 else
@@ -128,7 +129,7 @@ while [ -z "$rest_done" ] || [ -z "$graphql_done" ]; do
     status="$(request GET "/api/payouts/$rest_id/")"
     case "$status $(json status)" in
       "200 COMPLETED" | "200 FAILED") rest_done=yes; echo "ok    REST: processed"; show REST ;;
-      "200 "*) ;;
+      "200 PENDING" | "200 PROCESSING") ;;
       *) rest_done=no; fail "REST: GET /api/payouts/$rest_id/ answered $status" ;;
     esac
   fi
@@ -142,8 +143,11 @@ while [ -z "$rest_done" ] || [ -z "$graphql_done" ]; do
   fi
   if [ -z "$rest_done" ] || [ -z "$graphql_done" ]; then
     if [ "$SECONDS" -ge "$deadline" ]; then
-      fail "timed out after ${timeout_seconds} s waiting for the payouts to be processed" \
-        "(still PENDING or PROCESSING): is a worker running? Set VERIFY_TIMEOUT_SECONDS to wait longer."
+      waiting=""
+      if [ -z "$rest_done" ]; then waiting+=" REST $rest_id"; fi
+      if [ -z "$graphql_done" ]; then waiting+=" GraphQL $graphql_payout_id"; fi
+      fail "timed out after ${timeout_seconds} s, still PENDING or PROCESSING:${waiting}." \
+        "Is a worker running? VERIFY_TIMEOUT_SECONDS waits longer."
       break
     fi
     sleep 1
