@@ -67,15 +67,17 @@ URLS := echo ""; \
 DEV_API_KEY := $(MANAGE) dev_api_key --base-url http://127.0.0.1:$(PORT)
 RUN_HUEY := $(MANAGE) run_huey $(if $(WORKERS),--workers $(WORKERS))
 RUNSERVER := $(MANAGE) runserver --noreload 127.0.0.1:$(PORT)
+# How `make run` and `make api` begin: DEBUG on unless set, migrate, the URLs, the development key.
+API_STEPS := export DEBUG=$${DEBUG:-true}; \
+	$(MIGRATE) || exit; \
+	$(URLS); \
+	$(DEV_API_KEY) || exit; \
+	echo ""
 
 # Each step must succeed before the next starts; once the two processes run, the first to end
 # (or Ctrl-C, or a TERM) stops the other, and make waits for both: nothing outlives `make run`.
 run: .venv/.synced-service ## Migrate, then serve the API on http://127.0.0.1:$(PORT) with a Huey consumer
-	@export DEBUG=$${DEBUG:-true}; \
-	$(MIGRATE) || exit; \
-	$(URLS); \
-	$(DEV_API_KEY) || exit; \
-	echo ""; \
+	@$(API_STEPS); \
 	echo "  Ctrl-C stops the API and the worker."; \
 	echo ""; \
 	trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT; \
@@ -86,11 +88,7 @@ run: .venv/.synced-service ## Migrate, then serve the API on http://127.0.0.1:$(
 	wait -n
 
 api: .venv/.synced-service ## Migrate, then serve the API alone: no worker, so payouts stay PENDING (try PATCH, DELETE)
-	@export DEBUG=$${DEBUG:-true}; \
-	$(MIGRATE) || exit; \
-	$(URLS); \
-	$(DEV_API_KEY) || exit; \
-	echo ""; \
+	@$(API_STEPS); \
 	echo "  No worker runs: payouts stay PENDING until make worker starts one."; \
 	echo ""; \
 	exec $(RUNSERVER)
