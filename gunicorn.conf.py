@@ -1,12 +1,14 @@
 """gunicorn's settings for every way the service is served; gunicorn reads this file itself."""
 
-from __future__ import annotations
-
 import os
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from gunicorn.arbiter import Arbiter
+from project.startup import settings_or_exit
+
+# The settings load here, in the master, before gunicorn logs a line or forks a worker: a
+# configuration error ends gunicorn with one line naming the variable, not a traceback (from
+# gunicorn's config loader, then from every worker).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+settings = settings_or_exit()
 
 # The longest request line gunicorn takes (its maximum). Past it gunicorn answers a 414 of its
 # own, in HTML, before the service sees the request: at the default 4094 a list URL with a
@@ -18,11 +20,7 @@ limit_request_line = 8190
 # the image and the compose file all start the same command.
 accesslog = "-"
 
-
-def on_starting(server: Arbiter) -> None:
-    """Load Django's settings in the master, before any worker is forked: a configuration error
-    ends gunicorn with one line naming the variable instead of a traceback from every worker."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    from project.startup import settings_or_exit
-
-    settings_or_exit()
+# gunicorn's own lines, the master's included (it never loads Django), and its access line go
+# through the service's logging configuration: the same format, the same handler. The settings
+# module reads LOG_FORMAT and LOG_LEVEL as the application does.
+logconfig_dict = settings.LOGGING

@@ -6,9 +6,9 @@ import json
 from typing import Any, cast
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -18,6 +18,7 @@ from payouts.callers import Caller
 from payouts.errors import PayoutError, PayoutInvalid
 from payouts.forms import AmountField, MetadataField, RecipientDetailsField, ReferenceField
 from payouts.models import FailureCode, Payout, PayoutEvent
+from payouts.selectors import payout_list_stalled
 from payouts.states import EDITABLE_STATUSES
 from payouts.validation import CREATE_FIELDS
 
@@ -74,6 +75,9 @@ class PayoutAdminForm(forms.ModelForm[Payout]):
         return cleaned
 
 
+MSG_REQUEUE_TOO_MANY = "Select at most {limit} payouts to enqueue again; nothing was done."
+
+
 def _editable(payout: Payout | None) -> bool:
     return payout is None or (payout.deleted_at is None and payout.status in EDITABLE_STATUSES)
 
@@ -106,6 +110,45 @@ class OutcomeUnknownFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StalledFilter(admin.SimpleListFilter):
+    """The payouts the recovery sweep would look at now, and the re-enqueue action may take."""
+
+    title = "recovery"
+    parameter_name = "stalled"
+    YES = "yes"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(self.YES, "Stalled: untouched past the sweep's thresholds")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Payout]) -> QuerySet[Payout]:
+        if self.value() == self.YES:
+            return queryset.filter(pk__in=payout_list_stalled().values("pk"))
+        return queryset
+
+
+class FailureCodeFilter(admin.SimpleListFilter):
+    """The service's own failure codes, and every decline with the provider's code, from a fixed
+    list: listing the distinct codes stored would read the whole table on every page."""
+
+    title = "failure code"
+    parameter_name = "failure_code"
+    DECLINED = "declined"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (self.DECLINED, "Declined with the provider's own code"),
+            *((code.value, code.value) for code in FailureCode),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Payout]) -> QuerySet[Payout]:
+        value = self.value()
+        if value == self.DECLINED:
+            return queryset.exclude(Q(failure_code="") | Q(failure_code__in=FailureCode.values))
+        if value in FailureCode.values:
+            return queryset.filter(failure_code=value)
+        return queryset
+
+
 @admin.register(Payout)
 class PayoutAdmin(admin.ModelAdmin[Payout]):
     form = PayoutAdminForm
@@ -124,12 +167,21 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
     list_filter = (
         "status",
         OutcomeUnknownFilter,
+        StalledFilter,
+        FailureCodeFilter,
         "currency",
         "client",
+        ("created_at", admin.DateFieldListFilter),
         ("deleted_at", admin.EmptyFieldListFilter),
     )
     list_select_related = ("client",)
-    search_fields = ("=id", "reference", "=provider_reference", "recipient_details__account_number")
+    search_fields = (
+        "=id",
+        "reference",
+        "=provider_reference",
+        "recipient_details__account_number",
+        "=client__name",
+    )
     readonly_fields = (
         "id",
         "client",
@@ -147,7 +199,9 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
     )
     ordering = ("-created_at", "-id")
     show_full_result_count = False
-    actions = None
+    # Counts beside each filter choice would each read the whole table.
+    show_facets = admin.ShowFacets.NEVER
+    actions = ("requeue",)
 
     def get_form(
         self, request: HttpRequest, obj: Payout | None = None, change: bool = False, **kwargs: Any
@@ -155,6 +209,25 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
         form = cast(type[PayoutAdminForm], super().get_form(request, obj, change, **kwargs))
         form.staff_username = request.user.get_username()
         return form
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # Django's bulk delete writes past the services; a payout is deleted one at a time.
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Enqueue stuck payouts again", permissions=["change"])
+    def requeue(self, request: HttpRequest, queryset: QuerySet[Payout]) -> None:
+        """Take back the selected payouts the recovery sweep would, each reported by name."""
+        selected = list(queryset.values_list("pk", flat=True)[: services.REQUEUE_MAX_PAYOUTS + 1])
+        if len(selected) > services.REQUEUE_MAX_PAYOUTS:
+            limit = services.REQUEUE_MAX_PAYOUTS
+            self.message_user(request, MSG_REQUEUE_TOO_MANY.format(limit=limit), messages.ERROR)
+            return
+        caller = Caller.for_staff(request.user.get_username())
+        for payout_id, result in services.payouts_requeue(caller, selected).items():
+            level = messages.SUCCESS if result.done else messages.WARNING
+            self.message_user(request, f"Payout {payout_id}: {result.message}", level)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Payout | None = None) -> Any:
         # Adding a payout asks for its input only; the rest is set by the services.
@@ -208,7 +281,8 @@ class PayoutAdmin(admin.ModelAdmin[Payout]):
             ),
         )
         return format_html(
-            "<table><tr><th>When</th><th>Event</th><th>Status</th><th>Attempt</th>"
+            '<table id="payout-history"><tr><th>When</th><th>Event</th><th>Status</th>'
+            "<th>Attempt</th>"
             "<th>By</th><th>Details</th></tr>{}</table>",
             rows,
         )
@@ -227,6 +301,8 @@ class PayoutEventAdmin(admin.ModelAdmin[PayoutEvent]):
         "created_at",
     )
     list_filter = ("kind", "to_status", "actor_kind")
+    list_select_related = ("payout",)
+    search_fields = ("=payout__id", "=actor")
     readonly_fields = (
         "payout",
         "kind",

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from payouts.callers import Caller
 from payouts.errors import PayoutNotFound
 from payouts.models import Payout
+from payouts.states import ATTEMPT_STATUS, NOT_STARTED_STATUSES
 
 # Newest first; the id breaks ties between payouts created in the same microsecond so that
 # pages never repeat or skip a row.
@@ -84,3 +87,17 @@ def payout_get_or_none(caller: Caller, payout_id: object) -> Payout | None:
         return payout_get(caller, payout_id)
     except PayoutNotFound:
         return None
+
+
+def payout_list_stalled(now: datetime | None = None) -> QuerySet[Payout]:
+    """Unfinished payouts untouched long enough that their task may be gone: not started for
+    PAYOUT_RECOVERY_PENDING_AFTER_SECONDS, or started and quiet past
+    PAYOUT_PROCESSING_LEASE_SECONDS. The candidates of the recovery sweep and of an operator's
+    re-enqueue; what decides is whether a message for them still waits in the queue."""
+    now = now or timezone.now()
+    pending_cutoff = now - timedelta(seconds=settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS)
+    lease_cutoff = now - timedelta(seconds=settings.PAYOUT_PROCESSING_LEASE_SECONDS)
+    return Payout.objects.live().filter(
+        Q(status__in=NOT_STARTED_STATUSES, updated_at__lt=pending_cutoff)
+        | Q(status=ATTEMPT_STATUS, updated_at__lt=lease_cutoff)
+    )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -24,14 +26,14 @@ from payouts.errors import (
     ReferenceInUse,
 )
 from payouts.history import edit_changes
+from payouts.logs import payout_changed, payout_finished, payout_recovered
 from payouts.models import FailureCode, Payout, PayoutEvent, PayoutEventKind, PayoutStatus
 from payouts.providers import Declined, Rejected
-from payouts.selectors import parse_payout_id
+from payouts.selectors import parse_payout_id, payout_list_stalled
 from payouts.states import (
     ATTEMPT_STATUS,
     EDITABLE_STATUSES,
     FINAL_STATUSES,
-    NOT_STARTED_STATUSES,
     can_start_attempt,
     can_transition,
     sources_of,
@@ -66,8 +68,15 @@ def _enqueue_processing(payout: Payout, *, attempt: int) -> None:
     except Exception:
         # The payout is committed; the recovery sweep enqueues it once the queue is back.
         logger.exception(
-            "Could not enqueue payout %s; the recovery sweep will pick it up", payout.id
+            "Could not enqueue payout %s; the recovery sweep will pick it up",
+            payout.id,
+            extra={"payout_id": str(payout.id)},
         )
+
+
+def _accept(payout: Payout) -> None:
+    payout_changed(payout.id, "created")
+    _enqueue_processing(payout, attempt=1)
 
 
 def _lock(payout_id: object, caller: Caller) -> Payout:
@@ -182,7 +191,7 @@ def payout_create(caller: Caller, data: object) -> Payout:
         if isinstance(created, Payout):
             payout = created
             _record_on(payout, PayoutEventKind.CREATED, from_status="", caller=caller)
-            transaction.on_commit(lambda: _enqueue_processing(payout, attempt=1))
+            transaction.on_commit(lambda: _accept(payout))
     if not isinstance(created, Payout):
         raise ReferenceInUse(str(reference), created)
     return created
@@ -205,6 +214,7 @@ def payout_update(caller: Caller, payout_id: object, data: object) -> Payout:
     _record_on(
         payout, PayoutEventKind.UPDATED, from_status=payout.status, changes=changes, caller=caller
     )
+    payout_changed(payout.id, f"updated ({', '.join(changed)})")
     return payout
 
 
@@ -217,6 +227,7 @@ def payout_delete(caller: Caller, payout_id: object) -> None:
     payout.deleted_at = timezone.now()
     payout.save(update_fields=["deleted_at", "updated_at"])
     _record_on(payout, PayoutEventKind.DELETED, from_status=payout.status, caller=caller)
+    payout_changed(payout.id, "deleted")
 
 
 @transaction.atomic
@@ -299,7 +310,7 @@ def payout_after_rejection(
     return _next_attempt_or_fail(payout, rejected.message)
 
 
-def _record_outcome(payout: Payout, kind: str, reason: str) -> None:
+def _record_outcome(payout: Payout, kind: str, reason: str, *, caller: Caller = WORKER) -> None:
     """Record how the payout's current attempt ended, once: a second settle of the same
     attempt (its message retried after an error) adds nothing."""
     settled = payout.events.filter(
@@ -307,7 +318,7 @@ def _record_outcome(payout: Payout, kind: str, reason: str) -> None:
         kind__in=[PayoutEventKind.ATTEMPT_FAILED, PayoutEventKind.ATTEMPT_UNKNOWN],
     )
     if not settled.exists():
-        _record_on(payout, kind, from_status=payout.status, reason=reason)
+        _record_on(payout, kind, from_status=payout.status, reason=reason, caller=caller)
 
 
 def _may_have_paid(payout: Payout) -> bool:
@@ -322,13 +333,15 @@ def _may_have_paid(payout: Payout) -> bool:
     return bool(counts["started"] > counts["unpaid"])
 
 
-def _next_attempt_or_fail(payout: Payout, last_reason: str) -> NextAttempt | None:
+def _next_attempt_or_fail(
+    payout: Payout, last_reason: str, *, caller: Caller = WORKER
+) -> NextAttempt | None:
     """For a locked payout in its attempt status whose latest attempt went unanswered."""
     if payout.attempts < payout.max_attempts:
         return NextAttempt(payout.attempts + 1, payout.max_attempts)
     if not _may_have_paid(payout):
         reason = MSG_UNAVAILABLE.format(attempts=payout.attempts, reason=last_reason)
-        _fail_locked(payout, FailureCode.PROVIDER_UNAVAILABLE, reason)
+        _fail_locked(payout, FailureCode.PROVIDER_UNAVAILABLE, reason, caller=caller)
         return None
     extra: int = settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES
     extended = payout.events.filter(kind=PayoutEventKind.EXTENDED).exists()
@@ -340,21 +353,24 @@ def _next_attempt_or_fail(payout: Payout, last_reason: str) -> NextAttempt | Non
             PayoutEventKind.EXTENDED,
             from_status=payout.status,
             reason=MSG_EXTENDED.format(extra=extra),
+            caller=caller,
         )
         return NextAttempt(payout.attempts + 1, payout.max_attempts)
     reason = MSG_UNKNOWN_OUTCOME.format(attempts=payout.attempts, reason=last_reason)
-    _fail_locked(payout, FailureCode.PROVIDER_UNKNOWN_OUTCOME, reason)
+    _fail_locked(payout, FailureCode.PROVIDER_UNKNOWN_OUTCOME, reason, caller=caller)
     return None
 
 
-def _fail_locked(payout: Payout, code: str, reason: str) -> None:
+def _fail_locked(payout: Payout, code: str, reason: str, *, caller: Caller = WORKER) -> None:
     from_status = payout.status
     payout.status = PayoutStatus.FAILED
     payout.failure_code = code
     payout.failure_reason = reason
     payout.save(update_fields=["status", "failure_code", "failure_reason", "updated_at"])
-    _record_on(payout, PayoutEventKind.FAILED, from_status=from_status, reason=reason)
-    logger.warning("Payout %s FAILED (%s): %s", payout.id, code, reason)
+    _record_on(
+        payout, PayoutEventKind.FAILED, from_status=from_status, reason=reason, caller=caller
+    )
+    payout_finished(payout.id, PayoutStatus.FAILED, code, reason)
 
 
 def _finish(
@@ -391,6 +407,7 @@ def _finish(
                 attempt=attempt,
                 reason=reason,
             )
+            payout_finished(pk, to_status, fields.get("failure_code", ""), reason)
             return True
     status = Payout.objects.live().filter(pk=pk).values_list("status", flat=True).first()
     if status is None:
@@ -474,15 +491,6 @@ class RecoveryReport:
     still_queued: int = 0
 
 
-def _stalled(now: datetime) -> Q:
-    """Unfinished payouts untouched long enough that their task may be gone."""
-    pending_cutoff = now - timedelta(seconds=settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS)
-    lease_cutoff = now - timedelta(seconds=settings.PAYOUT_PROCESSING_LEASE_SECONDS)
-    return Q(status__in=NOT_STARTED_STATUSES, updated_at__lt=pending_cutoff) | Q(
-        status=ATTEMPT_STATUS, updated_at__lt=lease_cutoff
-    )
-
-
 def payouts_recover_stalled(*, batch_size: int = 500) -> RecoveryReport:
     """Take back payouts that no task will finish: the periodic sweep's work.
 
@@ -495,7 +503,7 @@ def payouts_recover_stalled(*, batch_size: int = 500) -> RecoveryReport:
     """
     from payouts.tasks import payout_ids_with_queued_work
 
-    stalled = Payout.objects.live().filter(_stalled(timezone.now()))
+    stalled = payout_list_stalled()
     if not stalled.exists():
         return RecoveryReport()
     queued = payout_ids_with_queued_work()
@@ -509,31 +517,157 @@ def payouts_recover_stalled(*, batch_size: int = 500) -> RecoveryReport:
         outcome = _recover_one(payout_id, stalled)
         if outcome:
             counts[outcome] += 1
+            payout_recovered(payout_id, outcome)
     return RecoveryReport(**counts, still_queued=len(oldest) - len(candidates))
 
 
 @transaction.atomic
-def _recover_one(payout_id: uuid.UUID, stalled: QuerySet[Payout]) -> str | None:
+def _recover_one(
+    payout_id: uuid.UUID, stalled: QuerySet[Payout], *, caller: Caller = WORKER
+) -> str | None:
     # Locked and checked again: a worker or another sweep may have moved it since it was read.
     payout = stalled.select_for_update(skip_locked=True).filter(pk=payout_id).first()
     if payout is None:
         return None
     if payout.status != ATTEMPT_STATUS:
-        _requeue(payout, attempt=payout.attempts + 1, reason=MSG_REQUEUED_LOST)
+        _requeue(payout, attempt=payout.attempts + 1, reason=MSG_REQUEUED_LOST, caller=caller)
         return "requeued_pending"
     # Its consumer died mid-attempt, perhaps with the request already at the provider: an
     # attempt with an unknown outcome, retried, extended or failed as any other.
-    _record_outcome(payout, PayoutEventKind.ATTEMPT_UNKNOWN, MSG_ABANDONED)
-    next_attempt = _next_attempt_or_fail(payout, MSG_ABANDONED)
+    _record_outcome(payout, PayoutEventKind.ATTEMPT_UNKNOWN, MSG_ABANDONED, caller=caller)
+    next_attempt = _next_attempt_or_fail(payout, MSG_ABANDONED, caller=caller)
     if next_attempt is None:
         return "failed_processing"
-    _requeue(payout, attempt=next_attempt.number, reason=MSG_REQUEUED_ABANDONED)
+    _requeue(payout, attempt=next_attempt.number, reason=MSG_REQUEUED_ABANDONED, caller=caller)
     return "retried_processing"
 
 
-def _requeue(payout: Payout, *, attempt: int, reason: str) -> None:
+def _requeue(payout: Payout, *, attempt: int, reason: str, caller: Caller = WORKER) -> None:
     payout.save(update_fields=["updated_at"])
     _record_on(
-        payout, PayoutEventKind.REQUEUED, from_status=payout.status, attempt=attempt, reason=reason
+        payout,
+        PayoutEventKind.REQUEUED,
+        from_status=payout.status,
+        attempt=attempt,
+        reason=reason,
+        caller=caller,
     )
     transaction.on_commit(lambda: _enqueue_processing(payout, attempt=attempt))
+
+
+class Requeue(StrEnum):
+    """What an operator's re-enqueue did to one payout."""
+
+    # Taken back, as the recovery sweep would have: enqueued again, or FAILED.
+    REQUEUED = "requeued"
+    RETRIED = "retried"
+    FAILED = "failed"
+    # Refused: nothing was written or enqueued.
+    NOT_FOUND = "not_found"
+    FINISHED = "finished"
+    TOO_RECENT = "too_recent"
+    LEASE_HELD = "lease_held"
+    STILL_QUEUED = "still_queued"
+    QUEUE_UNREADABLE = "queue_unreadable"
+    BUSY = "busy"
+
+
+MSG_REQUEUE_REQUEUED = "Enqueued again as attempt {attempt}: no message for it was in the queue."
+MSG_REQUEUE_RETRIED = (
+    "Its processing lease expired with no message for it in the queue: the abandoned attempt "
+    "counts as an unknown outcome, attempt {attempt} of {max_attempts} is enqueued."
+)
+MSG_REQUEUE_FAILED = (
+    "Its processing lease expired with no attempts left: FAILED ({failure_code}). {reason}"
+)
+MSG_REQUEUE_NOT_FOUND = "Not found, or deleted: nothing to enqueue."
+MSG_REQUEUE_FINISHED = "It is {status}: a finished payout is never enqueued again."
+MSG_REQUEUE_TOO_RECENT = (
+    "It is PENDING and was touched less than {seconds} s ago: its message may still be on its "
+    "way. Try again later."
+)
+MSG_REQUEUE_LEASE_HELD = (
+    "It is PROCESSING and its consumer's lease runs until {until:%Y-%m-%d %H:%M:%S} UTC: an "
+    "attempt may be in flight, so nothing is sent again."
+)
+MSG_REQUEUE_STILL_QUEUED = (
+    "A message for it waits in the queue or the schedule: a consumer will run it."
+)
+MSG_REQUEUE_QUEUE_UNREADABLE = (
+    "The queue is too long to check for a message for it: try again once it has shrunk."
+)
+MSG_REQUEUE_BUSY = "A worker or the recovery sweep took it up meanwhile: nothing done."
+
+
+@dataclass(frozen=True)
+class RequeueResult:
+    outcome: Requeue
+    message: str
+
+    @property
+    def done(self) -> bool:
+        return self.outcome in {Requeue.REQUEUED, Requeue.RETRIED, Requeue.FAILED}
+
+
+# The most payouts one re-enqueue takes: the sweep's batch.
+REQUEUE_MAX_PAYOUTS = 500
+
+
+def payouts_requeue(caller: Caller, payout_ids: Iterable[object]) -> dict[str, RequeueResult]:
+    """Take back stuck payouts now, on an operator's word, under the recovery sweep's rules;
+    what happened to each, by id.
+
+    The sweep's candidates only (PENDING untouched for PAYOUT_RECOVERY_PENDING_AFTER_SECONDS,
+    PROCESSING untouched past PAYOUT_PROCESSING_LEASE_SECONDS), only when no message for it
+    waits in the queue, each in the sweep's own transaction under a SKIP LOCKED row lock: a
+    payout a worker holds, or one with an attempt in flight, is never sent again. Their events
+    name the caller. At most REQUEUE_MAX_PAYOUTS at a time (ValueError beyond).
+    """
+    from payouts.tasks import payout_ids_with_queued_work
+
+    ids = [str(payout_id) for payout_id in payout_ids]
+    if len(ids) > REQUEUE_MAX_PAYOUTS:
+        raise ValueError(f"At most {REQUEUE_MAX_PAYOUTS} payouts at a time, got {len(ids)}.")
+    stalled = payout_list_stalled()
+    # Read once for the whole batch, after its candidates were picked, as the sweep does.
+    queued = payout_ids_with_queued_work()
+    return {payout_id: _requeue_one(caller, payout_id, stalled, queued) for payout_id in ids}
+
+
+def _requeue_one(
+    caller: Caller, payout_id: str, stalled: QuerySet[Payout], queued: set[uuid.UUID] | None
+) -> RequeueResult:
+    try:
+        pk = parse_payout_id(payout_id)
+    except PayoutNotFound:
+        return RequeueResult(Requeue.NOT_FOUND, MSG_REQUEUE_NOT_FOUND)
+    payout = Payout.objects.live().filter(caller.scope(), pk=pk).first()
+    if payout is None:
+        return RequeueResult(Requeue.NOT_FOUND, MSG_REQUEUE_NOT_FOUND)
+    if payout.status in FINAL_STATUSES:
+        return RequeueResult(Requeue.FINISHED, MSG_REQUEUE_FINISHED.format(status=payout.status))
+    if not stalled.filter(pk=pk).exists():
+        if payout.status == ATTEMPT_STATUS:
+            until = payout.updated_at + timedelta(seconds=settings.PAYOUT_PROCESSING_LEASE_SECONDS)
+            return RequeueResult(Requeue.LEASE_HELD, MSG_REQUEUE_LEASE_HELD.format(until=until))
+        seconds = settings.PAYOUT_RECOVERY_PENDING_AFTER_SECONDS
+        return RequeueResult(Requeue.TOO_RECENT, MSG_REQUEUE_TOO_RECENT.format(seconds=seconds))
+    if queued is None:
+        return RequeueResult(Requeue.QUEUE_UNREADABLE, MSG_REQUEUE_QUEUE_UNREADABLE)
+    if pk in queued:
+        return RequeueResult(Requeue.STILL_QUEUED, MSG_REQUEUE_STILL_QUEUED)
+    taken = _recover_one(pk, stalled, caller=caller)
+    if taken is None:
+        return RequeueResult(Requeue.BUSY, MSG_REQUEUE_BUSY)
+    payout_changed(pk, f"taken back by {caller.actor}: {taken}")
+    payout.refresh_from_db()
+    if taken == "failed_processing":
+        message = MSG_REQUEUE_FAILED.format(
+            failure_code=payout.failure_code, reason=payout.failure_reason
+        )
+        return RequeueResult(Requeue.FAILED, message)
+    attempt = payout.attempts + 1
+    if taken == "retried_processing":
+        message = MSG_REQUEUE_RETRIED.format(attempt=attempt, max_attempts=payout.max_attempts)
+        return RequeueResult(Requeue.RETRIED, message)
+    return RequeueResult(Requeue.REQUEUED, MSG_REQUEUE_REQUEUED.format(attempt=attempt))

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import django_stubs_ext
+import peewee
 import redis
 from django.core.exceptions import ImproperlyConfigured
 
@@ -20,10 +21,12 @@ from project.env import (
     env_float,
     env_int,
     env_list,
+    env_log_level,
     env_rate,
     env_redis_url,
     env_str,
 )
+from project.logs import JSON, LOG_FORMATS, TEXT, logging_config
 
 # Lets classes such as ModelAdmin[Payout] be subscripted at run time, as the type stubs expect.
 django_stubs_ext.monkeypatch()
@@ -68,6 +71,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "strawberry_django",
     "huey.contrib.djhuey",
+    # Huey's own dashboard in the admin: queue depth, throughput, errors, running tasks.
+    "huey.contrib.djhuey.stats",
     # Its abstract key model, hasher and admin are what clients.ApiKey builds on; its own
     # concrete APIKey model is unused (and hidden from the admin).
     "rest_framework_api_key",
@@ -80,6 +85,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every response (a redirect, a 500 too) names its request, and every line
+    # logged while serving it carries the id.
+    "project.request_id.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -221,6 +229,26 @@ else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}
 
+# Every process (web and consumer) records its Huey task events for the admin's Huey dashboard
+# in one database: PostgreSQL's when DATABASE_URL names one, so that the web processes see what
+# consumers in other containers or on other machines recorded, else a SQLite file beside
+# Huey's own. It keeps the newest `max_events` events (or 48 hours of them).
+HUEY_STATS: dict[str, Any] = {"max_events": 20_000}
+_DEFAULT_DB = DATABASES["default"]
+if _DEFAULT_DB["ENGINE"].endswith("postgresql"):
+    _connect = {
+        key: _DEFAULT_DB[setting]
+        for key, setting in (("user", "USER"), ("password", "PASSWORD"), ("host", "HOST"))
+        if _DEFAULT_DB[setting]
+    }
+    if _DEFAULT_DB["PORT"]:
+        _connect["port"] = int(_DEFAULT_DB["PORT"])
+    HUEY_STATS["database"] = peewee.PostgresqlDatabase(
+        _DEFAULT_DB["NAME"], connect_timeout=5, **_connect
+    )
+else:
+    HUEY_STATS["filename"] = str(DATA_DIR / "huey-stats.sqlite3")
+
 # A payout body is a few hundred bytes and a GraphQL document a few kilobytes; anything near
 # this is abuse, refused with a 413 before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
@@ -279,15 +307,7 @@ GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10, minimum=1)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15, minimum=1)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000, minimum=1)
 
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # run_huey attaches its own handler to "huey"; propagating would print each line twice.
-        "huey": {"propagate": False},
-    },
-}
+# One JSON object per line in production, text for people under DEBUG (LOG_FORMAT chooses).
+LOG_FORMAT = env_choice("LOG_FORMAT", TEXT if DEBUG else JSON, LOG_FORMATS)
+LOG_LEVEL = env_log_level("LOG_LEVEL", "INFO")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

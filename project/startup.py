@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from django.conf import LazySettings, settings
 from django.core.exceptions import ImproperlyConfigured
 
 
-def settings_or_exit() -> None:
+def settings_or_exit() -> LazySettings:
     """Load the settings now, or end the process with one line naming the variable at fault.
 
-    Called by manage.py before any command and by gunicorn's master before it forks: without
-    it, Django prints a traceback for every command and gunicorn one for every worker.
+    manage.py calls it before any command and gunicorn.conf.py in gunicorn's master, before it
+    forks: without it, Django prints a traceback for every command and gunicorn one for its
+    config file and then for every worker.
     """
     try:
         settings.INSTALLED_APPS  # noqa: B018 (reading a setting is what loads them)
     except ImproperlyConfigured as error:
         raise SystemExit(f"Configuration error: {error}") from None
+    return settings

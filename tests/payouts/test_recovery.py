@@ -11,27 +11,13 @@ from huey.contrib.djhuey import HUEY
 from payouts import services, tasks
 from payouts.models import FailureCode, Lease, Payout, PayoutEvent, PayoutStatus
 from payouts.providers import Instruction, Retryable
-
-
-def age(payout, seconds: float) -> None:
-    """Pretend the payout was last touched `seconds` ago."""
-    Payout.objects.filter(pk=payout.pk).update(
-        updated_at=timezone.now() - timedelta(seconds=seconds)
-    )
+from tests.payouts.conftest import age
 
 
 def sweep(django_capture_on_commit_callbacks, *, execute: bool):
     with django_capture_on_commit_callbacks(execute=execute) as callbacks:
         report = services.payouts_recover_stalled()
     return report, callbacks
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """Capture the task messages the services enqueue instead of running them."""
-    messages: list = []
-    monkeypatch.setattr(HUEY, "enqueue", messages.append)
-    return messages
 
 
 @pytest.fixture
