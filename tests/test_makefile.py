@@ -45,9 +45,9 @@ class Make:
     def __init__(self, tmp_path: Path, *args: str, **env: str) -> None:
         self.port = int(env.get("PORT") or free_port())
         self.log = tmp_path / "make.log"
-        environment = fresh_environment(
-            **{"DATA_DIR": str(tmp_path / "data"), "DEBUG": "true", "PORT": str(self.port), **env}
-        )
+        # LOG_LEVEL=INFO: the tests read the consumer's and the server's start-up lines.
+        defaults = {"DATA_DIR": str(tmp_path / "data"), "DEBUG": "true", "LOG_LEVEL": "INFO"}
+        environment = fresh_environment(**{**defaults, "PORT": str(self.port), **env})
         # An outer make's jobserver and flags (make test runs this) are not this one's.
         for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
             environment.pop(name, None)
