@@ -167,9 +167,10 @@ lint-python: install ## ruff check and ruff format --check
 typecheck: install ## mypy, strict, with the Django and DRF stubs
 	DEBUG=true $(UV) run --frozen mypy .
 
-lint-docker: install ## hadolint on the Dockerfile, the compose file against the Compose specification
+lint-docker: install ## hadolint on the Dockerfile, the compose files against the Compose specification
 	$(UV) run --frozen hadolint Dockerfile
-	$(UV) run --frozen check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(UV) run --frozen check-jsonschema --builtin-schema vendor.compose-spec \
+		docker-compose.yml docker-compose.override.example.yml
 
 lint-ci: install ## shellcheck on the shell scripts, the GitHub workflow against its schema
 	$(UV) run --frozen shellcheck .ci/run .ci/fuzz-live .ci/stack-verify scripts/*.sh
