@@ -1,6 +1,14 @@
 """gunicorn's settings for every way the service is served; gunicorn reads this file itself."""
 
-from project.settings import LOGGING
+import os
+
+from project.startup import settings_or_exit
+
+# The settings load here, in the master, before gunicorn logs a line or forks a worker: a
+# configuration error ends gunicorn with one line naming the variable, not a traceback (from
+# gunicorn's config loader, then from every worker).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+settings = settings_or_exit()
 
 # The longest request line gunicorn takes (its maximum). Past it gunicorn answers a 414 of its
 # own, in HTML, before the service sees the request: at the default 4094 a list URL with a
@@ -15,4 +23,4 @@ accesslog = "-"
 # gunicorn's own lines, the master's included (it never loads Django), and its access line go
 # through the service's logging configuration: the same format, the same handler. The settings
 # module reads LOG_FORMAT and LOG_LEVEL as the application does.
-logconfig_dict = LOGGING
+logconfig_dict = settings.LOGGING
