@@ -65,8 +65,12 @@ URLS := echo ""; \
 	echo "  Admin       http://127.0.0.1:$(PORT)/admin/  (create a user: make superuser)"; \
 	echo ""
 DEV_API_KEY := $(MANAGE) dev_api_key --base-url http://127.0.0.1:$(PORT)
-RUN_HUEY := $(MANAGE) run_huey $(if $(WORKERS),--workers $(WORKERS))
-RUNSERVER := $(MANAGE) runserver --noreload 127.0.0.1:$(PORT)
+# The Procfile's commands, read from it: what production, the image, compose and honcho run.
+# gunicorn takes extra options from GUNICORN_CMD_ARGS: here, only loopback rather than 0.0.0.0.
+PROCFILE_WEB := $(shell sed -n 's/^web: *//p' Procfile)
+PROCFILE_WORKER := $(shell sed -n 's/^worker: *//p' Procfile)
+RUN_HUEY := $(RUN) $(PROCFILE_WORKER) $(if $(WORKERS),--workers $(WORKERS))
+RUN_WEB := env PORT=$(PORT) GUNICORN_CMD_ARGS="--bind 127.0.0.1:$(PORT)" $(RUN) $(PROCFILE_WEB)
 # How `make run` and `make api` begin: DEBUG on unless set, migrate, the URLs, the development key.
 API_STEPS := export DEBUG=$${DEBUG:-true}; \
 	$(MIGRATE) || exit; \
@@ -84,14 +88,14 @@ run: .venv/.synced-service ## Migrate, then serve the API on http://127.0.0.1:$(
 	trap 'exit 130' INT; \
 	trap 'exit 143' TERM; \
 	$(RUN_HUEY) & \
-	$(RUNSERVER) & \
+	$(RUN_WEB) & \
 	wait -n
 
 api: .venv/.synced-service ## Migrate, then serve the API alone: no worker, so payouts stay PENDING (try PATCH, DELETE)
 	@$(API_STEPS); \
 	echo "  No worker runs: payouts stay PENDING until make worker starts one."; \
 	echo ""; \
-	exec $(RUNSERVER)
+	exec $(RUN_WEB)
 
 worker: .venv/.synced-service ## Migrate, then run a Huey consumer alone (HUEY_WORKER_TYPE=greenlet HUEY_WORKERS=1000 for greenlets)
 	@export DEBUG=$${DEBUG:-true}; \

@@ -24,3 +24,8 @@ accesslog = "-"
 # through the service's logging configuration: the same format, the same handler. The settings
 # module reads LOG_FORMAT and LOG_LEVEL as the application does.
 logconfig_dict = settings.LOGGING
+
+# gunicorn 25+ opens a control socket at one fixed path per user (~/.gunicorn/gunicorn.ctl):
+# two gunicorns on a machine (tests, the bench, honcho beside `make run`) would take it from
+# each other. Nothing here uses gunicornc.
+control_socket_disable = True

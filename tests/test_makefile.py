@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import ROOT, fresh_environment
 
-# A consumer and a runserver take a few seconds each to start on a busy machine.
+# A consumer and gunicorn take a few seconds each to start on a busy machine.
 START_SECONDS = 60
 
 
@@ -122,7 +122,7 @@ def make(tmp_path: Path) -> Iterator[Callable[..., Make]]:
 
 
 CONSUMER_STARTED = "Huey consumer started"
-SERVER_STARTED = "Starting development server"
+SERVER_STARTED = "Listening at: http://127.0.0.1:"
 
 
 def test_make_run_starts_nothing_when_migrate_fails(make):
@@ -154,7 +154,7 @@ def test_make_run_stops_the_worker_when_the_api_cannot_start(make):
 
         assert run.wait() != 0
 
-    assert "That port is already in use" in run.output()
+    assert "Connection in use" in run.output()
     assert run.processes() == []
 
 
