@@ -16,9 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client as DjangoClient
 from django.urls import URLPattern, URLResolver, get_resolver
 from huey.contrib.djhuey import HUEY
+from huey.contrib.djhuey.stats.apps import stats_options
+from huey.contrib.stats import MODELS as STATS_MODELS
+from huey.contrib.stats import enable_stats
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
@@ -70,6 +75,30 @@ def run_in_fresh_process(code: str, **env: str) -> subprocess.CompletedProcess[s
         text=True,
         timeout=60,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _huey_stats_on_the_test_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL, Huey's stats recorder (its own peewee connection, opened at start-up)
+    points at the database DATABASE_URL names, which pytest-django replaced by a test database
+    it made later, and which need not even exist: point the recorder at the test database, as
+    a service process started on it is."""
+    if django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    stats = getattr(HUEY, "_stats", None)
+    database = django_settings.HUEY_STATS["database"]
+    database.init(connection.settings_dict["NAME"])
+    if stats is None:
+        stats = enable_stats(HUEY, database, **stats_options())
+    else:
+        database.create_tables(STATS_MODELS, safe=True)
+    yield
+    # Its connections (the writer thread's, this thread's) would keep the test database from
+    # being dropped.
+    stats.close()
+    database.close()
 
 
 @pytest.fixture(autouse=True)
