@@ -25,7 +25,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000 \
     STATIC_COLLECTED=true
 
-# A home of its own: gunicorn keeps its control socket (for gunicornc) in ~/.gunicorn.
+# An unprivileged user of its own, with a home for the tools that expect one.
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/app app
 
 WORKDIR /app
