@@ -1,4 +1,4 @@
-"""Root URL configuration: REST API, its OpenAPI docs, GraphQL, the admin and health probes."""
+"""Root URL configuration: REST API and its docs, GraphQL, the admin, health probes, metrics."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from graphql_api.views import PayoutGraphQLView
-from project import errors, health
+from project import errors, health, metrics
 
 urlpatterns = [
     path("api/", include("rest_api.urls")),
@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.MetricsView.as_view(), name="metrics"),
 ]
 
 # With DEBUG on (make run, docker compose) the admin's CSS is served by Django itself, under any
