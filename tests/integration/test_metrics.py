@@ -36,18 +36,18 @@ def test_request_metrics_are_summed_over_every_gunicorn_worker(gunicorn):
     # Nothing about metrics in the environment: the Procfile's command must work as it is.
     gunicorn.start(service_environment(LOG_LEVEL="WARNING"), workers=2)
     assert len(gunicorn.workers()) == 2
+    # The start-up's health checks and this scrape are counted already.
+    before = gets_by_method(served_samples(gunicorn))
 
     # Concurrent clients, so that both workers answer some of them.
     with ThreadPoolExecutor(max_workers=8) as clients:
-        statuses = list(
-            clients.map(lambda _: gunicorn.request("GET", "/healthz").status, range(REQUESTS))
-        )
-    assert statuses == [200] * REQUESTS
+        answers = list(clients.map(lambda _: gunicorn.request("GET", "/healthz"), range(REQUESTS)))
+    assert [answer.status for answer in answers] == [200] * REQUESTS
 
     # Whichever worker answers a scrape reports every worker's requests, its scrapes included.
     counts = [gets_by_method(served_samples(gunicorn)) for _ in range(6)]
-    first = REQUESTS + 1
-    assert counts == [float(n) for n in range(first, first + 6)], gunicorn.output()[-3000:]
+    expected = [before + REQUESTS + n for n in range(1, 7)]
+    assert counts == expected, gunicorn.output()[-3000:]
 
 
 def served_samples(gunicorn: Gunicorn) -> Samples:
