@@ -111,7 +111,9 @@ def _serve_worker_metrics() -> None:
         except OSError as error:
             # Payouts go on without metrics; the scrape target being down says so too.
             logger.error(
-                "WORKER_METRICS_PORT=%s: cannot serve worker metrics: %s", port, error.strerror
+                "WORKER_METRICS_PORT=%s: cannot serve worker metrics: %s",
+                port,
+                error.strerror or error,
             )
             return
     logger.info("Worker metrics served on port %s", port)
