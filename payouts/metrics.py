@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -61,6 +67,8 @@ def worker_metrics() -> WorkerMetrics:
         buckets=PROCESSING_DURATION_BUCKETS,
         registry=registry,
     )
+    # The consumer's memory and CPU, as any exporter shows them.
+    ProcessCollector(registry=registry)
     return WorkerMetrics(registry, duration, attempts)
 
 
@@ -70,16 +78,24 @@ def recording_attempt() -> Iterator[Callable[[Outcome], None]]:
 
     A run that raises is timed too: it took that long, whatever became of it.
     """
-    metrics = worker_metrics()
     started = time.monotonic()
-
-    def record(outcome: Outcome) -> None:
-        metrics.attempts.labels(outcome=OUTCOME_LABELS[type(outcome)]).inc()
-
+    outcomes: list[Outcome] = []
     try:
-        yield record
+        yield outcomes.append
     finally:
-        metrics.processing_duration.observe(time.monotonic() - started)
+        _record(outcomes, time.monotonic() - started)
+
+
+def _record(outcomes: list[Outcome], seconds: float) -> None:
+    # Metrics never fail a payout: a misconfigured PROMETHEUS_MULTIPROC_DIR, say, costs the
+    # numbers, not the attempt.
+    try:
+        metrics = worker_metrics()
+        for outcome in outcomes:
+            metrics.attempts.labels(outcome=OUTCOME_LABELS[type(outcome)]).inc()
+        metrics.processing_duration.observe(seconds)
+    except Exception as error:
+        logger.warning("Worker metrics not recorded: %s", error)
 
 
 _heartbeat = heartbeats.HeartbeatThread()

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from payouts import heartbeats, tasks
+from payouts import heartbeats, metrics, tasks
 from payouts.metrics import worker_metrics
 from payouts.models import ConsumerHeartbeat, Payout, PayoutStatus
 from payouts.providers import Declined, Retryable
@@ -217,6 +217,22 @@ def test_each_attempt_counts_its_outcome_and_times_its_run(make_payout, provider
 
     assert attempts(outcome) == counted + 1
     assert processing_runs() == runs + 1
+
+
+def test_a_payout_is_paid_even_when_its_metrics_cannot_be_recorded(
+    make_payout, provider, monkeypatch
+):
+    def broken() -> None:
+        raise FileNotFoundError("PROMETHEUS_MULTIPROC_DIR: no such directory")
+
+    monkeypatch.setattr(metrics, "worker_metrics", broken)
+    payout = make_payout()
+
+    run_task(payout)
+
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.COMPLETED
+    assert len(provider.calls) == 1
 
 
 def test_a_run_that_claims_nothing_is_not_timed(make_payout, provider):
