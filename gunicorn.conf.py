@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from project.settings import LOGGING
+
 if TYPE_CHECKING:
     from gunicorn.arbiter import Arbiter
     from gunicorn.workers.base import Worker
@@ -21,6 +23,11 @@ limit_request_line = 8190
 # $WEB_CONCURRENCY workers when those are set (its documented defaults), so a platform, honcho,
 # the image and the compose file all start the same command.
 accesslog = "-"
+
+# gunicorn's own lines, the master's included (it never loads Django), and its access line go
+# through the service's logging configuration: the same format, the same handler. The settings
+# module reads LOG_FORMAT and LOG_LEVEL as the application does.
+logconfig_dict = LOGGING
 
 # Request metrics summed over every worker: prometheus_client's multiprocess mode, in which each
 # worker writes its metrics to files in PROMETHEUS_MULTIPROC_DIR and /metrics reads them all.

@@ -26,6 +26,7 @@ from payouts.errors import (
     ReferenceInUse,
 )
 from payouts.history import edit_changes
+from payouts.logs import payout_changed, payout_finished, payout_recovered
 from payouts.models import FailureCode, Payout, PayoutEvent, PayoutEventKind, PayoutStatus
 from payouts.providers import Declined, Rejected
 from payouts.selectors import parse_payout_id, payout_list_stalled
@@ -67,8 +68,15 @@ def _enqueue_processing(payout: Payout, *, attempt: int) -> None:
     except Exception:
         # The payout is committed; the recovery sweep enqueues it once the queue is back.
         logger.exception(
-            "Could not enqueue payout %s; the recovery sweep will pick it up", payout.id
+            "Could not enqueue payout %s; the recovery sweep will pick it up",
+            payout.id,
+            extra={"payout_id": str(payout.id)},
         )
+
+
+def _accept(payout: Payout) -> None:
+    payout_changed(payout.id, "created")
+    _enqueue_processing(payout, attempt=1)
 
 
 def _lock(payout_id: object, caller: Caller) -> Payout:
@@ -183,7 +191,7 @@ def payout_create(caller: Caller, data: object) -> Payout:
         if isinstance(created, Payout):
             payout = created
             _record_on(payout, PayoutEventKind.CREATED, from_status="", caller=caller)
-            transaction.on_commit(lambda: _enqueue_processing(payout, attempt=1))
+            transaction.on_commit(lambda: _accept(payout))
     if not isinstance(created, Payout):
         raise ReferenceInUse(str(reference), created)
     return created
@@ -206,6 +214,7 @@ def payout_update(caller: Caller, payout_id: object, data: object) -> Payout:
     _record_on(
         payout, PayoutEventKind.UPDATED, from_status=payout.status, changes=changes, caller=caller
     )
+    payout_changed(payout.id, f"updated ({', '.join(changed)})")
     return payout
 
 
@@ -218,6 +227,7 @@ def payout_delete(caller: Caller, payout_id: object) -> None:
     payout.deleted_at = timezone.now()
     payout.save(update_fields=["deleted_at", "updated_at"])
     _record_on(payout, PayoutEventKind.DELETED, from_status=payout.status, caller=caller)
+    payout_changed(payout.id, "deleted")
 
 
 @transaction.atomic
@@ -360,7 +370,7 @@ def _fail_locked(payout: Payout, code: str, reason: str, *, caller: Caller = WOR
     _record_on(
         payout, PayoutEventKind.FAILED, from_status=from_status, reason=reason, caller=caller
     )
-    logger.warning("Payout %s FAILED (%s): %s", payout.id, code, reason)
+    payout_finished(payout.id, PayoutStatus.FAILED, code, reason)
 
 
 def _finish(
@@ -397,6 +407,7 @@ def _finish(
                 attempt=attempt,
                 reason=reason,
             )
+            payout_finished(pk, to_status, fields.get("failure_code", ""), reason)
             return True
     status = Payout.objects.live().filter(pk=pk).values_list("status", flat=True).first()
     if status is None:
@@ -506,6 +517,7 @@ def payouts_recover_stalled(*, batch_size: int = 500) -> RecoveryReport:
         outcome = _recover_one(payout_id, stalled)
         if outcome:
             counts[outcome] += 1
+            payout_recovered(payout_id, outcome)
     return RecoveryReport(**counts, still_queued=len(oldest) - len(candidates))
 
 
@@ -647,6 +659,7 @@ def _requeue_one(
     taken = _recover_one(pk, stalled, caller=caller)
     if taken is None:
         return RequeueResult(Requeue.BUSY, MSG_REQUEUE_BUSY)
+    payout_changed(pk, f"taken back by {caller.actor}: {taken}")
     payout.refresh_from_db()
     if taken == "failed_processing":
         message = MSG_REQUEUE_FAILED.format(

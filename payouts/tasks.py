@@ -6,6 +6,7 @@ import logging
 import uuid
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import connection
 from huey import crontab, signals
@@ -15,6 +16,7 @@ from huey.exceptions import RetryTask
 
 from payouts import metrics, services
 from payouts.leases import lease
+from payouts.logs import attempt_settled, current_request_id, task_context
 from payouts.models import Payout
 from payouts.providers import (
     Declined,
@@ -50,7 +52,11 @@ def attempt_number(task: Task) -> int:
 
 
 @db_task(context=True)
-def process_payout(payout_id: str, max_attempts: int, task: Task) -> None:
+def process_payout(
+    payout_id: str, max_attempts: int, task: Task, request_id: str | None = None
+) -> None:
+    """Run one attempt of a payout. `request_id` is the request that caused it, for the log
+    context (payouts.logs binds it); messages from before request ids come without it."""
     attempt = attempt_number(task)
     try:
         payout = services.payout_start_attempt(payout_id, attempt)
@@ -66,7 +72,7 @@ def process_payout(payout_id: str, max_attempts: int, task: Task) -> None:
     with metrics.recording_attempt() as record_outcome:
         outcome = send(payout, attempt)
         record_outcome(outcome)
-        settle(payout_id, attempt, outcome)
+        settle(payout_id, attempt, payout.max_attempts, outcome)
 
 
 def send(payout: Payout, attempt: int) -> Outcome:
@@ -90,19 +96,18 @@ def release_database_connection() -> None:
         connection.close()
 
 
-def settle(payout_id: str, attempt: int, outcome: Outcome) -> None:
+def settle(payout_id: str, attempt: int, max_attempts: int, outcome: Outcome) -> None:
     """Record what the provider answered, and run whatever it calls for next."""
     match outcome:
         case Paid(provider_reference=reference):
-            logger.info("Payout %s: attempt %s paid (%s)", payout_id, attempt, reference)
+            attempt_settled(payout_id, attempt, max_attempts, outcome)
             record_paid(payout_id, attempt, reference)
-        case Declined(code=code, message=message):
-            logger.info("Payout %s: attempt %s declined: %s %s", payout_id, attempt, code, message)
+        case Declined():
+            attempt_settled(payout_id, attempt, max_attempts, outcome)
             services.payout_decline(payout_id, attempt, outcome)
-        case Rejected(message=message):
-            logger.warning("Payout %s: attempt %s rejected: %s", payout_id, attempt, message)
+        case Rejected():
             next_attempt = services.payout_after_rejection(payout_id, attempt, outcome)
-            schedule(payout_id, attempt, next_attempt, message, None)
+            schedule(payout_id, attempt, max_attempts, outcome, next_attempt, None)
         case (
             Retryable(reason=reason, retry_after=retry_after)
             | Unknown(reason=reason, retry_after=retry_after)
@@ -110,29 +115,25 @@ def settle(payout_id: str, attempt: int, outcome: Outcome) -> None:
             next_attempt = services.payout_after_unanswered_attempt(
                 payout_id, attempt, may_have_paid=isinstance(outcome, Unknown), reason=reason
             )
-            schedule(payout_id, attempt, next_attempt, reason, retry_after)
+            schedule(payout_id, attempt, max_attempts, outcome, next_attempt, retry_after)
 
 
 def schedule(
     payout_id: str,
     attempt: int,
+    max_attempts: int,
+    outcome: Outcome,
     next_attempt: services.NextAttempt | None,
-    reason: str,
     retry_after: float | None,
 ) -> None:
-    """Enqueue the attempt the services decided on, after the backoff; nothing if none."""
+    """Log the attempt, and enqueue the attempt the services decided on after the backoff;
+    nothing if none."""
+    delay = retry_delay(attempt, retry_after)
+    attempt_settled(
+        payout_id, attempt, max_attempts, outcome, next_attempt=next_attempt, delay=delay
+    )
     if next_attempt is None:
         return
-    delay = retry_delay(attempt, retry_after)
-    logger.info(
-        "Payout %s: attempt %s unanswered (%s); attempt %s of %s in %.1f s",
-        payout_id,
-        attempt,
-        reason,
-        next_attempt.number,
-        next_attempt.max_attempts,
-        delay,
-    )
     enqueue_processing(
         payout_id, attempt=next_attempt.number, max_attempts=next_attempt.max_attempts, delay=delay
     )
@@ -163,7 +164,10 @@ def record_paid(payout_id: str, attempt: int, provider_reference: str) -> None:
         try:
             HUEY.enqueue(
                 record_paid_later.s(
-                    payout_id=payout_id, attempt=attempt, provider_reference=provider_reference
+                    payout_id=payout_id,
+                    attempt=attempt,
+                    provider_reference=provider_reference,
+                    request_id=current_request_id(),
                 )
             )
         except Exception:
@@ -178,16 +182,24 @@ def record_paid(payout_id: str, attempt: int, provider_reference: str) -> None:
 
 
 @db_task(retries=RECORD_PAID_RETRIES, retry_delay=RECORD_PAID_RETRY_DELAY_SECONDS)
-def record_paid_later(payout_id: str, attempt: int, provider_reference: str = "") -> None:
-    """Record a payment the provider already made; never calls the provider."""
+def record_paid_later(
+    payout_id: str, attempt: int, provider_reference: str = "", request_id: str | None = None
+) -> None:
+    """Record a payment the provider already made; never calls the provider. `request_id` is
+    for the log context, as process_payout's."""
     services.payout_complete(payout_id, attempt, provider_reference)
 
 
 def processing_task(
-    payout_id: uuid.UUID | str, *, attempt: int, max_attempts: int, delay: float = 0.0
+    payout_id: uuid.UUID | str,
+    *,
+    attempt: int,
+    max_attempts: int,
+    delay: float = 0.0,
+    request_id: str | None = None,
 ) -> Task:
     """The task message for attempt `attempt` of a payout whose budget is `max_attempts`, due
-    in `delay` seconds.
+    in `delay` seconds, on behalf of request `request_id`.
 
     The budget travels in the message so that the attempt number never depends on the
     consumer's settings. Huey's own retries (what is left of the budget) serve only an
@@ -197,6 +209,8 @@ def processing_task(
     task: Task = process_payout.s(
         payout_id=str(payout_id),
         max_attempts=max_attempts,
+        # Outside any request or task (a shell, a test) there is no id to carry.
+        **({"request_id": request_id} if request_id else {}),
         retries=max(max_attempts - attempt, 0),
         retry_delay=settings.PAYOUT_RETRY_DELAY_SECONDS,
         retry_backoff=settings.PAYOUT_RETRY_BACKOFF,
@@ -208,8 +222,16 @@ def processing_task(
 def enqueue_processing(
     payout_id: uuid.UUID | str, *, attempt: int, max_attempts: int, delay: float = 0.0
 ) -> None:
+    """Enqueue an attempt on behalf of the request (or task) being served: retries keep the
+    id of the request that created the payout."""
     HUEY.enqueue(
-        processing_task(payout_id, attempt=attempt, max_attempts=max_attempts, delay=delay)
+        processing_task(
+            payout_id,
+            attempt=attempt,
+            max_attempts=max_attempts,
+            delay=delay,
+            request_id=current_request_id(),
+        )
     )
 
 
@@ -275,6 +297,12 @@ def alert_unrecorded_payment(signal_name: str, task: Task, *_: Any) -> None:
 @signal(signals.SIGNAL_INTERRUPTED)
 def release_interrupted_payout(signal_name: str, task: Task, **_: Any) -> None:
     """A consumer stopping mid-task gives its work back instead of leaving it PROCESSING."""
+    # Huey also sends this from the consumer's main thread, outside the task's log context.
+    with structlog.contextvars.bound_contextvars(**task_context(task)):
+        _release(task)
+
+
+def _release(task: Task) -> None:
     if isinstance(task, record_paid_later.task_class):
         try:
             HUEY.enqueue(record_paid_later.s(**task.kwargs))

@@ -83,6 +83,21 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def env_log_level(name: str, default: str) -> str:
+    """A logging level name in any case (`debug`, `INFO`), returned in upper case."""
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    if value.upper() not in LOG_LEVELS:
+        raise ImproperlyConfigured(
+            f"{name} must be one of {', '.join(LOG_LEVELS)} (in any case), got {value!r}."
+        )
+    return value.upper()
+
+
 def env_decimal(name: str, default: Decimal, *, places: int) -> Decimal:
     value = _raw(name)
     if value is None or value == "":

@@ -21,11 +21,13 @@ from project.env import (
     env_float,
     env_int,
     env_list,
+    env_log_level,
     env_port,
     env_rate,
     env_redis_url,
     env_str,
 )
+from project.logs import JSON, LOG_FORMATS, TEXT, logging_config
 
 # Lets classes such as ModelAdmin[Payout] be subscripted at run time, as the type stubs expect.
 django_stubs_ext.monkeypatch()
@@ -87,6 +89,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # django-prometheus' pair: first and last, so that request metrics time the whole stack.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First, so that every response (a redirect, a 500 too) names its request, and every line
+    # logged while serving it carries the id.
+    "project.request_id.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -315,15 +320,7 @@ GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10, minimum=1)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15, minimum=1)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000, minimum=1)
 
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # run_huey attaches its own handler to "huey"; propagating would print each line twice.
-        "huey": {"propagate": False},
-    },
-}
+# One JSON object per line in production, text for people under DEBUG (LOG_FORMAT chooses).
+LOG_FORMAT = env_choice("LOG_FORMAT", TEXT if DEBUG else JSON, LOG_FORMATS)
+LOG_LEVEL = env_log_level("LOG_LEVEL", "INFO")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
 import subprocess
 import sys
@@ -36,6 +39,7 @@ from payouts import services
 from payouts.callers import Caller
 from payouts.errors import ErrorCode
 from payouts.models import Payout, PayoutStatus
+from project import logs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -323,3 +327,24 @@ def make_payout(owner: KeyHolder) -> Callable[..., Payout]:
 @pytest.fixture
 def pending_payout(make_payout: Callable[..., Payout]) -> Payout:
     return make_payout(amount=Decimal("100.00"))
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """Every line logged from INFO up, through the service's JSON formatter and filter, parsed
+    one line at a time."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.formatter(logs.JSON))
+    handler.addFilter(logs.QueueUnreachable())
+    # "huey" does not propagate: the service's handler is attached to it too.
+    loggers = [logging.getLogger(), logging.getLogger("huey")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        if handler not in logger.handlers:
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.removeHandler(handler)
+        logger.setLevel(level)

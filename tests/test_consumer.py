@@ -51,7 +51,8 @@ def test_any_other_command_or_worker_type_is_left_unpatched(argv, environ):
 
 def test_manage_py_patches_before_the_consumer_starts_its_greenlets(tmp_path):
     """Huey warns when its greenlet workers start unpatched; manage.py leaves it nothing to say."""
-    env = fresh_environment(DATA_DIR=str(tmp_path))
+    # The consumer's start-up lines are INFO, and LOG_LEVEL governs Huey's lines too.
+    env = fresh_environment(DATA_DIR=str(tmp_path), LOG_LEVEL="INFO")
     log = tmp_path / "consumer.log"
     with log.open("wb") as out:
         consumer = subprocess.Popen(

@@ -83,7 +83,7 @@ def served(gunicorn, owner, transactional_db, queue) -> Served:
     # commits the owner's key, so the server's own connection sees it.
     if not gunicorn.running:
         # Production settings served over plain HTTP on loopback.
-        gunicorn.start(service_environment(SECURE_SSL_REDIRECT="false", LOG_LEVEL="WARNING"))
+        gunicorn.start(service_environment(SECURE_SSL_REDIRECT="false"))
     # A create first, so that what any request touches first (connections, the queue) is in the
     # peak memory measured from here on, and the growth is the large request's.
     warm_up = gunicorn.request("POST", "/api/payouts/", payout_payload(), owner.headers)

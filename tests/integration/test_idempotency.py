@@ -59,7 +59,7 @@ def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
 def server(gunicorn: Gunicorn, owner: Any, transactional_db: None, queue: Any) -> Gunicorn:
     """The running server; transactional_db commits the owner's key so its processes see it."""
     if not gunicorn.running:
-        environment = service_environment(SECURE_SSL_REDIRECT="false", LOG_LEVEL="WARNING")
+        environment = service_environment(SECURE_SSL_REDIRECT="false")
         gunicorn.start(environment, workers=WORKERS)
     return gunicorn
 

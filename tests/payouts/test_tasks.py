@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
+from unittest.mock import ANY
 
 import pytest
 from django.db import OperationalError, connection
@@ -306,6 +307,7 @@ def test_recording_a_payment_is_retried_until_the_database_takes_it(
         "payout_id": str(last_chance_payout.id),
         "attempt": 1,
         "provider_reference": "pr_5",
+        "request_id": ANY,  # the attempt's, as tests/test_logs.py checks
     }
     assert retry.retry_delay == tasks.RECORD_PAID_RETRY_DELAY_SECONDS
     # Never FAILED while the record of a payment is on its way; the sweep sees the message.
