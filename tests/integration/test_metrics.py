@@ -38,9 +38,7 @@ def test_request_metrics_are_summed_over_every_gunicorn_worker(gunicorn):
     # answered by a different process: a scrape reports them all only if the workers' metrics
     # are summed, those of workers gone included. Nothing else about metrics is set: the
     # Procfile's command must work as it is.
-    gunicorn.start(
-        service_environment(LOG_LEVEL="WARNING", GUNICORN_CMD_ARGS="--max-requests 1"), workers=2
-    )
+    gunicorn.start(service_environment(GUNICORN_CMD_ARGS="--max-requests 1"), workers=2)
     first_workers = set(gunicorn.workers())
     before = gets_by_method(served_samples(gunicorn))
 
@@ -54,7 +52,7 @@ def test_request_metrics_are_summed_over_every_gunicorn_worker(gunicorn):
 def test_gunicorn_removes_the_metrics_directory_it_made_when_it_stops(gunicorn, tmp_path):
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    gunicorn.start(service_environment(LOG_LEVEL="WARNING", TMPDIR=str(temporary)), workers=2)
+    gunicorn.start(service_environment(TMPDIR=str(temporary)), workers=2)
     [made] = temporary.iterdir()
     assert list(made.glob("*.db")), "the workers write no metrics files"
 
@@ -65,7 +63,7 @@ def test_gunicorn_removes_the_metrics_directory_it_made_when_it_stops(gunicorn, 
 
 def test_gunicorn_counts_afresh_in_a_metrics_directory_it_is_given(gunicorn, tmp_path):
     directory = tmp_path / "metrics"
-    env = service_environment(LOG_LEVEL="WARNING", PROMETHEUS_MULTIPROC_DIR=str(directory))
+    env = service_environment(PROMETHEUS_MULTIPROC_DIR=str(directory))
     gunicorn.start(env, workers=2)
     for _ in range(REQUESTS):
         gunicorn.request("GET", "/healthz")
