@@ -108,7 +108,8 @@ lint: install ## ruff check, ruff format --check, mypy, hadolint and the compose
 	$(UV) run --frozen ruff format --check .
 	DEBUG=true $(UV) run --frozen mypy .
 	$(UV) run --frozen hadolint Dockerfile
-	$(UV) run --frozen check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(UV) run --frozen check-jsonschema --builtin-schema vendor.compose-spec \
+		docker-compose.yml docker-compose.override.example.yml
 
 # Only DEBUG, a fresh strong SECRET_KEY and ALLOWED_HOSTS reach the check (env -i), so it
 # proves the production defaults rather than whatever this shell exports.

@@ -1,42 +1,23 @@
-"""The key check's own cost: caller_for_authorization timed in-process on the stack's PostgreSQL.
+"""The key check's own cost, timed in-process: over HTTP a fraction of a millisecond would drown
+in a request's jitter.
 
-A request pays the check of a key its process remembers (PAYOUT_API_KEY_CACHE_SECONDS); the
-check that reads the key from the database, which each process pays once per key and cache
-period, is timed beside it.
-
-Over HTTP its fraction of a millisecond would drown in a request's few milliseconds and the load
-generator's jitter. Here it runs alone, as a request runs it (the benchmark settings, DEBUG off, a
-warm connection to the same PostgreSQL), taking turns with a `SELECT 1` on that connection: the
-one round trip no check that reads the database can avoid.
+`caller_for_authorization` as a request pays it (the key remembered by its process), and reading
+the key from the database (once per key, process and PAYOUT_API_KEY_CACHE_SECONDS), in turns with
+a `SELECT 1` on the same warm connection to the stack's PostgreSQL: the one round trip no check
+that reads the database can avoid.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from benchmarks.results import KeyCheckRun
-from benchmarks.stats import summarize
+from benchmarks.report import LATENCY_COLUMNS, Figure, Latency, Results, Table, number
 
-KEY_CHECK = "key check"
-KEY_READ = "key check, read from the database"
-ROUND_TRIP = "SELECT 1"
+KEY_CHECK_MAX_MEAN_MS = 0.2
 
 
-@dataclass(frozen=True)
-class KeyCheckPlan:
-    iterations: int = 5000
-    max_seconds: float = 20.0
-    warmup: int = 100
-
-
-def measure_key_check(authorization: str, plan: KeyCheckPlan) -> list[KeyCheckRun]:
-    """Time the check of `authorization` and a bare round trip, in turns, plan.iterations each.
-
-    The warm-up takes the key's first use, so the once-a-minute write of last_used_at falls
-    outside the timed calls, as it does for all but one request a minute.
-    """
+def measure_key_check(authorization: str, iterations: int, results: Results) -> None:
     # Imported late: the harness sets Django up with the stack's environment first.
     from django.db import connection
 
@@ -50,7 +31,6 @@ def measure_key_check(authorization: str, plan: KeyCheckPlan) -> list[KeyCheckRu
         caller_for_authorization(authorization)
 
     def read() -> None:
-        # Forgetting the remembered key takes a fraction of a microsecond of the timed call.
         forget_verified_keys()
         caller_for_authorization(authorization)
 
@@ -59,31 +39,46 @@ def measure_key_check(authorization: str, plan: KeyCheckPlan) -> list[KeyCheckRu
             cursor.execute("SELECT 1")
             cursor.fetchone()
 
-    actions: list[tuple[str, Callable[[], None]]] = [
-        (KEY_CHECK, check),
-        (KEY_READ, read),
-        (ROUND_TRIP, round_trip),
-    ]
-    latencies: dict[str, list[float]] = {name: [] for name, _ in actions}
+    actions: dict[str, Callable[[], None]] = {
+        "key check": check,
+        "key check, read from the database": read,
+        "SELECT 1": round_trip,
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in actions}
     try:
         try:
             check()
         except AuthenticationRefused as refused:
             raise RuntimeError(f"the key check refused the benchmark's key: {refused}") from None
-        for _ in range(plan.warmup):
-            for _, action in actions:
-                action()
-        deadline = time.perf_counter() + plan.max_seconds
-        done = 0
-        while done < plan.iterations and time.perf_counter() < deadline:
-            # A B, B A, ...: neither always runs right after the other.
-            for name, action in actions if done % 2 == 0 else reversed(actions):
+        # The warm-up takes the key's once-a-minute last_used_at write, as all but one
+        # request a minute do not pay it.
+        for turn in range(iterations + 100):
+            # A B C, C B A, ...: none always runs right after another.
+            for name in list(actions) if turn % 2 == 0 else reversed(actions):
                 begin = time.perf_counter()
-                action()
-                latencies[name].append(time.perf_counter() - begin)
-            done += 1
+                actions[name]()
+                if turn >= 100:
+                    seconds[name].append(time.perf_counter() - begin)
     finally:
         connection.close()
-    return [
-        KeyCheckRun(target=name, latency=summarize(values)) for name, values in latencies.items()
-    ]
+    cached, read_db, floor = (Latency.of(values) for values in seconds.values())
+    base, ceiling = "SELECT 1, same connection", f"< {KEY_CHECK_MAX_MEAN_MS} ms"
+    passed = cached.count > 0 and cached.mean_ms < KEY_CHECK_MAX_MEAN_MS
+    results.figures += [
+        Figure("Auth", "API key check mean", cached.mean_ms, "ms", floor.mean_ms, base)
+        .at_most(KEY_CHECK_MAX_MEAN_MS, ceiling, passed),
+        Figure("Auth", "API key check p99", cached.p99_ms, "ms", floor.p99_ms, base),
+        Figure("Auth", "API key read from the database mean", read_db.mean_ms, "ms",
+               floor.mean_ms, base),
+    ]  # fmt: skip
+    results.tables.append(
+        Table(
+            "API key check",
+            "Timed call by call in the harness's process with the service's settings, in turns.",
+            ["Call", "Calls", *LATENCY_COLUMNS, "max ms"],
+            [
+                [name, str(latency.count), *latency.cells(), number(latency.max_ms)]
+                for name, latency in zip(actions, (cached, read_db, floor), strict=True)
+            ],
+        )
+    )

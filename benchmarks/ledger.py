@@ -7,10 +7,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.results import LedgerCheck
-
 # Enough to say what went wrong; the counts say how often.
 MAX_EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """The service's record of a set of payouts against the fake provider's ledger of them; a
+    mismatch is any payout that does not agree (see `_problem`) or a payment of no payout."""
+
+    name: str
+    payouts: int
+    completed: int
+    failed: int
+    unfinished: int
+    mismatches: int
+    examples: list[str]
+    provider_totals: dict[str, int]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""Listing at scale: seed payouts with COPY, then time REST, GraphQL and their own SQL.
+"""Listing at scale: COPY a year of one client's payouts, then time REST, GraphQL and their SQL.
 
-Every seeded payout is the benchmark client's, whose key the requests send: the lists are those
-of one client with a million payouts.
+Each case's REST and GraphQL requests take turns from one locust user; the SQL a request runs is
+captured by sending it once through Django's test client in the harness, and then timed straight
+through psycopg as the baseline.
 """
 
 from __future__ import annotations
@@ -12,51 +13,45 @@ import random
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import psycopg
 
-from benchmarks.load import HttpRequest, fetch_expecting, run_alternating, run_load
-from benchmarks.protocol import (
-    PROBE_REQUEST_HEADER,
-    QUERY_SQL_HEADER,
-    decode_sql,
-)
-from benchmarks.results import ListRun, QueryPlan
-from benchmarks.stack import Stack
-from benchmarks.stats import summarize
+from benchmarks.load import Request, run_users, warm
+from benchmarks.report import LATENCY_COLUMNS, Figure, Latency, Results, Table, unbounded_counts
 
-PAGE_SIZE = 20
-LARGE_PAGE_SIZE = 100
+if TYPE_CHECKING:
+    from benchmarks.stack import Stack
+
+PAGE_SIZE, LARGE_PAGE_SIZE = 20, 100
+MAX_P99_MS = 50.0
+GRAPHQL_MAX_RATIO = 1.5
 SEED_DAYS = 365
-
 # Most payouts of a service that has run for a year are finished.
 STATUS_WEIGHTS = {"COMPLETED": 80, "FAILED": 10, "PENDING": 5, "PROCESSING": 5}
 CURRENCIES = ("USD", "EUR", "GBP", "RUB")
 # Every NOT NULL column of payouts_payout: the database has no defaults, Django fills them.
 SEED_COLUMNS = (
-    "id",
-    "client_id",
-    "amount",
-    "currency",
-    "recipient_details",
-    "description",
-    "metadata",
-    "status",
-    "failure_code",
-    "failure_reason",
-    "provider_reference",
-    "attempts",
-    "max_attempts",
-    "created_at",
-    "updated_at",
-)
-FAILURE_CODE = "insufficient_funds"
-FAILURE_REASON = "The account has insufficient funds."
-PROVIDER_REFERENCE = "fp_0123456789abcdef"
+    "id", "client_id", "amount", "currency", "recipient_details", "description", "metadata",
+    "status", "failure_code", "failure_reason", "provider_reference", "attempts",
+    "max_attempts", "created_at", "updated_at",
+)  # fmt: skip
+GRAPHQL_QUERY = """
+query Payouts($first: Int!, $after: String, $filters: PayoutFilter) {
+  payouts(first: $first, after: $after, filters: $filters) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id payoutId amount currency recipientDetails status description reference
+                   metadata failureReason createdAt updatedAt } }
+  }
+}
+"""
+# The key check reads its key once per process and cache period and writes last_used_at at most
+# once a minute: a probe that happens to be such a request would count statements others skip.
+KEY_CHECK_SQL = re.compile(r'^(SELECT|UPDATE) "clients_apikey"')
+CASES = (("first page", False), ("filtered page", True), ("deep page", False))
 
 
 def pending_row(
@@ -64,156 +59,31 @@ def pending_row(
 ) -> tuple[object, ...]:
     """One PENDING payout as COPY takes it, in the order of SEED_COLUMNS."""
     return (
-        payout_id,
-        client_id,
-        "250.00",
-        "EUR",
-        '{"account_number": "DE89370400440532013000"}',
-        "Processing benchmark",
-        "{}",
-        "PENDING",
-        "",
-        "",
-        "",
-        0,
-        max_attempts,
-        now,
-        now,
-    )
-
-
-GRAPHQL_QUERY = """
-query Payouts($first: Int!, $after: String, $filters: PayoutFilter) {
-  payouts(first: $first, after: $after, filters: $filters) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges {
-      node {
-        id payoutId amount currency recipientDetails status description reference metadata
-        failureReason createdAt updatedAt
-      }
-    }
-  }
-}
-"""
-
-EXECUTION_TIME = re.compile(r"Execution Time: ([0-9.]+) ms")
-# The key check reads its key once per web process and PAYOUT_API_KEY_CACHE_SECONDS, and writes
-# its last_used_at on at most one request a minute: a probe that happens to be such a request
-# would count, and replay, statements the other requests never run.
-KEY_CHECK_SQL = re.compile(r'^(SELECT|UPDATE) "clients_apikey"')
-
-
-@dataclass(frozen=True)
-class ListPlan:
-    rows: int = 1_000_000
-    deep_offset: int = 100_000
-    max_requests: int = 200
-    seconds_per_case: float = 8.0
-    warmup_requests: int = 5
-
-
-@dataclass(frozen=True)
-class Seeded:
-    rows: int
-    seconds: float
-    newest: datetime
-
-
-@dataclass(frozen=True)
-class ListCase:
-    """One page a client asks for; the filter is the same on both surfaces."""
-
-    name: str
-    filtered: bool
-    offset: int
-
-
-def list_cases(deep_offset: int) -> list[ListCase]:
-    return [
-        ListCase("first page", filtered=False, offset=0),
-        ListCase("filtered page", filtered=True, offset=0),
-        ListCase("deep page", filtered=False, offset=deep_offset),
-    ]
-
-
-def _filter_window(newest: datetime) -> tuple[datetime, datetime]:
-    return newest - timedelta(days=90), newest - timedelta(days=30)
-
-
-def rest_path(case: ListCase, newest: datetime, page_size: int = PAGE_SIZE) -> str:
-    params: dict[str, str] = {"page_size": str(page_size)}
-    if case.offset:
-        params["page"] = str(case.offset // page_size + 1)
-    if case.filtered:
-        after, before = _filter_window(newest)
-        params |= {
-            "status": "COMPLETED",
-            "currency": "EUR",
-            "min_amount": "100",
-            "max_amount": "5000",
-            "created_after": after.isoformat(),
-            "created_before": before.isoformat(),
-        }
-    return "/api/payouts/?" + urlencode(params)
-
-
-def keyset_cursor(created_at: datetime, payout_id: str) -> str:
-    """The GraphQL cursor of a payout in the default order, as the server writes it: the sort
-    key of the row, so a page after it starts right there."""
-    values = json.dumps([created_at.astimezone(UTC).isoformat(), payout_id], separators=(",", ":"))
-    return base64.b64encode(f"orderedcursor:{values}".encode()).decode()
-
-
-def graphql_body(
-    case: ListCase, newest: datetime, page_size: int = PAGE_SIZE, after: str | None = None
-) -> bytes:
-    variables: dict[str, object] = {"first": page_size}
-    if after:
-        variables["after"] = after
-    if case.filtered:
-        after_time, before_time = _filter_window(newest)
-        variables["filters"] = {
-            "status": {"exact": "COMPLETED"},
-            "currency": {"exact": "EUR"},
-            "amount": {"gte": "100", "lte": "5000"},
-            "createdAt": {"gte": after_time.isoformat(), "lte": before_time.isoformat()},
-        }
-    return json.dumps({"query": GRAPHQL_QUERY, "variables": variables}).encode()
-
-
-def http_request(
-    stack: Stack, surface: str, case: ListCase, newest: datetime, page_size: int, after: str | None
-) -> HttpRequest:
-    if surface == "rest":
-        return stack.request("GET", rest_path(case, newest, page_size))
-    return stack.request("POST", "/graphql/", graphql_body(case, newest, page_size, after))
+        payout_id, client_id, "250.00", "EUR", '{"account_number": "DE89370400440532013000"}',
+        "Processing benchmark", "{}", "PENDING", "", "", "", 0, max_attempts, now, now,
+    )  # fmt: skip
 
 
 def seed_lines(rows: int, client_id: int, newest: datetime, seed: int) -> Iterator[str]:
     rng = random.Random(seed)
-    statuses = list(STATUS_WEIGHTS)
-    weights = list(STATUS_WEIGHTS.values())
-    span = SEED_DAYS * 86400
-    newest_ts = newest.timestamp()
-    for number, status in enumerate(rng.choices(statuses, weights, k=rows)):
+    span, newest_ts = SEED_DAYS * 86400, newest.timestamp()
+    statuses = rng.choices(list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values()), k=rows)
+    for number_, status in enumerate(statuses):
         created = datetime.fromtimestamp(newest_ts - rng.random() * span, tz=UTC).isoformat()
-        amount = 10 ** rng.uniform(0, 5)
-        code, reason = (FAILURE_CODE, FAILURE_REASON) if status == "FAILED" else ("", "")
-        reference = PROVIDER_REFERENCE if status == "COMPLETED" else ""
-        attempts = 0 if status == "PENDING" else 1
-        details = f'{{"account_number": "DE8937040044{number:010d}"}}'
+        failed = status == "FAILED"
+        code = "insufficient_funds\tThe account has insufficient funds." if failed else "\t"
+        reference = "fp_0123456789abcdef" if status == "COMPLETED" else ""
         yield (
-            f"{rng.getrandbits(128):032x}\t{client_id}\t{amount:.2f}\t{rng.choice(CURRENCIES)}\t"
-            f"{details}\tSeeded payout\t{{}}\t{status}\t{code}\t{reason}\t{reference}\t"
-            f"{attempts}\t4\t{created}\t{created}\n"
+            f"{rng.getrandbits(128):032x}\t{client_id}\t{10 ** rng.uniform(0, 5):.2f}\t"
+            f'{rng.choice(CURRENCIES)}\t{{"account_number": "DE8937040044{number_:010d}"}}\t'
+            f"Seeded payout\t{{}}\t{status}\t{code}\t{reference}\t"
+            f"{0 if status == 'PENDING' else 1}\t4\t{created}\t{created}\n"
         )
 
 
-def seed_payouts(stack: Stack, rows: int, *, seed: int = 5) -> Seeded:
-    """COPY `rows` payouts of the benchmark's client over the last year, with the secondary
-    indexes built afterwards."""
-    started = time.perf_counter()
+def seed_payouts(stack: Stack, rows: int, seed: int = 5) -> datetime:
+    """COPY `rows` payouts of the benchmark's client over the last year, building the secondary
+    indexes afterwards; returns the newest time."""
     newest = datetime.now(tz=UTC)
     with stack.connect() as conn:
         indexes = conn.execute(
@@ -222,176 +92,151 @@ def seed_payouts(stack: Stack, rows: int, *, seed: int = 5) -> Seeded:
         ).fetchall()
         for name, _ in indexes:
             conn.execute(psycopg.sql.SQL("DROP INDEX {}").format(psycopg.sql.Identifier(str(name))))
-        columns = ", ".join(SEED_COLUMNS)
-        with conn.cursor().copy(f"COPY payouts_payout ({columns}) FROM STDIN") as copy:
-            batch: list[str] = []
-            for line in seed_lines(rows, stack.client_key.client_id, newest, seed):
-                batch.append(line)
-                if len(batch) >= 10_000:
-                    copy.write("".join(batch))
-                    batch.clear()
-            copy.write("".join(batch))
+        with conn.cursor().copy(
+            f"COPY payouts_payout ({', '.join(SEED_COLUMNS)}) FROM STDIN"
+        ) as copy:
+            for line in seed_lines(rows, stack.client_id, newest, seed):
+                copy.write(line)
         conn.execute("SET maintenance_work_mem = '256MB'")
         for _, definition in indexes:
             conn.execute(str(definition))
         conn.execute("VACUUM (ANALYZE) payouts_payout")
-    stack.settle()
-    return Seeded(rows=rows, seconds=time.perf_counter() - started, newest=newest)
+        conn.execute("CHECKPOINT")
+    return newest
 
 
-@dataclass(frozen=True)
-class Probe:
-    queries: int
-    sql: list[str]
+def keyset_cursor(created_at: datetime, payout_id: str) -> str:
+    """The GraphQL cursor of a payout in the default order, as the server writes it."""
+    values = json.dumps([created_at.astimezone(UTC).isoformat(), payout_id], separators=(",", ":"))
+    return base64.b64encode(f"orderedcursor:{values}".encode()).decode()
+
+
+def case_requests(
+    filtered: bool, offset: int, newest: datetime, after: str | None, page_size: int
+) -> tuple[str, bytes]:
+    """The REST path and the GraphQL body of one case: the same page and filter on both."""
+    params: dict[str, str] = {"page_size": str(page_size)}
+    variables: dict[str, Any] = {"first": page_size, **({"after": after} if after else {})}
+    if offset:
+        params["page"] = str(offset // page_size + 1)
+    if filtered:
+        since, until = (newest - timedelta(days=90)).isoformat(), (newest - timedelta(days=30))
+        params |= {"status": "COMPLETED", "currency": "EUR", "min_amount": "100"}
+        params |= {"max_amount": "5000", "created_after": since}
+        params["created_before"] = until.isoformat()
+        variables["filters"] = {
+            "status": {"exact": "COMPLETED"},
+            "currency": {"exact": "EUR"},
+            "amount": {"gte": "100", "lte": "5000"},
+            "createdAt": {"gte": since, "lte": until.isoformat()},
+        }
+    body = json.dumps({"query": GRAPHQL_QUERY, "variables": variables}).encode()
+    return "/api/payouts/?" + urlencode(params), body
 
 
 def per_request_sql(statements: list[str]) -> list[str]:
-    """The statements every such request runs: without the key check's occasional read and
-    write."""
+    """The statements every such request runs: not the key check's occasional read and write."""
     return [sql for sql in statements if not KEY_CHECK_SQL.match(sql)]
 
 
-def probe(stack: Stack, request: HttpRequest) -> Probe:
-    """Run the request once with the query probe on; fail loudly if the server refused it."""
-    probed = replace(request, headers=(*request.headers, (PROBE_REQUEST_HEADER, "1")))
-    response = fetch_expecting(stack.config.host, stack.config.port, probed, 200)
-    if b'"errors"' in response.body:
-        raise RuntimeError(f"{request.path} answered errors: {response.body[:500]!r}")
-    statements = per_request_sql(decode_sql(response.headers[QUERY_SQL_HEADER.lower()]))
-    return Probe(queries=len(statements), sql=statements)
+def probe(authorization: str, method: str, path: str, body: bytes) -> list[str]:
+    """The SQL the request runs, sent once through Django's test client in this process."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(headers={"Authorization": authorization})
+    with CaptureQueriesContext(connection) as queries:
+        if method == "GET":
+            response = client.get(path)
+        else:
+            response = client.post(path, body, content_type="application/json")
+    if response.status_code != 200 or b'"errors"' in response.content:
+        raise RuntimeError(f"{path} answered {response.status_code}: {response.content[:500]!r}")
+    return per_request_sql([str(query["sql"]) for query in queries.captured_queries])
 
 
-def _time_http(
-    stack: Stack, requests: list[HttpRequest], plan: ListPlan
-) -> list[tuple[list[float], int]]:
-    """Latencies and errors of each request, timed in turns (REST, GraphQL, REST, ...)."""
-    host, port = stack.config.host, stack.config.port
-    workers = stack.config.gunicorn_workers
-    # Warm every worker (its connection, its plan cache), not only the one a client reaches.
-    for request in requests:
-        run_load(
-            host,
-            port,
-            request,
-            concurrency=workers,
-            max_requests=max(plan.warmup_requests, 2 * workers),
-            max_seconds=10,
-        ).require(200, f"list warm-up, {request.path[:60]}")
-    results = run_alternating(
-        host,
-        port,
-        requests,
-        rounds=plan.max_requests,
-        max_seconds=plan.seconds_per_case * len(requests),
-    )
-    for request, result in zip(requests, results, strict=True):
-        result.require(200, f"list, {request.method} {request.path[:60]}")
-    return [(result.latencies, result.errors) for result in results]
-
-
-def sql_connection(stack: Stack) -> psycopg.Connection[tuple[object, ...]]:
-    # As Django sends them: client-side bound, never prepared, autocommit.
-    return psycopg.connect(
-        stack.config.conninfo(),
-        autocommit=True,
-        prepare_threshold=None,
-        cursor_factory=psycopg.ClientCursor,
-    )
-
-
-def deep_cursor(conn: psycopg.Connection[tuple[object, ...]], offset: int) -> str:
-    row = conn.execute(
-        "SELECT created_at, id FROM payouts_payout WHERE deleted_at IS NULL "
-        "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
-        (offset - 1,),
-    ).fetchone()
-    created_at, payout_id = cast("tuple[datetime, object]", row)
-    return keyset_cursor(created_at, str(payout_id))
-
-
-def _time_sql(
-    conn: psycopg.Connection[tuple[object, ...]], statements: list[str], plan: ListPlan
-) -> list[float]:
-    def once() -> float:
+def _time_sql(conn: psycopg.Connection[Any], statements: list[str], seconds: float) -> Latency:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
         begin = time.perf_counter()
         for statement in statements:
             conn.execute(statement).fetchall()
-        return time.perf_counter() - begin
-
-    for _ in range(plan.warmup_requests):
-        once()
-    latencies: list[float] = []
-    deadline = time.perf_counter() + plan.seconds_per_case
-    while len(latencies) < plan.max_requests and time.perf_counter() < deadline:
-        latencies.append(once())
-    return latencies
-
-
-def explain(
-    conn: psycopg.Connection[tuple[object, ...]], surface: str, case: str, statements: list[str]
-) -> list[QueryPlan]:
-    plans: list[QueryPlan] = []
-    for statement in statements:
-        if not statement.lstrip().upper().startswith("SELECT"):
-            continue
-        rows = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}").fetchall()
-        text = "\n".join(str(row[0]) for row in rows)
-        match = EXECUTION_TIME.search(text)
-        plans.append(
-            QueryPlan(
-                surface=surface,
-                case=case,
-                sql=statement,
-                execution_ms=float(match.group(1)) if match else 0.0,
-                plan=text,
-            )
-        )
-    return plans
+        latencies.append(time.perf_counter() - begin)
+    return Latency.of(latencies[5:])
 
 
 def measure_listing(
-    stack: Stack, plan: ListPlan, newest: datetime
-) -> tuple[list[ListRun], list[QueryPlan]]:
-    runs: list[ListRun] = []
-    plans: list[QueryPlan] = []
-    surfaces = ("rest", "graphql")
-    with sql_connection(stack) as conn:
-        for case in list_cases(plan.deep_offset):
-            # REST asks for the page by number; a GraphQL client that paged this deep holds
-            # the cursor of the row just before the page.
-            after = deep_cursor(conn, case.offset) if case.offset else None
+    stack: Stack, count: int, deep_offset: int, seconds: float, results: Results
+) -> None:
+    begin = time.monotonic()
+    newest = seed_payouts(stack, count)
+    results.meta["seeded"] = f"{count:,} payouts in {time.monotonic() - begin:.0f} s"
+    figures: list[Figure] = []
+    rows: list[list[str]] = []
+    results.details["sql"] = captured = {}
+    auth = {"Authorization": stack.authorization, "Content-Type": "application/json"}
+    # As Django sends them: client-side bound, never prepared, autocommit.
+    conn = psycopg.connect(
+        stack.config.conninfo(), autocommit=True, prepare_threshold=None,
+        cursor_factory=psycopg.ClientCursor,
+    )  # fmt: skip
+    with conn:
+        for case, filtered in CASES:
+            offset = deep_offset if case == "deep page" else 0
+            after = None
+            if offset:
+                # REST asks for the page by number; a GraphQL client that paged this deep holds
+                # the cursor of the row just before the page.
+                row = conn.execute(
+                    "SELECT created_at, id FROM payouts_payout WHERE deleted_at IS NULL "
+                    "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
+                    (offset - 1,),
+                ).fetchone()
+                after = keyset_cursor(row[0], str(row[1])) if row else None
+            path, body = case_requests(filtered, offset, newest, after, PAGE_SIZE)
+            large_path, large_body = case_requests(filtered, offset, newest, after, LARGE_PAGE_SIZE)
             requests = [
-                http_request(stack, surface, case, newest, PAGE_SIZE, after) for surface in surfaces
+                Request("REST", "GET", path, auth),
+                Request("GraphQL", "POST", "/graphql/", auth, body),
             ]
-            probes = [probe(stack, request) for request in requests]
-            large_probes = [
-                probe(stack, http_request(stack, surface, case, newest, LARGE_PAGE_SIZE, after))
-                for surface in surfaces
-            ]
-            timed = _time_http(stack, requests, plan)
-            for surface, probed, large, (latencies, errors) in zip(
-                surfaces, probes, large_probes, timed, strict=True
-            ):
-                runs.append(
-                    ListRun(
-                        surface=surface,
-                        case=case.name,
-                        errors=errors,
-                        latency=summarize(latencies),
-                        queries=probed.queries,
-                        queries_large_page=large.queries,
-                        sql=probed.sql,
-                    )
-                )
-                runs.append(
-                    ListRun(
-                        surface=f"{surface} sql",
-                        case=case.name,
-                        errors=0,
-                        latency=summarize(_time_sql(conn, probed.sql, plan)),
-                        queries=probed.queries,
-                        sql=probed.sql,
-                    )
-                )
-                plans += explain(conn, surface, case.name, probed.sql)
-    return runs, plans
+            larges = [("GET", large_path, b""), ("POST", "/graphql/", large_body)]
+            warm(stack.config.base_url, requests, stack.config.web_concurrency)
+            loads = run_users(stack.config.base_url, requests, 1, seconds)
+            http = [loads[r.name].require(f"{case}, {r.name}").latency() for r in requests]
+            for request, latency, large in zip(requests, http, larges, strict=True):
+                name = f"{request.name} {case}"
+                sql = probe(stack.authorization, request.method, request.path, request.body)
+                large_sql = probe(stack.authorization, *large)
+                direct = _time_sql(conn, sql, seconds / 4)
+                constant = len(sql) == len(large_sql) and not unbounded_counts(sql)
+                captured[name] = sql
+                figures += [
+                    Figure("List", f"{name} p99", latency.p99_ms, "ms", direct.p99_ms,
+                           "same SQL via psycopg").at_most(MAX_P99_MS, f"<= {MAX_P99_MS:.0f} ms"),
+                    Figure("List", f"{name}: SQL queries per request", len(sql), "queries",
+                           len(large_sql), f"same request, {LARGE_PAGE_SIZE} rows a page",
+                           "constant, no unbounded COUNT", constant),
+                ]  # fmt: skip
+                rows += [
+                    [request.name, case, str(latency.count), *latency.cells()],
+                    [f"{request.name}'s SQL", case, str(direct.count), *direct.cells()],
+                ]
+            ratio = http[1].p50_ms / http[0].p50_ms if http[0].p50_ms else float("inf")
+            figures.append(
+                Figure("List", f"GraphQL {case} p50", http[1].p50_ms, "ms", http[0].p50_ms,
+                       "REST, same page", f"<= {GRAPHQL_MAX_RATIO}x baseline",
+                       ratio <= GRAPHQL_MAX_RATIO)
+            )  # fmt: skip
+    results.figures += figures
+    results.tables.append(
+        Table(
+            "List",
+            "One locust user sends a case's REST and GraphQL requests in turn; `'s SQL` is the SQL "
+            "that request ran (captured through Django's test client; in latest.json's `details`) "
+            "timed straight through psycopg.",
+            ["Surface", "Case", "Requests", *LATENCY_COLUMNS],
+            rows,
+        )
+    )

@@ -1,192 +1,143 @@
-"""A lean HTTP/1.1 load generator for loopback runs, bounded in requests and in time.
+"""HTTP load with locust's library API: closed-loop users (no wait time) timed over a window.
 
-It shares two cores with the server it measures, so it does the least a client can: one
-pre-built request, one connection per request (gunicorn's sync workers close each one), and the
-status line read back. Every target of a comparison goes through this same client.
+Locust's own statistics keep response times in a histogram rounded to whole milliseconds, so
+every request's exact time is taken from its `request` event instead, and the rate is the
+requests completed within the window, after the users' first requests and before they stop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
-REQUEST_TIMEOUT_SECONDS = 30.0
+from benchmarks.report import Latency
+
+# Users spawn at once; their first requests land here, outside the timed window.
+RAMP_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
-class HttpRequest:
+class Request:
+    name: str
     method: str
     path: str
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = ()
-    # A header sent with a value no other request has (an Idempotency-Key, as a client sends
-    # one per payout): the request is then built anew for each send.
-    unique_header: str = ""
-
-    def encode(self, host: str, port: int) -> bytes:
-        lines = [
-            f"{self.method} {self.path} HTTP/1.1",
-            f"Host: {host}:{port}",
-            "Connection: close",
-            "Accept: application/json",
-        ]
-        if self.body:
-            lines += ["Content-Type: application/json", f"Content-Length: {len(self.body)}"]
-        lines += [f"{name}: {value}" for name, value in self.headers]
-        if self.unique_header:
-            lines.append(f"{self.unique_header}: {uuid.uuid4()}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
     headers: dict[str, str]
-    body: bytes
+    body: bytes = b""
+    status: int = 200
+    # Sent with a value no other request has (an Idempotency-Key, as a client sends per payout).
+    unique_header: str = ""
 
 
 @dataclass
-class LoadResult:
+class Load:
+    """What one request (by name) got over the window."""
+
     latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    statuses: dict[int, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Every request answered, the ramp's too, and the CPU the harness spent sending them.
+    sent: int = 0
+    cpu_seconds: float = 0.0
 
-    def require(self, expected_status: int, what: str) -> None:
-        """Fail loudly unless every answer had the expected status and at least one came.
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
 
-        Timed refusals (a 401 for a missing key, a 429) would make a figure that measures
-        nothing. A request that got no answer at all stays an error in the report.
-        """
-        others = {status: n for status, n in self.statuses.items() if status != expected_status}
-        if others or not self.latencies:
-            raise RuntimeError(
-                f"{what}: expected every answer to be {expected_status}, got "
-                f"{self.statuses or 'no answer'} ({self.errors} errors)"
-            )
+    def latency(self) -> Latency:
+        return Latency.of(self.latencies)
 
-
-def parse_response(raw: bytes) -> HttpResponse:
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
-        raise ValueError(f"not an HTTP response: {lines[0]!r}")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return HttpResponse(status=int(parts[1]), headers=headers, body=body)
+    def require(self, what: str) -> Load:
+        """Fail loudly on a refused or failed request: timed 401s or 429s measure nothing."""
+        if self.errors or not self.latencies:
+            raise RuntimeError(f"{what}: {len(self.errors)} errors {self.errors[:3]}, or no answer")
+        return self
 
 
-async def send(host: str, port: int, raw_request: bytes) -> HttpResponse:
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        writer.write(raw_request)
-        await writer.drain()
-        raw = await reader.read()
-    finally:
-        writer.close()
-    return parse_response(raw)
+def _user_class(base_url: str, requests: list[Request]) -> type[Any]:
+    # Imported here: locust patches the standard library with gevent when imported, which the
+    # harness wants (its __main__ imports it first) and the unit tests don't.
+    from locust import FastHttpUser, constant, task
+
+    class Caller(FastHttpUser):
+        host = base_url
+        wait_time = constant(0)
+
+        @task
+        def send_in_turn(self) -> None:
+            # One user sends the requests in turn: a slow spell of the machine falls on each.
+            for request in requests:
+                headers = dict(request.headers)
+                if request.unique_header:
+                    headers[request.unique_header] = str(uuid.uuid4())
+                with self.client.request(
+                    request.method,
+                    request.path,
+                    data=request.body.decode() or None,
+                    headers=headers,
+                    name=request.name,
+                    catch_response=True,
+                ) as response:
+                    if response.status_code != request.status:
+                        response.failure(f"{response.status_code}: {(response.text or '')[:300]!r}")
+
+    return Caller
 
 
-async def _timed_send(
-    host: str, port: int, raw: bytes, result: LoadResult, expected_status: int
-) -> None:
-    """Send one request and add its latency, or an error, to `result`."""
-    begin = time.perf_counter()
-    try:
-        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation that
-        # Ctrl-C sends, and the run would go on.
-        async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
-            response = await send(host, port, raw)
-    except (OSError, ValueError, TimeoutError):
-        result.errors += 1
-        return
-    elapsed = time.perf_counter() - begin
-    result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
-    if response.status == expected_status:
-        result.latencies.append(elapsed)
-    else:
-        result.errors += 1
+def run_users(
+    base_url: str, requests: list[Request], users: int, seconds: float
+) -> dict[str, Load]:
+    """`users` closed-loop users, each sending `requests` in turn for `seconds`."""
+    from locust.env import Environment
 
+    loads = {request.name: Load() for request in requests}
+    window = [0.0, 0.0]
 
-def run_load(
-    host: str,
-    port: int,
-    request: HttpRequest,
-    *,
-    concurrency: int,
-    max_requests: int,
-    max_seconds: float,
-    expected_status: int = 200,
-) -> LoadResult:
-    """Send from `concurrency` clients until max_requests were sent or max_seconds passed."""
-    raw = request.encode(host, port)
-    result = LoadResult()
-    issued = 0
+    def on_request(name: str, response_time: float, exception: Any, **_: Any) -> None:
+        loads[name].sent += 1
+        if exception is not None:
+            loads[name].errors.append(str(exception))
+        elif window[0] <= time.monotonic() <= window[1]:
+            loads[name].latencies.append(response_time / 1000)
 
-    async def client(deadline: float) -> None:
-        nonlocal issued
-        while issued < max_requests and time.perf_counter() < deadline:
-            issued += 1
-            if request.unique_header:
-                await _timed_send(host, port, request.encode(host, port), result, expected_status)
-            else:
-                await _timed_send(host, port, raw, result, expected_status)
-
-    async def load() -> None:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(started + max_seconds) for _ in range(concurrency)))
-        result.seconds = time.perf_counter() - started
-
-    asyncio.run(load())
-    return result
+    environment = Environment(user_classes=[_user_class(base_url, requests)])
+    environment.events.request.add_listener(on_request)
+    runner = environment.create_local_runner()
+    cpu = time.process_time()
+    started = time.monotonic()
+    window[:] = [started + RAMP_SECONDS, started + RAMP_SECONDS + seconds]
+    runner.start(users, spawn_rate=users)
+    # locust has patched time.sleep: its users run meanwhile.
+    time.sleep(RAMP_SECONDS + seconds)
+    runner.quit()
+    cpu = (time.process_time() - cpu) / len(loads)
+    for load in loads.values():
+        load.seconds, load.cpu_seconds = seconds, cpu
+    return loads
 
 
 def run_alternating(
-    host: str, port: int, requests: list[HttpRequest], *, rounds: int, max_seconds: float
-) -> list[LoadResult]:
-    """One client sending each request in turn, `rounds` times or until max_seconds passed.
-
-    Requests compared with each other take turns, so a slow spell of the machine lands on all
-    of them alike instead of on whichever happened to be measured then.
-    """
-    raws = [request.encode(host, port) for request in requests]
-    results = [LoadResult() for _ in requests]
-
-    async def alternate() -> None:
-        started = time.perf_counter()
-        done = 0
-        while done < rounds and time.perf_counter() < started + max_seconds:
-            done += 1
-            for raw, result in zip(raws, results, strict=True):
-                await _timed_send(host, port, raw, result, expected_status=200)
-        for result in results:
-            result.seconds = time.perf_counter() - started
-
-    asyncio.run(alternate())
-    return results
+    base_url: str, requests: list[Request], users: int, seconds: float, slices: int
+) -> dict[str, Load]:
+    """Each request loaded alone by `users` users for `seconds` in all, in slices that take
+    turns A B C, C B A, ...: a slow spell or a drift over the run falls on every one alike."""
+    totals = {request.name: Load() for request in requests}
+    for number in range(slices):
+        for request in requests if number % 2 == 0 else reversed(requests):
+            load = run_users(base_url, [request], users, seconds / slices)[request.name]
+            total = totals[request.name]
+            total.latencies += load.latencies
+            total.errors += load.errors
+            total.seconds += load.seconds
+            total.sent += load.sent
+            total.cpu_seconds += load.cpu_seconds
+    return totals
 
 
-async def _fetch(host: str, port: int, request: HttpRequest) -> HttpResponse:
-    async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
-        return await send(host, port, request.encode(host, port))
-
-
-def fetch(host: str, port: int, request: HttpRequest) -> HttpResponse:
-    """One request, for probes and readiness checks."""
-    return asyncio.run(_fetch(host, port, request))
-
-
-def fetch_expecting(host: str, port: int, request: HttpRequest, status: int) -> HttpResponse:
-    """One request that must answer `status`; otherwise fail, showing what the server said."""
-    response = fetch(host, port, request)
-    if response.status != status:
-        raise RuntimeError(
-            f"{request.method} {request.path} answered {response.status}, not {status}: "
-            f"{response.body[:500]!r}"
-        )
-    return response
+def warm(base_url: str, requests: list[Request], users: int) -> None:
+    """A short untimed run of each request, so every gunicorn worker has its connection."""
+    for request in requests:
+        load = run_users(base_url, [request], users, 2.0)[request.name]
+        if load.errors or not load.sent:
+            raise RuntimeError(f"warm-up {request.name}: {load.errors[:3] or 'no answer'}")

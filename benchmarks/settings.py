@@ -1,13 +1,11 @@
-"""Benchmark-only settings: the product's, plus the bare baseline view and the query probe.
+"""Benchmark-only settings: the product's, plus the bare baseline view of create.
 
-Served by the same gunicorn and Huey consumers as the product; nothing here ships in the product.
+The Procfile's processes are started with DJANGO_SETTINGS_MODULE=benchmarks.settings; nothing
+here ships in the product.
 """
 
 from __future__ import annotations
 
 from project.settings import *  # noqa: F403
-from project.settings import MIDDLEWARE
 
-# Outermost, so it sees every query any other middleware or view makes.
-MIDDLEWARE = ["benchmarks.middleware.query_probe", *MIDDLEWARE]
 ROOT_URLCONF = "benchmarks.urls"

@@ -1,141 +1,102 @@
-"""The real stack on loopback: its own PostgreSQL database and Redis DB, gunicorn, Huey consumers
-and the fake payment provider they pay through.
+"""The service on loopback, started from the Procfile by honcho, with its own database.
 
-Every process starts in its own session, so stopping one stops its children too; `Stack` is a
-context manager that stops them all and drops the database however the run ends. Its client and
-API key are made in its database by `create_api_key`, as an operator makes them, and every request
-the harness sends carries that key.
+`web` and `worker` are the Procfile's commands, run by `honcho start` with environment variables
+as their only knobs (PORT, WEB_CONCURRENCY, HUEY_WORKERS, ...), as a platform runs them. `Stack`
+drops its PostgreSQL database and stops every process it started however the run ends.
 """
 
 from __future__ import annotations
 
-import json
+import io
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
 
+import django
+import psutil
 import psycopg
 import redis
+from django.core.management import call_command
 from psycopg import sql
 
-from benchmarks.load import HttpRequest, fetch
-
 ROOT = Path(__file__).resolve().parent.parent
-STOP_TIMEOUT_SECONDS = 15.0
+LOG_DIR = ROOT / "data" / "bench"
+HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 60.0
-MIGRATE_TIMEOUT_SECONDS = 180.0
-COMMAND_TIMEOUT_SECONDS = 60.0
-# The client whose key every request sends; it owns every payout the harness writes.
+STOP_TIMEOUT_SECONDS = 15.0
 CLIENT_NAME = "benchmark"
-LISTENING = re.compile(r"^Fake provider listening on (http://\S+):", re.MULTILINE)
 
 
-class StackError(RuntimeError):
-    """The stack could not be started; the message says which part and where its log is."""
-
-
-def free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
         port: int = probe.getsockname()[1]
         return port
 
 
+class StackError(RuntimeError):
+    """A part of the stack did not start; the message says which and where its log is."""
+
+
 @dataclass(frozen=True)
-class StackConfig:
-    host: str = "127.0.0.1"
-    port: int = 0
-    pg_host: str = "127.0.0.1"
-    pg_port: int = 5432
-    pg_user: str = "postgres"
+class Config:
+    port: int
     database: str = "payouts_bench"
-    redis_host: str = "127.0.0.1"
-    redis_port: int = 6379
     redis_db: int = 14
-    gunicorn_workers: int = 3
-    log_dir: Path = ROOT / "data" / "bench"
+    web_concurrency: int = 3
+    pg: str = "postgres@127.0.0.1:5432"
+    redis: str = "127.0.0.1:6379"
 
     @property
-    def database_url(self) -> str:
-        return f"postgres://{self.pg_user}@{self.pg_host}:{self.pg_port}/{self.database}"
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
 
-    @property
-    def redis_url(self) -> str:
-        return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
-
-    def conninfo(self, database: str | None = None) -> str:
-        return psycopg.conninfo.make_conninfo(
-            host=self.pg_host,
-            port=self.pg_port,
-            user=self.pg_user,
-            dbname=database or self.database,
-        )
+    def conninfo(self, database: str = "") -> str:
+        return f"postgres://{self.pg}/{database or self.database}"
 
     def environment(self, **knobs: str) -> dict[str, str]:
-        """What every process of the stack is started with: the service reads only these."""
-        env = {
+        """What every process is started with: the service reads only these."""
+        venv_bin = str(Path(sys.executable).parent)
+        return {
             **os.environ,
+            # `gunicorn` and `python` in the Procfile are this environment's.
+            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
             "SECRET_KEY": "benchmark-only-secret-key-not-for-production",
             "DEBUG": "false",
-            # Served over plain HTTP on loopback: no redirect to HTTPS.
             "SECURE_SSL_REDIRECT": "false",
-            "ALLOWED_HOSTS": f"{self.host},localhost,testserver",
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
+            "ALLOWED_HOSTS": f"{HOST},localhost,testserver",
+            "DATABASE_URL": self.conninfo(),
+            "REDIS_URL": f"redis://{self.redis}/{self.redis_db}",
+            "WEB_CONCURRENCY": str(self.web_concurrency),
             "LOG_LEVEL": "WARNING",
-            # No per-client rate limit, the default: one client sends every request here, and a
-            # limit exported in this shell would turn the runs into 429s.
+            # One client sends every request: a limit exported in this shell would answer 429s.
             "PAYOUT_RATE_LIMIT": "",
             "PAYOUT_PROCESSING_DELAY_SECONDS": "0",
             "PAYOUT_FAILURE_RATE": "0",
             "PAYOUT_MAX_RETRIES": "3",
             "PAYOUT_RETRY_DELAY_SECONDS": "2",
             "PYTHONUNBUFFERED": "1",
+            **knobs,
         }
-        env.update(knobs)
-        return env
 
 
-@dataclass(frozen=True)
-class ClientKey:
-    """The benchmark's client and the raw API key its requests send."""
-
-    client_id: int
-    key: str
-
-    @property
-    def prefix(self) -> str:
-        return self.key.partition(".")[0]
-
-    @property
-    def authorization(self) -> str:
-        return f"Bearer {self.key}"
-
-    @property
-    def headers(self) -> tuple[tuple[str, str], ...]:
-        return (("Authorization", self.authorization),)
-
-
-def key_from_output(stdout: str) -> str:
-    """The raw key `create_api_key` prints alone on the last line of its standard output."""
-    lines = stdout.strip().splitlines()
-    key = lines[-1].strip() if lines else ""
-    prefix, dot, secret = key.partition(".")
-    if not (dot and prefix.isalnum() and secret.isalnum()):
-        raise StackError(f"create_api_key printed no key on its last line: {stdout[-200:]!r}")
-    return key
+def peak_rss_mb(process: psutil.Process) -> float:
+    """The highest resident memory the process has had (Linux's VmHWM), exact where sampling
+    would miss a short peak; 0 once it has exited."""
+    with suppress(OSError), open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 @dataclass
@@ -144,78 +105,50 @@ class Process:
     popen: subprocess.Popen[bytes]
     log: Path
 
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
     def alive(self) -> bool:
         return self.popen.poll() is None
 
-    def log_tail(self, lines: int = 20) -> str:
-        if not self.log.exists():
-            return ""
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+    def tail(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
 
+    def tree(self) -> list[psutil.Process]:
+        children: list[psutil.Process] = []
+        with suppress(psutil.Error):
+            children = psutil.Process(self.popen.pid).children(recursive=True)
+        return children
 
-def listening_url(output: str) -> str | None:
-    """The base URL in the line `fake_provider` prints once it listens, if printed yet."""
-    match = LISTENING.search(output)
-    return match.group(1) if match else None
-
-
-@dataclass(frozen=True)
-class FakeProvider:
-    """A running `manage.py fake_provider` and the URL it serves contract v1 on."""
-
-    process: Process
-    url: str
-    latency: float
-
-    def ledger(self) -> dict[str, Any]:
-        """What it paid and declined, per idempotency key (README, "Fake provider")."""
-        with urllib.request.urlopen(
-            f"{self.url}/ledger", timeout=COMMAND_TIMEOUT_SECONDS
-        ) as answer:
-            ledger: dict[str, Any] = json.load(answer)
-        return ledger
+    def leaves(self) -> list[psutil.Process]:
+        """The processes that do the work: gunicorn's workers, each consumer (not honcho, its
+        shells or gunicorn's master)."""
+        return [process for process in self.tree() if not process.children()]
 
 
 @dataclass
 class Stack:
-    config: StackConfig
+    config: Config
     processes: list[Process] = field(default_factory=list)
-    _client_key: ClientKey | None = None
+    authorization: str = ""
+    client_id: int = 0
 
     def __enter__(self) -> Stack:
-        self.config.log_dir.mkdir(parents=True, exist_ok=True)
-        self.reset_database()
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self._drop_database()
+        with psycopg.connect(self.config.conninfo("postgres"), autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.config.database))
+            )
         self.flush_redis()
         return self
 
     def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.stop(*reversed(self.processes))
+        self.stop(*self.processes)
         self.flush_redis()
-        self.drop_database()
+        self._drop_database()
 
-    # PostgreSQL and Redis
-
-    def _admin(self) -> psycopg.Connection[tuple[object, ...]]:
-        return psycopg.connect(self.config.conninfo("postgres"), autocommit=True)
-
-    def reset_database(self) -> None:
-        self.drop_database()
-        with self._admin() as admin:
-            admin.execute(
-                sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.config.database))
-            )
-
-    def drop_database(self) -> None:
-        with self._admin() as admin:
+    def _drop_database(self) -> None:
+        with psycopg.connect(self.config.conninfo("postgres"), autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                     sql.Identifier(self.config.database)
@@ -225,217 +158,89 @@ class Stack:
     def connect(self) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(self.config.conninfo(), autocommit=True)
 
-    def clear_payouts(self) -> None:
-        """Empty the payout tables and the queue between measurements."""
-        with self.connect() as conn:
-            conn.execute("TRUNCATE payouts_payoutevent, payouts_payout")
-        self.flush_redis()
-        self.settle()
-
-    def settle(self) -> None:
-        """Write out what the last phase left dirty, so its checkpoint doesn't land in the next.
-
-        Seeding a million rows leaves hundreds of MB of dirty pages; PostgreSQL's background
-        checkpoint would write them during the next measurement and charge its I/O there.
-        """
-        with self.connect() as conn:
-            conn.execute("CHECKPOINT")
-
     def flush_redis(self) -> None:
-        client = redis.Redis(
-            host=self.config.redis_host, port=self.config.redis_port, db=self.config.redis_db
-        )
-        try:
+        host, port = self.config.redis.split(":")
+        with redis.Redis(host=host, port=int(port), db=self.config.redis_db) as client:
             client.flushdb()
-        finally:
-            client.close()
 
-    # Processes
+    def clear_payouts(self) -> None:
+        """Empty the payouts and the queue between phases, and write out what the last phase
+        left dirty, so that its checkpoint's I/O does not land in the next one's figures. The
+        payouts are locked first, as a create still in flight locks them: no deadlock with it."""
+        with self.connect() as conn:
+            conn.execute("TRUNCATE payouts_payout, payouts_payoutevent")
+            conn.execute("CHECKPOINT")
+        self.flush_redis()
 
-    def _start(self, name: str, args: list[str], env: dict[str, str]) -> Process:
-        log = self.config.log_dir / f"{name}.log"
+    def prepare(self) -> None:
+        """Set Django up in this process with the stack's environment (the harness times the key
+        check, captures lists' SQL and enqueues through Huey as the service does), migrate and
+        make the benchmark's client and key with `create_api_key`, as an operator does."""
+        os.environ.update(self.config.environment())
+        django.setup()
+        from clients.models import ApiKey
+
+        call_command("migrate", "--no-input", verbosity=0)
+        out = io.StringIO()
+        call_command("create_api_key", CLIENT_NAME, stdout=out, stderr=io.StringIO())
+        key = out.getvalue().strip().splitlines()[-1]
+        self.client_id = ApiKey.objects.get(prefix=key.partition(".")[0]).client_id
+        self.authorization = f"Bearer {key}"
+
+    def start(self, name: str, *args: str, **knobs: str) -> Process:
+        log = LOG_DIR / f"{name}.log"
         popen = subprocess.Popen(
             args,
             cwd=ROOT,
-            env=env,
+            env=self.config.environment(**knobs),
             stdin=subprocess.DEVNULL,
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        process = Process(name=name, popen=popen, log=log)
-        self.processes.append(process)
-        return process
+        self.processes.append(Process(name, popen, log))
+        return self.processes[-1]
 
-    def migrate(self) -> None:
-        log = self.config.log_dir / "migrate.log"
-        with log.open("wb") as output:
-            completed = subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--no-input"],
-                cwd=ROOT,
-                env=self.config.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                timeout=MIGRATE_TIMEOUT_SECONDS,
-                check=False,
-            )
-        if completed.returncode != 0:
-            raise StackError(f"migrate failed (exit {completed.returncode}); see {log}")
-
-    def create_client_key(self) -> ClientKey:
-        """Make the benchmark's client and key with `create_api_key`, after migrate."""
-        completed = subprocess.run(
-            [sys.executable, "manage.py", "create_api_key", CLIENT_NAME],
-            cwd=ROOT,
-            env=self.config.environment(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT_SECONDS,
-            check=False,
+    def procfile(self, process: str, name: str, concurrency: int = 1, **knobs: str) -> Process:
+        """`honcho start` of one Procfile process type, `concurrency` of them. The env file is
+        /dev/null: a developer's .env must not point the run at another database."""
+        return self.start(
+            name,
+            *(sys.executable, "-m", "honcho", "start", "--no-colour", "--env", os.devnull),
+            *("--port", str(self.config.port), "--concurrency", f"{process}={concurrency}"),
+            process,
+            **knobs,
         )
-        if completed.returncode != 0:
-            raise StackError(
-                f"create_api_key failed (exit {completed.returncode}): {completed.stderr[-500:]}"
-            )
-        key = key_from_output(completed.stdout)
-        with self.connect() as conn:
-            row = conn.execute(
-                "SELECT client_id FROM clients_apikey WHERE prefix = %s", (key.partition(".")[0],)
-            ).fetchone()
-        if row is None:
-            raise StackError("create_api_key printed a key that is not in the database")
-        self._client_key = ClientKey(client_id=cast(int, row[0]), key=key)
-        return self._client_key
 
-    @property
-    def client_key(self) -> ClientKey:
-        if self._client_key is None:
-            raise StackError("no API key yet: create_client_key() runs after migrate")
-        return self._client_key
-
-    def request(self, method: str, path: str, body: bytes = b"") -> HttpRequest:
-        """A request of the benchmark's client, with its key."""
-        return HttpRequest(method, path, body, self.client_key.headers)
-
-    def start_gunicorn(self) -> Process:
-        process = self._start(
-            "gunicorn",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "project.wsgi:application",
-                "--bind",
-                f"{self.config.host}:{self.config.port}",
-                "--workers",
-                str(self.config.gunicorn_workers),
-                "--worker-class",
-                "sync",
-                "--graceful-timeout",
-                "5",
-            ],
-            self.config.environment(),
+    def start_web(self) -> Process:
+        web = self.procfile("web", "web")
+        request = urllib.request.Request(
+            f"{self.config.base_url}/api/payouts/?page_size=1",
+            headers={"Authorization": self.authorization},
         )
-        probe = self.request("GET", "/api/payouts/?page_size=1")
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if not process.alive():
-                raise StackError(f"gunicorn exited:\n{process.log_tail()}")
+        while time.monotonic() < deadline and web.alive():
             try:
-                response = fetch(self.config.host, self.config.port, probe)
+                with urllib.request.urlopen(request, timeout=10):
+                    return web
             except OSError:
                 time.sleep(0.2)
-                continue
-            if response.status != 200:
-                raise StackError(
-                    f"gunicorn answered {response.status} to {probe.path}: {response.body[:300]!r}"
-                )
-            return process
-        raise StackError(f"gunicorn not ready in {READY_TIMEOUT_SECONDS:.0f} s; see {process.log}")
-
-    def start_consumer(self, name: str, workers: int, worker_type: str, **knobs: str) -> Process:
-        """Start `run_huey` with its workers from the environment, as production does; the
-        caller waits for its workers with `queue_readers`."""
-        return self._start(
-            name,
-            [sys.executable, "manage.py", "run_huey"],
-            self.config.environment(
-                HUEY_WORKERS=str(workers), HUEY_WORKER_TYPE=worker_type, **knobs
-            ),
-        )
-
-    def queue_readers(self) -> int:
-        """Connections to the stack's Redis DB whose last command was Huey's blocking read: one
-        per idle worker, so a consumer is ready once all of its workers are counted."""
-        client = redis.Redis(
-            host=self.config.redis_host, port=self.config.redis_port, db=self.config.redis_db
-        )
-        try:
-            clients = client.client_list()
-        finally:
-            client.close()
-        db = str(self.config.redis_db)
-        return sum(1 for info in clients if info.get("db") == db and info.get("cmd") == "brpop")
-
-    def start_fake_provider(self, name: str, **options: float) -> FakeProvider:
-        """Start `manage.py fake_provider` on a free port with these options (`latency=2`,
-        `error_rate=0.1`, ...); returns once it has printed where it listens."""
-        flags = [
-            part
-            for option, value in options.items()
-            for part in (f"--{option.replace('_', '-')}", f"{value:g}")
-        ]
-        process = self._start(
-            name,
-            [sys.executable, "manage.py", "fake_provider", "--port", "0", *flags],
-            self.config.environment(),
-        )
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            url = listening_url(process.log.read_text(errors="replace"))
-            if url is not None:
-                return FakeProvider(process, url, float(options.get("latency", 0)))
-            if not process.alive():
-                raise StackError(f"{name} exited:\n{process.log_tail()}")
-            time.sleep(0.1)
-        raise StackError(
-            f"{name} not listening in {READY_TIMEOUT_SECONDS:.0f} s; see {process.log}"
-        )
+        raise StackError(f"web did not answer 200 on {self.config.base_url}:\n{web.tail()}")
 
     def stop(self, *processes: Process) -> None:
-        """SIGTERM them all, then wait for each: consumers finish their tasks side by side."""
-        running = [process for process in processes if process.alive()]
-        for process in running:
-            _signal_group(process, signal.SIGTERM)
-        for process in running:
-            try:
-                process.popen.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.popen.wait(timeout=STOP_TIMEOUT_SECONDS)
+        """SIGTERM to each (honcho passes it on to its processes, each in a session of its own),
+        then SIGKILL to whatever of them outlives the wait."""
+        trees = {process.name: process.tree() for process in processes}
         for process in processes:
-            # Workers left behind by a master that died first share its process group.
-            _signal_group(process, signal.SIGKILL)
+            with suppress(ProcessLookupError):
+                os.killpg(process.popen.pid, signal.SIGTERM)
+        for process in processes:
+            with suppress(subprocess.TimeoutExpired):
+                process.popen.wait(timeout=STOP_TIMEOUT_SECONDS)
+            process.popen.kill()
+            for child in trees[process.name]:
+                with suppress(psutil.Error):
+                    child.kill()
+            process.popen.wait()
             if process in self.processes:
                 self.processes.remove(process)
-
-
-def _signal_group(process: Process, sig: signal.Signals) -> None:
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, sig)
-
-
-@contextmanager
-def terminate_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM into SystemExit, so the stack's clean-up runs as it does on Ctrl-C."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

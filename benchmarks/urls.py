@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from benchmarks.protocol import BARE_CREATE_PATH
+from benchmarks.create import BARE_CREATE_PATH
 from benchmarks.views import bare_payout_create
 from project.urls import urlpatterns as project_urlpatterns
 

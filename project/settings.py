@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import django_stubs_ext
 import peewee
 import redis
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from project.consumer import THREAD, WORKER_TYPES
@@ -66,10 +67,14 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver leaves static files to WhiteNoise, as gunicorn does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "strawberry_django",
     "huey.contrib.djhuey",
     # Huey's own dashboard in the admin: queue depth, throughput, errors, running tasks.
@@ -89,10 +94,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # django-prometheus' pair: first and last, so that request metrics time the whole stack.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    # First, so that every response (a redirect, a 500 too) names its request, and every line
-    # logged while serving it carries the id.
+    # Outermost but for the metrics' timer, so that every response (a redirect, a 500 too)
+    # names its request, and every line logged while serving it carries the id.
     "project.request_id.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,9 +133,12 @@ TEMPLATES = [
 
 # On PostgreSQL, the most connections one process (a web worker, a consumer) opens, whatever
 # its threads or greenlets: they share them, one short transaction at a time.
-DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20, minimum=1)
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20, minimum=2)
+# One of them is the Huey stats recorder's (HUEY_STATS below), which holds its own.
 DATABASES = {
-    "default": env_database("DATABASE_URL", DATA_DIR / "db.sqlite3", pool_size=DATABASE_POOL_SIZE)
+    "default": env_database(
+        "DATABASE_URL", DATA_DIR / "db.sqlite3", pool_size=DATABASE_POOL_SIZE - 1
+    )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -140,7 +150,46 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves the static files from gunicorn itself, with DEBUG off too. The image sets
+# STATIC_COLLECTED and runs collectstatic when it is built: files are then served as
+# collectstatic wrote them into STATIC_ROOT, compressed, under names that carry a hash of their
+# content, so browsers may cache them for ever. Anywhere else (tests, `make run`, honcho) they
+# are served from the installed apps as they are, with no collectstatic step to forget.
+STATIC_COLLECTED = env_bool("STATIC_COLLECTED", False)
+STATIC_ROOT = BASE_DIR / "staticfiles" if STATIC_COLLECTED else None
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_COLLECTED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
+
+# Every page loads its scripts, styles, fonts and images from this service alone: Swagger UI,
+# ReDoc (drf-spectacular-sidecar) and GraphiQL (graphql_api/graphiql-vendor.lock) included, so
+# they work offline, and an injected script or a script from elsewhere does not run. Inline
+# styles are allowed: ReDoc builds its styles in the page, and the admin and the browsable API
+# carry style blocks and attributes.
+CONTENT_SECURITY_POLICY = {
+    # Huey's dashboard in the admin runs inline scripts: its refresh, and a confirmation before
+    # each action that deletes tasks. Under the policy that confirmation would not run, and the
+    # action would go ahead unasked.
+    "EXCLUDE_URL_PREFIXES": ["/admin/hueystats/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # The payment provider: `simulated` (a delay and a failure rate) or `http` (Provider HTTP
 # contract v1, in the README, at PAYOUT_PROVIDER_URL).
@@ -295,6 +344,10 @@ SPECTACULAR_SETTINGS = {
         "never writable through the API."
     ),
     "VERSION": "1.0.0",
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's pinned copies, served as static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its two viewers are public, whatever credentials a request carries.
     "SERVE_AUTHENTICATION": [],

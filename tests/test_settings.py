@@ -92,7 +92,7 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
             "HUEY_WORKER_TYPE must be thread or greenlet, got 'process'.",
         ),
         ({"HUEY_WORKERS": "0"}, "HUEY_WORKERS must be at least 1, got 0."),
-        ({"DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE must be at least 1, got 0."),
+        ({"DATABASE_POOL_SIZE": "1"}, "DATABASE_POOL_SIZE must be at least 2, got 1."),
         ({"DATABASE_POOL_SIZE": "many"}, "DATABASE_POOL_SIZE must be an integer, got 'many'."),
     ],
 )
@@ -147,20 +147,20 @@ PRINT_DATABASE = (
 )
 
 
-def test_postgresql_connections_come_from_a_pool_of_database_pool_size():
+def test_postgresql_connections_come_from_a_pool_of_database_pool_size_less_the_stats_recorder():
     result = run_in_fresh_process(
         PRINT_DATABASE, DATABASE_URL="postgres://u@db/payouts", DATABASE_POOL_SIZE="7"
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "0 True {'min_size': 1, 'max_size': 7, 'timeout': 10.0}"
+    assert result.stdout.strip() == "0 True {'min_size': 1, 'max_size': 6, 'timeout': 10.0}"
 
 
-def test_the_pool_holds_twenty_connections_by_default():
+def test_the_pool_holds_nineteen_connections_by_default_beside_the_stats_recorder():
     result = run_in_fresh_process(PRINT_DATABASE, DATABASE_URL="postgres://u@db/payouts")
 
     assert result.returncode == 0, result.stderr
-    assert "'max_size': 20" in result.stdout
+    assert "'max_size': 19" in result.stdout
 
 
 def test_sqlite_has_no_pool():

@@ -6,30 +6,32 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from benchmarks.keycheck import KEY_CHECK, KEY_READ, ROUND_TRIP, KeyCheckPlan, measure_key_check
+from benchmarks.keycheck import measure_key_check
+from benchmarks.report import Results
 from clients.services import api_key_revoke
-
-PLAN = KeyCheckPlan(iterations=6, max_seconds=30, warmup=1)
 
 
 def test_the_check_its_database_read_and_a_round_trip_are_timed_the_same_number_of_times(owner):
-    runs = measure_key_check(owner.authorization, PLAN)
+    results = Results()
 
-    assert [(run.target, run.latency.count) for run in runs] == [
-        (KEY_CHECK, 6),
-        (KEY_READ, 6),
-        (ROUND_TRIP, 6),
+    measure_key_check(owner.authorization, 6, results)
+
+    assert [row[:2] for row in results.tables[0].rows] == [
+        ["key check", "6"],
+        ["key check, read from the database", "6"],
+        ["SELECT 1", "6"],
     ]
-    assert all(run.latency.p50_ms > 0 for run in runs)
+    check = results.figures[0]
+    assert (check.name, check.target, check.passed) == ("API key check mean", "< 0.2 ms", True)
 
 
 def test_the_database_read_is_timed_with_the_key_forgotten_each_time(owner):
     with CaptureQueriesContext(connection) as captured:
-        measure_key_check(owner.authorization, PLAN)
+        measure_key_check(owner.authorization, 6, Results())
 
     key_reads = [query for query in captured if query["sql"].startswith('SELECT "clients_apikey"')]
-    # The first check, the warm-up's read and each timed read; the remembered checks none.
-    assert len(key_reads) == 1 + PLAN.warmup + PLAN.iterations
+    # The first check and each read, warm-up's (100) and timed; the remembered checks none.
+    assert len(key_reads) == 1 + 100 + 6
 
 
 def test_a_refused_key_stops_the_run_instead_of_timing_refusals(owner):
@@ -38,4 +40,4 @@ def test_a_refused_key_stops_the_run_instead_of_timing_refusals(owner):
     with pytest.raises(
         RuntimeError, match=r"refused the benchmark's key: API key \w+ has been revoked"
     ):
-        measure_key_check(owner.authorization, PLAN)
+        measure_key_check(owner.authorization, 6, Results())
