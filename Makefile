@@ -7,8 +7,17 @@ PORT ?= 8000
 # `make worker WORKERS=16`: run_huey's --workers; unset, HUEY_WORKERS and HUEY_WORKER_TYPE
 # from the environment (or their defaults, 4 threads) shape the consumer.
 WORKERS ?=
+# `make stack`: the file of variables honcho adds to the environment (/dev/null for none), and
+# how many worker processes (consumers) it starts.
+ENV_FILE ?= .env
+CONSUMERS ?= 1
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
-MANAGE := $(UV) run --frozen python manage.py
+# Commands run in .venv as the install targets left it: a plain `uv run` would first sync the
+# dev group into it, the tools `make run` means to leave out.
+RUN := $(UV) run --frozen --no-sync
+MANAGE := $(RUN) python manage.py
+# The repository's own directory: `make reset` deletes under it and nowhere else.
+ROOT := $(patsubst %/,%,$(dir $(abspath $(firstword $(MAKEFILE_LIST)))))
 COMPOSE ?= docker compose
 # The PostgreSQL and Redis that `make test-postgres` and the integration tests use.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/payouts
@@ -18,8 +27,10 @@ FUZZ_EXAMPLES ?= 1000
 # `make fuzz-live`: examples per operation and phase, tuned to stay under 5 minutes on 2 cores.
 FUZZ_LIVE_EXAMPLES ?= 300
 
-.PHONY: help install run worker fake-provider migrate makemigrations shell api-key revoke-api-key superuser test test-unit test-integration \
-	test-postgres fuzz fuzz-live lint check-deploy format schema up down build logs clean bench
+.PHONY: help install run api worker stack reset fake-provider migrate makemigrations shell api-key \
+	revoke-api-key superuser test test-unit test-integration test-postgres fuzz fuzz-live verify-stack \
+	lint lint-python typecheck lint-docker lint-ci check-deploy format schema up down build logs clean \
+	bench
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -29,56 +40,97 @@ help:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv
 
-.venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+# Two installs, one sentinel each: the service's dependencies alone (`make run`, `api`,
+# `worker`), and everything (tests, lint). The first syncs --inexact, so it never removes the
+# tools the second installed and switching between `make run` and `make test` installs nothing;
+# the second is exact, so a dependency dropped from uv.lock leaves .venv.
+.venv/.synced-service: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --no-dev --inexact
 	@touch $@
 
-install: .venv/.synced ## Create .venv with every dependency from uv.lock
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@ .venv/.synced-service
 
-run: install ## Migrate, then serve the API on http://127.0.0.1:$(PORT) with a Huey consumer
-	@export DEBUG=$${DEBUG:-true}; \
-	$(MANAGE) migrate --no-input && \
-	echo "" && \
-	echo "  REST API    http://127.0.0.1:$(PORT)/api/payouts/" && \
-	echo "  Swagger UI  http://127.0.0.1:$(PORT)/api/docs/" && \
-	echo "  ReDoc       http://127.0.0.1:$(PORT)/api/redoc/" && \
-	echo "  GraphQL     http://127.0.0.1:$(PORT)/graphql/" && \
-	echo "  Admin       http://127.0.0.1:$(PORT)/admin/  (create a user: make superuser)" && \
-	echo "" && \
-	$(MANAGE) dev_api_key --base-url http://127.0.0.1:$(PORT) && \
-	echo "" && \
-	echo "  Ctrl-C stops the API and the worker." && \
-	echo "" && \
-	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	$(MANAGE) run_huey $(if $(WORKERS),--workers $(WORKERS)) & \
-	$(MANAGE) runserver --noreload 127.0.0.1:$(PORT) & \
+install: .venv/.synced ## Create .venv with every dependency from uv.lock, the dev tools too
+
+# Each target that starts the service migrates first, so it works on a fresh checkout; the
+# migration is a step that must succeed before any process starts, never a process beside them.
+MIGRATE := $(MANAGE) migrate --no-input
+URLS := echo ""; \
+	echo "  REST API    http://127.0.0.1:$(PORT)/api/payouts/"; \
+	echo "  Swagger UI  http://127.0.0.1:$(PORT)/api/docs/"; \
+	echo "  ReDoc       http://127.0.0.1:$(PORT)/api/redoc/"; \
+	echo "  GraphQL     http://127.0.0.1:$(PORT)/graphql/"; \
+	echo "  Admin       http://127.0.0.1:$(PORT)/admin/  (create a user: make superuser)"; \
+	echo ""
+DEV_API_KEY := $(MANAGE) dev_api_key --base-url http://127.0.0.1:$(PORT)
+RUN_HUEY := $(MANAGE) run_huey $(if $(WORKERS),--workers $(WORKERS))
+RUNSERVER := $(MANAGE) runserver --noreload 127.0.0.1:$(PORT)
+# How `make run` and `make api` begin: DEBUG on unless set, migrate, the URLs, the development key.
+API_STEPS := export DEBUG=$${DEBUG:-true}; \
+	$(MIGRATE) || exit; \
+	$(URLS); \
+	$(DEV_API_KEY) || exit; \
+	echo ""
+
+# Each step must succeed before the next starts; once the two processes run, the first to end
+# (or Ctrl-C, or a TERM) stops the other, and make waits for both: nothing outlives `make run`.
+run: .venv/.synced-service ## Migrate, then serve the API on http://127.0.0.1:$(PORT) with a Huey consumer
+	@$(API_STEPS); \
+	echo "  Ctrl-C stops the API and the worker."; \
+	echo ""; \
+	trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT; \
+	trap 'exit 130' INT; \
+	trap 'exit 143' TERM; \
+	$(RUN_HUEY) & \
+	$(RUNSERVER) & \
 	wait -n
 
-worker: install ## Run the Huey consumer alone (HUEY_WORKER_TYPE=greenlet HUEY_WORKERS=1000 for greenlets)
-	$(MANAGE) run_huey $(if $(WORKERS),--workers $(WORKERS))
+api: .venv/.synced-service ## Migrate, then serve the API alone: no worker, so payouts stay PENDING (try PATCH, DELETE)
+	@$(API_STEPS); \
+	echo "  No worker runs: payouts stay PENDING until make worker starts one."; \
+	echo ""; \
+	exec $(RUNSERVER)
 
-fake-provider: install ## The fake payment provider on 127.0.0.1:8900 (options in FAKE_PROVIDER_ARGS)
+worker: .venv/.synced-service ## Migrate, then run a Huey consumer alone (HUEY_WORKER_TYPE=greenlet HUEY_WORKERS=1000 for greenlets)
+	@export DEBUG=$${DEBUG:-true}; \
+	$(MIGRATE) || exit; \
+	exec $(RUN_HUEY)
+
+# honcho adds what ENV_FILE sets (when it exists) to the environment, over what is exported; the
+# migration runs under it too. honcho stops every process when one ends, which is why the
+# one-shot migration is a step before it and not a line of the Procfile.
+stack: install ## Migrate, then `honcho start`: the Procfile's web (on PORT) and worker, on DATABASE_URL / REDIS_URL
+	@export DEBUG=$${DEBUG:-true}; \
+	$(RUN) honcho run --env $(ENV_FILE) python manage.py migrate --no-input || exit; \
+	exec $(RUN) honcho start --env $(ENV_FILE) --port $(PORT) --concurrency worker=$(CONSUMERS)
+
+reset: ## Delete local state: data/ (SQLite databases, Huey's queue, logs, reports), staticfiles/, artifacts/
+	rm -rf -- "$(ROOT)/data" "$(ROOT)/staticfiles" "$(ROOT)/artifacts"
+
+fake-provider: .venv/.synced-service ## The fake payment provider on 127.0.0.1:8900 (options in FAKE_PROVIDER_ARGS)
 	DEBUG=$${DEBUG:-true} $(MANAGE) fake_provider $(FAKE_PROVIDER_ARGS)
 
-migrate: install ## Apply database migrations
-	$(MANAGE) migrate --no-input
+migrate: .venv/.synced-service ## Apply database migrations
+	$(MIGRATE)
 
-makemigrations: install ## Create migrations after a model change
+makemigrations: .venv/.synced-service ## Create migrations after a model change
 	$(MANAGE) makemigrations
 
-api-key: install ## Create an API key for CLIENT (created if new; EXPIRES_IN_DAYS optional): the last line printed
+api-key: .venv/.synced-service ## Create an API key for CLIENT (created if new; EXPIRES_IN_DAYS optional): the last line printed
 	@test -n "$(CLIENT)" || { echo "Usage: make api-key CLIENT=<client name> [EXPIRES_IN_DAYS=n]" >&2; exit 2; }
 	@DEBUG=$${DEBUG:-true} $(MANAGE) create_api_key "$(CLIENT)" \
 		$(if $(EXPIRES_IN_DAYS),--expires-in-days $(EXPIRES_IN_DAYS))
 
-revoke-api-key: install ## Revoke the API key KEY (the whole key or its prefix)
+revoke-api-key: .venv/.synced-service ## Revoke the API key KEY (the whole key or its prefix)
 	@test -n "$(KEY)" || { echo "Usage: make revoke-api-key KEY=<key or prefix>" >&2; exit 2; }
 	@DEBUG=$${DEBUG:-true} $(MANAGE) revoke_api_key "$(KEY)"
 
-superuser: install ## Create an admin user
+superuser: .venv/.synced-service ## Create an admin user
 	DEBUG=$${DEBUG:-true} $(MANAGE) createsuperuser
 
-shell: install ## Django shell
+shell: .venv/.synced-service ## Django shell
 	DEBUG=$${DEBUG:-true} $(MANAGE) shell
 
 test: install ## The whole suite: unit tests on SQLite, then the PostgreSQL + Redis integration tests
@@ -96,6 +148,9 @@ fuzz: install ## Long property-based fuzz of REST and GraphQL: FUZZ_EXAMPLES per
 fuzz-live: install ## Schemathesis CLI, every check, on gunicorn + worker and a throwaway SQLite (< 5 min)
 	FUZZ_LIVE_EXAMPLES=$(FUZZ_LIVE_EXAMPLES) $(UV) run --frozen .ci/fuzz-live
 
+verify-stack: install ## The Procfile's processes (make stack) on PostgreSQL + Redis, checked by scripts/verify_setup.sh
+	$(RUN) .ci/stack-verify
+
 # Its own environment, with the bench group, so syncing .venv for tests never pulls it away.
 BENCH_ENV := .tools/bench-venv
 
@@ -103,13 +158,23 @@ bench: | $(UV) ## Measure the real stack against its baselines (< 10 min): bench
 	UV_PROJECT_ENVIRONMENT=$(BENCH_ENV) $(UV) sync --frozen --all-groups
 	UV_PROJECT_ENVIRONMENT=$(BENCH_ENV) $(UV) run --frozen --all-groups python -m benchmarks $(BENCH_ARGS)
 
-lint: install ## ruff check, ruff format --check, mypy, hadolint and the compose file
+lint: lint-python typecheck lint-docker lint-ci ## All four below (what CI runs as separate jobs)
+
+lint-python: install ## ruff check and ruff format --check
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+
+typecheck: install ## mypy, strict, with the Django and DRF stubs
 	DEBUG=true $(UV) run --frozen mypy .
+
+lint-docker: install ## hadolint on the Dockerfile, the compose files against the Compose specification
 	$(UV) run --frozen hadolint Dockerfile
 	$(UV) run --frozen check-jsonschema --builtin-schema vendor.compose-spec \
 		docker-compose.yml docker-compose.override.example.yml
+
+lint-ci: install ## shellcheck on the shell scripts, the GitHub workflow against its schema
+	$(UV) run --frozen shellcheck .ci/run .ci/fuzz-live .ci/stack-verify scripts/*.sh
+	$(UV) run --frozen check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 # Only DEBUG, a fresh strong SECRET_KEY and ALLOWED_HOSTS reach the check (env -i), so it
 # proves the production defaults rather than whatever this shell exports.

@@ -8,7 +8,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from project.settings import LOGGING
+from project.startup import settings_or_exit
+
+# The settings load here, in the master, before gunicorn logs a line or forks a worker: a
+# configuration error ends gunicorn with one line naming the variable, not a traceback (from
+# gunicorn's config loader, then from every worker).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+settings = settings_or_exit()
 
 if TYPE_CHECKING:
     from gunicorn.arbiter import Arbiter
@@ -27,7 +33,7 @@ accesslog = "-"
 # gunicorn's own lines, the master's included (it never loads Django), and its access line go
 # through the service's logging configuration: the same format, the same handler. The settings
 # module reads LOG_FORMAT and LOG_LEVEL as the application does.
-logconfig_dict = LOGGING
+logconfig_dict = settings.LOGGING
 
 # Request metrics summed over every worker: prometheus_client's multiprocess mode, in which each
 # worker writes its metrics to files in PROMETHEUS_MULTIPROC_DIR and /metrics reads them all.

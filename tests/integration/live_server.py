@@ -51,7 +51,8 @@ class Gunicorn:
                 *("--workers", str(workers)),
             ],
             cwd=ROOT,
-            env=env,
+            # Its "Listening at" line, which names the port, is INFO: LOG_LEVEL governs it.
+            env={**env, "LOG_LEVEL": "INFO"},
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
