@@ -182,6 +182,13 @@ class Payout(models.Model):
                 name="payout_unfinished_idx",
                 condition=LIVE & models.Q(status__in=["PENDING", "PROCESSING"]),
             ),
+            # The oldest payout still waiting for its first attempt, read at every scrape of
+            # /metrics: one step into this index however many payouts are finished.
+            models.Index(
+                fields=["created_at"],
+                name="payout_pending_created_idx",
+                condition=LIVE & models.Q(status="PENDING"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payout_amount_positive"),
@@ -278,3 +285,13 @@ class Lease(models.Model):
 
     def __str__(self) -> str:
         return f"Lease {self.name} until {self.expires_at}"
+
+
+class ConsumerHeartbeat(models.Model):
+    """A running consumer process, alive until `expires_at` unless it beats again before."""
+
+    consumer = models.CharField(primary_key=True, max_length=200)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Consumer {self.consumer} alive until {self.expires_at}"

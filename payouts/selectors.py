@@ -9,12 +9,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
 from payouts.callers import Caller
 from payouts.errors import PayoutNotFound
-from payouts.models import Payout
+from payouts.models import Payout, PayoutStatus
 from payouts.states import ATTEMPT_STATUS, NOT_STARTED_STATUSES
 
 # Newest first; the id breaks ties between payouts created in the same microsecond so that
@@ -101,3 +101,19 @@ def payout_list_stalled(now: datetime | None = None) -> QuerySet[Payout]:
         Q(status__in=NOT_STARTED_STATUSES, updated_at__lt=pending_cutoff)
         | Q(status=ATTEMPT_STATUS, updated_at__lt=lease_cutoff)
     )
+
+
+def payout_counts_by_status() -> dict[str, int]:
+    """How many live payouts each status holds, each bounded as `payout_count` bounds a list."""
+    live = Payout.objects.live()
+    return {status: payout_count(live.filter(status=status)) for status in PayoutStatus.values}
+
+
+def payout_oldest_pending_created_at() -> datetime | None:
+    """When the oldest payout still waiting for its first attempt was created; None if none."""
+    oldest: datetime | None = (
+        Payout.objects.live()
+        .filter(status=PayoutStatus.PENDING)
+        .aggregate(oldest=Min("created_at"))["oldest"]
+    )
+    return oldest

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import connection
 from huey import crontab, signals
 from huey.api import Task
-from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, signal
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_shutdown, on_startup, signal
 from huey.exceptions import RetryTask
 
-from payouts import services
+from payouts import metrics, services
 from payouts.leases import lease
 from payouts.logs import attempt_settled, current_request_id, task_context
 from payouts.models import Payout
@@ -69,8 +69,10 @@ def process_payout(
         raise RetryTask(delay=settings.PAYOUT_RETRY_DELAY_SECONDS) from error
     if payout is None:
         return
-    outcome = send(payout, attempt)
-    settle(payout_id, attempt, payout.max_attempts, outcome)
+    with metrics.recording_attempt() as record_outcome:
+        outcome = send(payout, attempt)
+        record_outcome(outcome)
+        settle(payout_id, attempt, payout.max_attempts, outcome)
 
 
 def send(payout: Payout, attempt: int) -> Outcome:
@@ -323,6 +325,17 @@ def _release(task: Task) -> None:
         return
     if released:
         logger.warning("Released payout %s for another consumer", payout_id)
+
+
+@on_startup()
+def start_consumer_reporting() -> None:
+    """In each consumer process: its heartbeat and, with WORKER_METRICS_PORT, its metrics."""
+    metrics.consumer_worker_started()
+
+
+@on_shutdown()
+def stop_consumer_reporting() -> None:
+    metrics.consumer_worker_stopped()
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -219,3 +219,13 @@ def env_rate(name: str) -> tuple[int, int] | None:
             f"{name} must look like 100/second or 6000/minute (or hour, day), got {value!r}."
         )
     return int(match[1]), _RATE_PERIODS[match[2][0]]
+
+
+def env_port(name: str) -> int | None:
+    """A TCP port (1 to 65535); unset or empty means none (the feature it serves is off)."""
+    value = _raw(name)
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ImproperlyConfigured(f"{name} must be a port number from 1 to 65535, got {value!r}.")
+    return int(value)

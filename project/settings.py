@@ -23,6 +23,7 @@ from project.env import (
     env_int,
     env_list,
     env_log_level,
+    env_port,
     env_rate,
     env_redis_url,
     env_str,
@@ -50,7 +51,7 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # client could claim HTTPS over plain HTTP.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Orchestrators and the compose healthcheck probe over plain HTTP and do not follow redirects.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     # Huey's own dashboard in the admin: queue depth, throughput, errors, running tasks.
     "huey.contrib.djhuey.stats",
+    "django_prometheus",
     # Its abstract key model, hasher and admin are what clients.ApiKey builds on; its own
     # concrete APIKey model is unused (and hidden from the admin).
     "rest_framework_api_key",
@@ -90,8 +92,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that every response (a redirect, a 500 too) names its request, and every line
-    # logged while serving it carries the id.
+    # django-prometheus' pair: first and last, so that request metrics time the whole stack.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Outermost but for the metrics' timer, so that every response (a redirect, a 500 too)
+    # names its request, and every line logged while serving it carries the id.
     "project.request_id.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -102,6 +106,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # The admin shows a new API key once, in a message: kept in the server-side session, not in the
@@ -297,6 +302,14 @@ if _DEFAULT_DB["ENGINE"].endswith("postgresql"):
     )
 else:
     HUEY_STATS["filename"] = str(DATA_DIR / "huey-stats.sqlite3")
+
+# Metrics. /metrics is open unless METRICS_TOKEN is set; then it wants `Authorization: Bearer`.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Each consumer serves its own metrics on this port, on every interface; unset: it serves none.
+WORKER_METRICS_PORT = env_port("WORKER_METRICS_PORT")
+# How often each consumer process writes its heartbeat; one unrenewed for three of these is a
+# consumer gone.
+PAYOUT_WORKER_HEARTBEAT_SECONDS = env_float("PAYOUT_WORKER_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
 
 # A payout body is a few hundred bytes and a GraphQL document a few kilobytes; anything near
 # this is abuse, refused with a 413 before it is parsed.

@@ -1,4 +1,4 @@
-"""Root URL configuration: REST API, its OpenAPI docs, GraphQL, the admin and health probes."""
+"""Root URL configuration: REST API and its docs, GraphQL, the admin, health probes, metrics."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from drf_spectacular.views import (
 )
 
 from graphql_api.views import PayoutGraphQLView
-from project import errors, health
+from project import errors, health, metrics
 
 # ReDoc's page without Google Fonts; its search runs in a Web Worker built from a blob: URL.
 redoc = csp_update({"worker-src": [SELF, "blob:"]})(
@@ -36,6 +36,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.MetricsView.as_view(), name="metrics"),
 ]
 
 # JSON errors under /api/ and /graphql/ (a body too large, an uncaught exception), Django's

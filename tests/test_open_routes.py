@@ -1,4 +1,4 @@
-"""The routes that stay open: health probes and the API's documentation answer without a key and
+"""The routes that stay open: health probes, metrics and the API docs answer without a key and
 whatever Authorization header comes; the OpenAPI document tells clients to send a bearer key."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from django.test import Client
 
 from tests.conftest import UNKNOWN_KEY
 
-OPEN_PATHS = ["/healthz", "/readyz", "/api/schema/", "/api/docs/", "/api/redoc/"]
+OPEN_PATHS = ["/healthz", "/readyz", "/metrics", "/api/schema/", "/api/docs/", "/api/redoc/"]
 
 
 @pytest.mark.parametrize(
