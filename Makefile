@@ -52,6 +52,17 @@ help:
 	$(UV) sync --frozen
 	@touch $@ .venv/.synced-service
 
+# The browser tests drive Debian's Chromium (Playwright downloads no browser): installed with
+# apt-get when missing and this user may; otherwise they skip, and under CI=true they fail.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y --no-install-recommends chromium \
+			|| { apt-get update && apt-get install -y --no-install-recommends chromium; }; \
+	else \
+		echo "Chromium is missing: the browser tests skip (sudo apt-get install chromium)"; \
+	fi
+
 install: .venv/.synced ## Create .venv with every dependency from uv.lock, the dev tools too
 
 # Each target that starts the service migrates first, so it works on a fresh checkout; the
@@ -137,12 +148,12 @@ superuser: .venv/.synced-service ## Create an admin user
 shell: .venv/.synced-service ## Django shell
 	DEBUG=$${DEBUG:-true} $(MANAGE) shell
 
-test: install ## The whole suite: unit tests on SQLite, then the PostgreSQL + Redis integration tests
+test: install | $(CHROMIUM) ## The whole suite: unit tests on SQLite, then the PostgreSQL + Redis integration tests
 	$(UV) run --frozen pytest -m "not integration" $(PYTEST_ARGS)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(UV) run --frozen pytest -m integration $(PYTEST_ARGS)
 
-test-postgres: install ## The whole suite again on PostgreSQL + Redis
+test-postgres: install | $(CHROMIUM) ## The whole suite again on PostgreSQL + Redis
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(UV) run --frozen pytest $(PYTEST_ARGS)
 
