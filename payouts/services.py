@@ -569,6 +569,7 @@ class Requeue(StrEnum):
     LEASE_HELD = "lease_held"
     STILL_QUEUED = "still_queued"
     QUEUE_UNREADABLE = "queue_unreadable"
+    QUEUE_UNREACHABLE = "queue_unreachable"
     BUSY = "busy"
 
 
@@ -595,6 +596,10 @@ MSG_REQUEUE_STILL_QUEUED = (
 )
 MSG_REQUEUE_QUEUE_UNREADABLE = (
     "The queue is too long to check for a message for it: try again once it has shrunk."
+)
+MSG_REQUEUE_QUEUE_UNREACHABLE = (
+    "The queue cannot be read now, so whether a message for it waits there is unknown: "
+    "nothing was enqueued. Try again once the queue is back."
 )
 MSG_REQUEUE_BUSY = "A worker or the recovery sweep took it up meanwhile: nothing done."
 
@@ -630,7 +635,12 @@ def payouts_requeue(caller: Caller, payout_ids: Iterable[object]) -> dict[str, R
         raise ValueError(f"At most {REQUEUE_MAX_PAYOUTS} payouts at a time, got {len(ids)}.")
     stalled = payout_list_stalled()
     # Read once for the whole batch, after its candidates were picked, as the sweep does.
-    queued = payout_ids_with_queued_work()
+    try:
+        queued = payout_ids_with_queued_work()
+    except Exception as error:  # Redis (or Huey's SQLite file) down: the storage's own errors
+        logger.warning("Re-enqueue refused: the queue cannot be read (%s)", error)
+        refused = RequeueResult(Requeue.QUEUE_UNREACHABLE, MSG_REQUEUE_QUEUE_UNREACHABLE)
+        return dict.fromkeys(ids, refused)
     return {payout_id: _requeue_one(caller, payout_id, stalled, queued) for payout_id in ids}
 
 

@@ -99,12 +99,13 @@ def release_database_connection() -> None:
 def settle(payout_id: str, attempt: int, max_attempts: int, outcome: Outcome) -> None:
     """Record what the provider answered, and run whatever it calls for next."""
     match outcome:
+        # The record first, then the log line: nothing may come between a payment and its record.
         case Paid(provider_reference=reference):
-            attempt_settled(payout_id, attempt, max_attempts, outcome)
             record_paid(payout_id, attempt, reference)
-        case Declined():
             attempt_settled(payout_id, attempt, max_attempts, outcome)
+        case Declined():
             services.payout_decline(payout_id, attempt, outcome)
+            attempt_settled(payout_id, attempt, max_attempts, outcome)
         case Rejected():
             next_attempt = services.payout_after_rejection(payout_id, attempt, outcome)
             schedule(payout_id, attempt, max_attempts, outcome, next_attempt, None)

@@ -29,6 +29,12 @@ _ACCOUNT_NUMBER = re.compile(
     r"|(?P<digits>\d(?: ?\d){7,}(?![0-9]|-[0-9a-fA-F]{4}-))"
 )
 _VISIBLE_DIGITS = 4
+# Whatever follows an account_number key (a GraphQL error quoting refused input, a dict's repr),
+# however it is written (dashes, dots, letters, few digits): it keeps only its last 4 characters.
+_ACCOUNT_FIELD = re.compile(
+    r"(?P<key>account_?number[\"']?\s*[:=]\s*[\"']?)(?P<value>[^\"',}\s][^\"',}]*)",
+    re.IGNORECASE,
+)
 
 # Values a log line may carry as fields. Anything else a library passes along (Django's request,
 # a GraphQL execution context with its variables) is left out, so its contents never reach
@@ -46,9 +52,13 @@ def _mask_match(match: re.Match[str]) -> str:
     return MASK + digits[-_VISIBLE_DIGITS:]
 
 
+def _mask_field(match: re.Match[str]) -> str:
+    return match["key"] + MASK + match["value"].strip()[-_VISIBLE_DIGITS:]
+
+
 def mask_account_numbers(text: str) -> str:
     """`text` with every account number masked to its last 4 digits."""
-    return _ACCOUNT_NUMBER.sub(_mask_match, text)
+    return _ACCOUNT_NUMBER.sub(_mask_match, _ACCOUNT_FIELD.sub(_mask_field, text))
 
 
 def _masked(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import redis
 from django.contrib.auth.models import Permission, User
 from django.contrib.messages import get_messages
 from django.utils import timezone
@@ -401,3 +402,23 @@ def test_requeue_refuses_while_the_queue_is_too_long_to_check(
     message = services.MSG_REQUEUE_QUEUE_UNREADABLE
     assert shown == [("warning", f"Payout {stuck_payout.pk}: {message}")]
     assert enqueued == []
+
+
+def test_requeue_refuses_while_the_queue_cannot_be_read(
+    admin_client,
+    stuck_payout,
+    monkeypatch,
+    enqueued,
+    django_capture_on_commit_callbacks,
+):
+    def unreachable() -> int:
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(HUEY, "pending_count", unreachable)
+
+    shown = requeue(admin_client, stuck_payout, capture=django_capture_on_commit_callbacks)
+
+    message = services.MSG_REQUEUE_QUEUE_UNREACHABLE
+    assert shown == [("warning", f"Payout {stuck_payout.pk}: {message}")]
+    assert enqueued == []
+    assert not stuck_payout.events.filter(kind="requeued").exists()
