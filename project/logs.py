@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import peewee
 import redis
 import structlog
 from huey.api import Task
@@ -137,8 +138,15 @@ def formatter(log_format: str) -> structlog.stdlib.ProcessorFormatter:
     )
 
 
-# Errors that mean the queue (Redis) cannot be reached, not that a task failed.
-_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+# Errors that mean the queue (Redis), or the database of Huey's stats recorder, cannot be
+# reached, not that a task failed.
+_UNREACHABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+    peewee.OperationalError,
+    peewee.InterfaceError,
+)
 
 
 class QueueUnreachable(logging.Filter):
@@ -149,7 +157,8 @@ class QueueUnreachable(logging.Filter):
     back-off (from 0.1 s up to 10 s, for each worker), its scheduler "Error reading schedule."
     every second: a thousand greenlets would print thousands of tracebacks a minute. This keeps
     the first line of each and then one per `seconds` (Huey's longest back-off), with the error
-    and how many were left out since (`repeats`).
+    and how many were left out since (`repeats`). The same for Huey's stats recorder when its
+    database is down: at start-up in every process, and at each flush, twice a second.
     """
 
     def __init__(self, seconds: float = 10.0) -> None:
@@ -159,7 +168,7 @@ class QueueUnreachable(logging.Filter):
         self._last: dict[tuple[str, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.exc_info or not record.name.startswith("huey.consumer"):
+        if not record.exc_info or not record.name.startswith("huey"):
             return True
         error = record.exc_info[1]
         if not isinstance(error, _UNREACHABLE):
@@ -172,7 +181,9 @@ class QueueUnreachable(logging.Filter):
                 self._last[key] = (shown_at, repeats + 1)
                 return False
             self._last[key] = (now, 0)
-        record.msg = f"{record.getMessage().rstrip('.')}: {type(error).__name__}: {error}"
+        # psycopg's messages span lines: one line says it.
+        said = " ".join(str(error).split())
+        record.msg = f"{record.getMessage().rstrip('.')}: {type(error).__name__}: {said}"
         record.args = ()
         record.exc_info = None
         record.exc_text = None

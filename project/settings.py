@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import django_stubs_ext
-import peewee
 import redis
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
@@ -28,6 +27,7 @@ from project.env import (
     env_redis_url,
     env_str,
 )
+from project.huey_stats import StatsDatabase
 from project.logs import JSON, LOG_FORMATS, TEXT, logging_config
 
 # Lets classes such as ModelAdmin[Payout] be subscripted at run time, as the type stubs expect.
@@ -134,7 +134,9 @@ TEMPLATES = [
 # On PostgreSQL, the most connections one process (a web worker, a consumer) opens, whatever
 # its threads or greenlets: they share them, one short transaction at a time.
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20, minimum=2)
-# One of them is the Huey stats recorder's (HUEY_STATS below), which holds its own.
+# One of them is the Huey stats recorder's (HUEY_STATS below): its writer thread holds its own.
+# peewee opens one per thread that uses it, so a web thread that served the dashboard, and
+# each consumer worker as it flushes the last events at shutdown, add one beyond the count.
 DATABASES = {
     "default": env_database(
         "DATABASE_URL", DATA_DIR / "db.sqlite3", pool_size=DATABASE_POOL_SIZE - 1
@@ -297,9 +299,7 @@ if _DEFAULT_DB["ENGINE"].endswith("postgresql"):
     }
     if _DEFAULT_DB["PORT"]:
         _connect["port"] = int(_DEFAULT_DB["PORT"])
-    HUEY_STATS["database"] = peewee.PostgresqlDatabase(
-        _DEFAULT_DB["NAME"], connect_timeout=5, **_connect
-    )
+    HUEY_STATS["database"] = StatsDatabase(_DEFAULT_DB["NAME"], connect_timeout=5, **_connect)
 else:
     HUEY_STATS["filename"] = str(DATA_DIR / "huey-stats.sqlite3")
 

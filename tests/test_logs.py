@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
 import sys
 import uuid
 from collections.abc import Callable
@@ -21,7 +22,8 @@ from payouts import tasks
 from payouts.models import Payout
 from payouts.providers import Declined, Paid, Retryable
 from project.logs import JSON, QueueUnreachable, formatter, mask_account_numbers
-from tests.conftest import payout_payload, run_in_fresh_process
+from tests.conftest import ROOT, fresh_environment, payout_payload, run_in_fresh_process
+from tests.integration.fake_provider import free_port
 from tests.processing import run_scheduled
 from tests.scripted_provider import ScriptedProvider
 
@@ -368,3 +370,21 @@ def test_a_bad_log_setting_is_refused_naming_the_variable(variable, value, messa
 
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_a_stats_database_that_cannot_be_reached_is_one_line_at_start_up():
+    closed = f"postgres://postgres@127.0.0.1:{free_port()}/payouts"
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=fresh_environment(DATABASE_URL=closed, LOG_FORMAT="json"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = [json.loads(text) for text in result.stderr.splitlines() if text.startswith("{")]
+    assert line["event"].startswith("huey stats recorder failed to start: OperationalError")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from huey.contrib.djhuey import HUEY
 from peewee import PostgresqlDatabase
 
@@ -29,5 +30,21 @@ def test_task_events_are_recorded_in_postgresql_for_every_web_process(admin_clie
     response = admin_client.get(f"{DASHBOARD}events/", {"q": task.id})
 
     assert isinstance(HUEY._stats.db, PostgresqlDatabase)
+    assert response.status_code == 200
+    assert [event["signal"] for event in response.context["events"]] == ["enqueued"]
+
+
+def test_the_dashboard_reads_events_again_after_postgresql_ended_the_recorders_connection(
+    admin_client, queue
+):
+    task = tasks.processing_task(PAYOUT_ID, attempt=1, max_attempts=4)
+    HUEY.enqueue(task)
+    HUEY._stats._flush()
+    recorder = HUEY._stats.db.connection().info.backend_pid
+    with connection.cursor() as cursor:  # as a PostgreSQL restart or an idle timeout would
+        cursor.execute("SELECT pg_terminate_backend(%s)", [recorder])
+
+    response = admin_client.get(f"{DASHBOARD}events/", {"q": task.id})
+
     assert response.status_code == 200
     assert [event["signal"] for event in response.context["events"]] == ["enqueued"]
