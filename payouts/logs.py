@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from django.db import transaction
 from django.utils import timezone
 from huey import signals
 from huey.api import Task
@@ -103,23 +104,27 @@ def attempt_settled(
 def payout_finished(
     payout_id: object, status: str, failure_code: str = "", reason: str = ""
 ) -> None:
-    """A payout reached its final status: FAILED is a warning, with its failure code."""
+    """A payout reached its final status: FAILED is a warning, with its failure code. Logged
+    once the change commits: a rolled-back one never happened."""
     fields = {"payout_id": str(payout_id), "status": status}
     if failure_code:
-        logger.warning(
-            "Payout %s FAILED (%s): %s",
-            payout_id,
-            failure_code,
-            reason,
-            extra=fields | {"failure_code": failure_code},
+        transaction.on_commit(
+            lambda: logger.warning(
+                "Payout %s FAILED (%s): %s",
+                payout_id,
+                failure_code,
+                reason,
+                extra=fields | {"failure_code": failure_code},
+            )
         )
     else:
-        logger.info("Payout %s %s", payout_id, status, extra=fields)
+        transaction.on_commit(lambda: logger.info("Payout %s %s", payout_id, status, extra=fields))
 
 
 def payout_changed(payout_id: object, change: str) -> None:
-    """A client's or staff's write: created, updated, deleted."""
-    logger.info("Payout %s %s", payout_id, change, extra={"payout_id": str(payout_id)})
+    """A client's or staff's write: created, updated, deleted; logged once it commits."""
+    fields = {"payout_id": str(payout_id)}
+    transaction.on_commit(lambda: logger.info("Payout %s %s", payout_id, change, extra=fields))
 
 
 RECOVERY_ACTIONS = {

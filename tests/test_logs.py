@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 import redis
+from django.db import transaction
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from payouts import tasks
+from payouts import services, tasks
+from payouts.callers import Caller
 from payouts.models import Payout
 from payouts.providers import Declined, Paid, Retryable
 from project.logs import JSON, QueueUnreachable, formatter, mask_account_numbers
@@ -221,23 +223,27 @@ def test_a_paid_attempt_names_the_provider_reference(pending_payout, provider, l
 
 
 def test_the_move_to_failed_is_a_warning_with_its_failure_code(
-    make_payout, provider, settings, log_lines
+    make_payout, provider, settings, log_lines, django_capture_on_commit_callbacks
 ):
     settings.PAYOUT_MAX_RETRIES = 0
     payout = make_payout()
     provider.script.append(Retryable("HTTP 503"))
 
-    run_attempt(payout)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_attempt(payout)
 
     [failed] = [line for line in log_lines() if line.get("status") == "FAILED"]
     assert (failed["level"], failed["failure_code"]) == ("warning", "provider_unavailable")
     assert failed["payout_id"] == str(payout.id)
 
 
-def test_a_decline_is_not_an_error_and_has_no_traceback(pending_payout, provider, log_lines):
+def test_a_decline_is_not_an_error_and_has_no_traceback(
+    pending_payout, provider, log_lines, django_capture_on_commit_callbacks
+):
     provider.script.append(Declined("insufficient_funds", "Not enough money"))
 
-    run_attempt(pending_payout)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_attempt(pending_payout)
 
     lines = log_lines()
     assert [line["level"] for line in lines if line["level"] in ("error", "critical")] == []
@@ -388,3 +394,17 @@ def test_a_stats_database_that_cannot_be_reached_is_one_line_at_start_up():
     assert "Traceback" not in result.stderr
     [line] = [json.loads(text) for text in result.stderr.splitlines() if text.startswith("{")]
     assert line["event"].startswith("huey stats recorder failed to start: OperationalError")
+
+
+def delete_then_fail(payout_id: uuid.UUID) -> None:
+    with transaction.atomic():
+        services.payout_delete(Caller.for_staff("ops"), payout_id)
+        raise RuntimeError("the request failed after the delete")
+
+
+def test_a_change_that_rolls_back_is_not_logged(pending_payout, log_lines):
+    with pytest.raises(RuntimeError):
+        delete_then_fail(pending_payout.id)
+
+    assert [line for line in log_lines() if "deleted" in line["event"]] == []
+    assert Payout.objects.filter(pk=pending_payout.pk, deleted_at__isnull=True).exists()

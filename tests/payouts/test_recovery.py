@@ -174,16 +174,16 @@ def test_an_abandoned_last_attempt_may_have_paid_so_it_earns_more_attempts(
 
 
 def test_an_abandoned_attempt_with_no_attempts_left_fails_as_unknown_outcome(
-    abandoned_payout, settings, django_capture_on_commit_callbacks
+    abandoned_payout, settings, enqueued, django_capture_on_commit_callbacks
 ):
     settings.PAYOUT_UNKNOWN_OUTCOME_RETRIES = 0
     Payout.objects.filter(pk=abandoned_payout.pk).update(attempts=abandoned_payout.max_attempts)
 
-    report, callbacks = sweep(django_capture_on_commit_callbacks, execute=False)
+    report, _ = sweep(django_capture_on_commit_callbacks, execute=True)
 
     payout = Payout.objects.get(pk=abandoned_payout.pk)
     assert report == services.RecoveryReport(failed_processing=1)
-    assert callbacks == []
+    assert enqueued == []
     assert (payout.status, payout.failure_code) == (
         PayoutStatus.FAILED,
         FailureCode.PROVIDER_UNKNOWN_OUTCOME,
