@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import dockerfile
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fresh_environment
 from tests.test_packaging import ignore_patterns, in_build_context
 
 BUILD_TOOLS = ("uv ", "pip install", "apt-get", "apk ", "gcc", "build-essential", "make ")
@@ -130,3 +133,21 @@ def test_the_build_leaves_no_database_file_in_the_image():
     assert data_dir is not None
     assert not data_dir[1].startswith("/app")
     assert f"rm -rf {data_dir[1]}" in collect
+
+
+def test_the_procfiles_web_takes_its_port_and_worker_count_from_the_environment():
+    command = [*shlex.split(procfile()["web"]), "--print-config"]
+    command[0] = str(Path(sys.executable).with_name(command[0]))
+
+    printed = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=fresh_environment(PORT="9123", WEB_CONCURRENCY="3"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+    assert re.search(r"^bind\s+= \['0\.0\.0\.0:9123'\]$", printed, re.MULTILINE)
+    assert re.search(r"^workers\s+= 3$", printed, re.MULTILINE)
