@@ -23,6 +23,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH="/opt/venv/bin:$PATH" \
     PORT=8000 \
+    WEB_CONCURRENCY=3 \
     STATIC_COLLECTED=true
 
 # An unprivileged user of its own, with a home for the tools that expect one.

@@ -58,7 +58,8 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get install -y --no-install-recommends chromium \
-			|| { apt-get update && apt-get install -y --no-install-recommends chromium; }; \
+			|| { apt-get update && apt-get install -y --no-install-recommends chromium; } \
+			|| echo "Could not install chromium: the browser tests skip (they fail under CI=true)"; \
 	else \
 		echo "Chromium is missing: the browser tests skip (sudo apt-get install chromium)"; \
 	fi
@@ -116,8 +117,10 @@ worker: .venv/.synced-service ## Migrate, then run a Huey consumer alone (HUEY_W
 # honcho adds what ENV_FILE sets (when it exists) to the environment, over what is exported; the
 # migration runs under it too. honcho stops every process when one ends, which is why the
 # one-shot migration is a step before it and not a line of the Procfile.
+# gunicorn binds 0.0.0.0:$$PORT under honcho: on this machine, loopback only unless
+# GUNICORN_CMD_ARGS says otherwise (DEBUG is on by default here).
 stack: install ## Migrate, then `honcho start`: the Procfile's web (on PORT) and worker, on DATABASE_URL / REDIS_URL
-	@export DEBUG=$${DEBUG:-true}; \
+	@export DEBUG=$${DEBUG:-true} GUNICORN_CMD_ARGS="$${GUNICORN_CMD_ARGS:---bind 127.0.0.1:$(PORT)}"; \
 	$(RUN) honcho run --env $(ENV_FILE) python manage.py migrate --no-input || exit; \
 	exec $(RUN) honcho start --env $(ENV_FILE) --port $(PORT) --concurrency worker=$(CONSUMERS)
 

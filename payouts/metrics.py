@@ -24,17 +24,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from payouts import heartbeats, selectors
-from payouts.providers import Declined, Outcome, Paid, Rejected, Retryable, Unknown
+from payouts.logs import OUTCOMES, outcome_name
+from payouts.providers import Outcome
 
 logger = logging.getLogger(__name__)
 
-OUTCOME_LABELS: dict[type, str] = {
-    Paid: "paid",
-    Declined: "declined",
-    Rejected: "rejected",
-    Retryable: "retryable",
-    Unknown: "unknown",
-}
 # From a fast provider's tens of milliseconds to an http call that timed out three times over.
 PROCESSING_DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -58,8 +52,8 @@ def worker_metrics() -> WorkerMetrics:
         ["outcome"],
         registry=registry,
     )
-    for outcome in OUTCOME_LABELS.values():
-        attempts.labels(outcome=outcome)
+    for name, _ in OUTCOMES.values():
+        attempts.labels(outcome=name)
     duration = Histogram(
         "payout_processing_duration_seconds",
         "One process_payout run that claimed its payout: from the claim to its settled outcome "
@@ -92,7 +86,7 @@ def _record(outcomes: list[Outcome], seconds: float) -> None:
     try:
         metrics = worker_metrics()
         for outcome in outcomes:
-            metrics.attempts.labels(outcome=OUTCOME_LABELS[type(outcome)]).inc()
+            metrics.attempts.labels(outcome=outcome_name(outcome)).inc()
         metrics.processing_duration.observe(seconds)
     except Exception as error:
         logger.warning("Worker metrics not recorded: %s", error)

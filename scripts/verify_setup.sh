@@ -14,6 +14,7 @@ set -euo pipefail
 base="${1:-http://127.0.0.1:8000}"
 base="${base%/}"
 timeout_seconds="${VERIFY_TIMEOUT_SECONDS:-90}"
+command -v curl >/dev/null || { echo "verify_setup.sh needs curl." >&2; exit 2; }
 if [ -z "${API_KEY:-}" ]; then
   echo "Set API_KEY to a client's key (make api-key CLIENT=<name> prints one)." >&2
   exit 2

@@ -107,7 +107,9 @@ def test_the_image_runs_the_procfiles_web_command():
     assert instructions(runtime, "ENTRYPOINT") == []
 
 
-@pytest.mark.parametrize(("name", "value"), [("PORT", "8000"), ("STATIC_COLLECTED", "true")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("PORT", "8000"), ("WEB_CONCURRENCY", "3"), ("STATIC_COLLECTED", "true")]
+)
 def test_the_image_sets_its_defaults(name, value):
     assert env(final_stage())[name] == value
 
