@@ -134,10 +134,12 @@ RECOVERY_ACTIONS = {
 }
 
 
-def payout_recovered(payout_id: object, action: str) -> None:
-    """The recovery sweep took a payout back (`action`: a RecoveryReport field)."""
+def payout_recovered(payout_id: object, action: str, by: str = "Recovery sweep") -> None:
+    """The recovery sweep, or an operator's re-enqueue (`by`), took a payout back (`action`: a
+    RecoveryReport field): one line for both, so a search on `recovery` finds either."""
     logger.warning(
-        "Recovery sweep: payout %s %s",
+        "%s: payout %s %s",
+        by,
         payout_id,
         RECOVERY_ACTIONS[action],
         extra={"payout_id": str(payout_id), "recovery": action},

@@ -669,7 +669,7 @@ def _requeue_one(
     taken = _recover_one(pk, stalled, caller=caller)
     if taken is None:
         return RequeueResult(Requeue.BUSY, MSG_REQUEUE_BUSY)
-    payout_changed(pk, f"taken back by {caller.actor}: {taken}")
+    payout_recovered(pk, taken, by=f"Re-enqueued by {caller.actor}")
     payout.refresh_from_db()
     if taken == "failed_processing":
         message = MSG_REQUEUE_FAILED.format(

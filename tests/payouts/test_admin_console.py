@@ -422,3 +422,17 @@ def test_requeue_refuses_while_the_queue_cannot_be_read(
     assert shown == [("warning", f"Payout {stuck_payout.pk}: {message}")]
     assert enqueued == []
     assert not stuck_payout.events.filter(kind="requeued").exists()
+
+
+def test_requeue_logs_the_recovery_as_the_sweep_does_naming_the_staff_user(
+    admin_client, admin_user, stuck_payout, enqueued, log_lines, django_capture_on_commit_callbacks
+):
+    requeue(admin_client, stuck_payout, capture=django_capture_on_commit_callbacks)
+
+    [line] = [line for line in log_lines() if "recovery" in line]
+    assert (line["recovery"], line["payout_id"], line["level"]) == (
+        "requeued_pending",
+        str(stuck_payout.pk),
+        "warning",
+    )
+    assert line["event"].startswith(f"Re-enqueued by {admin_user.username}: payout ")
