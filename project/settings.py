@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "clients",
     "payouts",
     "idempotency",
+    "events",
+    "webhooks",
     "rest_api",
     "graphql_api",
     "fake_provider",
@@ -310,6 +312,18 @@ WORKER_METRICS_PORT = env_port("WORKER_METRICS_PORT")
 # How often each consumer process writes its heartbeat; one unrenewed for three of these is a
 # consumer gone.
 PAYOUT_WORKER_HEARTBEAT_SECONDS = env_float("PAYOUT_WORKER_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
+
+# Webhooks. Endpoint URLs must be https:// and reach a public address unless these say
+# otherwise (tests and local runs); the address is checked after DNS resolution, at every
+# delivery too.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# A failed delivery is tried again after this, then twice as long each time (with jitter),
+# up to WEBHOOK_MAX_ATTEMPTS attempts in all.
+WEBHOOK_RETRY_DELAY_SECONDS = env_float("WEBHOOK_RETRY_DELAY_SECONDS", 5.0, minimum=0.0)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+# An endpoint every delivery to which failed for this long is disabled.
+WEBHOOK_DISABLE_AFTER_HOURS = env_float("WEBHOOK_DISABLE_AFTER_HOURS", 72.0, minimum=0.0)
 
 # A payout body is a few hundred bytes and a GraphQL document a few kilobytes; anything near
 # this is abuse, refused with a 413 before it is parsed.

@@ -1,0 +1,11 @@
+"""App configuration for the payout event stream."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "events"
+    verbose_name = "Events"
+    default_auto_field = "django.db.models.BigAutoField"
