@@ -60,9 +60,9 @@ class Event(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.type} #{self.sequence} of payout {self.payout_id}"
+
     @property
     def public_id(self) -> str:
         return f"{ID_PREFIX}{self.uid.hex}"
-
-    def __str__(self) -> str:
-        return f"{self.type} #{self.sequence} of payout {self.payout_id}"

@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from clients.models import Client
+from events.services import event_record, event_type_of
 from payouts.callers import WORKER, Caller
 from payouts.errors import (
     ClientRequired,
@@ -123,9 +124,17 @@ def _record(
 
 
 def _record_on(payout: Payout, kind: str, *, from_status: str, **details: Any) -> None:
-    """Record a change of `payout`, which now holds its new status and attempt count."""
+    """Record a change of `payout`, which now holds its new status and attempt count, and the
+    event its client sees of it, if any."""
     details.setdefault("attempt", payout.attempts)
     _record(payout.id, kind, from_status=from_status, to_status=payout.status, **details)
+    _publish(payout, kind, from_status)
+
+
+def _publish(payout: Payout, kind: str, from_status: str) -> None:
+    event_type = event_type_of(kind, from_status)
+    if event_type is not None:
+        event_record(payout, event_type)
 
 
 def _reference_holder(client: Client, reference: str) -> uuid.UUID | None:
@@ -407,6 +416,7 @@ def _finish(
                 attempt=attempt,
                 reason=reason,
             )
+            _publish(Payout.objects.get(pk=pk), kind, from_status)
             payout_finished(pk, to_status, fields.get("failure_code", ""), reason)
             return True
     status = Payout.objects.live().filter(pk=pk).values_list("status", flat=True).first()

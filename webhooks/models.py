@@ -40,7 +40,9 @@ class WebhookEndpoint(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["client", "-created_at", "-id"], name="endpoint_client_idx")]
+        indexes = [
+            models.Index(fields=["client", "-created_at", "-id"], name="endpoint_client_idx")
+        ]
 
     def __str__(self) -> str:
         return self.url

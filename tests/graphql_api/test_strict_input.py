@@ -505,7 +505,7 @@ def test_create_payout_takes_a_json_number_amount(
     assert response.json() == {"data": {"createPayout": {"__typename": "Payout", "amount": stored}}}
     assert Payout.objects.get().amount == Decimal(stored)
     assert str(Payout.objects.get().amount) == stored
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # processing enqueued, payout.created announced
 
 
 def test_create_payout_refuses_a_json_number_with_three_decimals(

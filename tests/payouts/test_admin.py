@@ -141,7 +141,7 @@ def test_admin_adds_a_payout_through_the_service(
         "From the console",
     )
     assert list(payout.events.values_list("kind", flat=True)) == ["created"]
-    assert len(callbacks) == 1  # processing is enqueued once the add commits
+    assert len(callbacks) == 2  # processing is enqueued, payout.created announced on commit
 
 
 def add_refused(admin_client, owner, django_capture_on_commit_callbacks, **fields: str):

@@ -81,7 +81,7 @@ def test_create_enqueues_processing_only_after_commit(
         response = post(api_client, payout_payload())
 
     assert response.status_code == 201
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # processing enqueued, payout.created announced
     assert Payout.objects.get(pk=response.json()["id"]).status == "PENDING"
 
 

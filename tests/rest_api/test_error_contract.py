@@ -89,7 +89,7 @@ def test_post_without_trailing_slash_creates_the_payout(
 
     assert response.status_code == 201
     assert Payout.objects.get().id == uuid.UUID(response.json()["id"])
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # processing enqueued, payout.created announced
 
 
 def test_get_list_without_trailing_slash_lists_payouts(api_client, pending_payout):
