@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from clients.authentication import MSG_NO_CREDENTIALS, MSG_REVOKED
 from clients.ratelimit import MSG_RATE_LIMITED
+from events.errors import MSG_EVENT_NOT_FOUND
 from idempotency.errors import MSG_KEY_IN_USE, MSG_KEY_INVALID, MSG_KEY_MISMATCH
 from payouts import errors
 from payouts.errors import MSG_SERVER_ERROR, MSG_TOO_LARGE, MSG_UNAVAILABLE, ErrorCode
@@ -161,6 +162,10 @@ PARAMETERS_INVALID = OpenApiResponse(
 )
 NOT_FOUND = _response(
     "No payout has this id.", ("Not found", _one(ErrorCode.NOT_FOUND, errors.MSG_NOT_FOUND))
+)
+EVENT_NOT_FOUND = _response(
+    "No event of yours has this id.",
+    ("Not found", _one(ErrorCode.NOT_FOUND, MSG_EVENT_NOT_FOUND)),
 )
 PAGE_NOT_FOUND = _response(
     "The page number is past the last page.",

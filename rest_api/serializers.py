@@ -14,6 +14,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from payouts.documents import payout_document
 from payouts.models import (
     DESCRIPTION_MAX_LENGTH,
     REFERENCE_MAX_LENGTH,
@@ -156,3 +157,7 @@ class PayoutSerializer(serializers.Serializer[Payout]):
     )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance: Payout) -> dict[str, Any]:
+        # The one rendering of a payout, which its events carry too.
+        return payout_document(instance)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework.routers import DefaultRouter
 
+from rest_api.events import EventViewSet
 from rest_api.views import PayoutViewSet
 
 
@@ -21,5 +22,6 @@ class OptionalSlashRouter(DefaultRouter):
 
 router = OptionalSlashRouter()
 router.register("payouts", PayoutViewSet, basename="payout")
+router.register("events", EventViewSet, basename="event")
 
 urlpatterns = router.urls

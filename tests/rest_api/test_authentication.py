@@ -22,6 +22,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("payout-detail", "GET"): {},
     ("payout-detail", "PATCH"): {"body": {"amount": "1.00"}},
     ("payout-detail", "DELETE"): {},
+    ("event-list", "GET"): {},
+    ("event-detail", "GET"): {},
 }
 
 
