@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from clients.models import Client
+from events.transactions import CurrentTransaction
 from payouts.models import Payout
 
 ID_PREFIX = "evt_"
@@ -27,8 +28,8 @@ class EventType(models.TextChoices):
 class Event(models.Model):
     """One change of a payout as its client sees it; rows are only ever added.
 
-    `position` orders the whole stream (the `after` cursor of catch-up reads); `sequence`
-    orders one payout's events, from 1, without gaps.
+    (`transaction_id`, `position`) orders the whole stream (the `after` cursor of catch-up
+    reads); `sequence` orders one payout's events, from 1, without gaps.
     """
 
     position = models.BigAutoField(primary_key=True)
@@ -40,19 +41,25 @@ class Event(models.Model):
     # The payout as the REST API renders it when the change committed.
     data = models.JSONField(encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(default=timezone.now)
+    # The writing transaction's id on PostgreSQL (0 on SQLite): the stream's first sort key
+    # (see events.transactions).
+    transaction_id = models.BigIntegerField(db_default=CurrentTransaction(), editable=False)
     # When the webhook deliveries of this event were made (the webhooks app); null until then,
     # so a fan-out whose task was lost is found and done by the sweep.
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["position"]
+        ordering = ["transaction_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["payout", "sequence"], name="event_payout_sequence"),
         ]
         indexes = [
             # A client's catch-up read, and with a type filter.
-            models.Index(fields=["client", "position"], name="event_client_idx"),
-            models.Index(fields=["client", "type", "position"], name="event_client_type_idx"),
+            models.Index(fields=["client", "transaction_id", "position"], name="event_client_idx"),
+            models.Index(
+                fields=["client", "type", "transaction_id", "position"],
+                name="event_client_type_idx",
+            ),
             models.Index(
                 fields=["position"],
                 name="event_undispatched_idx",

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from events.errors import EventNotFound
 from events.models import ID_PREFIX, Event
+from events.transactions import settled
 from payouts.callers import Caller
+
+STREAM_ORDER = ("transaction_id", "position")
 
 
 def parse_event_id(value: object) -> uuid.UUID:
@@ -23,18 +26,23 @@ def parse_event_id(value: object) -> uuid.UUID:
 
 
 def event_list(caller: Caller) -> QuerySet[Event]:
-    """The caller's events, oldest first: the order they were written in."""
-    return Event.objects.filter(caller.scope()).order_by("position")
+    """The caller's events in stream order, oldest first: only those no running transaction
+    can still precede (events.transactions), so reading on from the last one never skips."""
+    return Event.objects.filter(caller.scope()).filter(settled()).order_by(*STREAM_ORDER)
 
 
 def event_get(caller: Caller, event_id: object) -> Event:
     try:
-        return event_list(caller).get(uid=parse_event_id(event_id))
+        return Event.objects.filter(caller.scope()).get(uid=parse_event_id(event_id))
     except Event.DoesNotExist:
         raise EventNotFound() from None
 
 
 def events_after(events: QuerySet[Event], caller: Caller, event_id: object) -> QuerySet[Event]:
-    """The events of `events` written after the caller's event `event_id`: a catch-up read."""
-    position = event_get(caller, event_id).position
-    return events.filter(position__gt=position)
+    """The events of `events` that follow the caller's event `event_id` in stream order: a
+    catch-up read."""
+    event = event_get(caller, event_id)
+    later = Q(transaction_id__gt=event.transaction_id) | Q(
+        transaction_id=event.transaction_id, position__gt=event.position
+    )
+    return events.filter(later)
