@@ -4,8 +4,8 @@ numbered in, and a reader reading on from the last event it saw still misses non
 from __future__ import annotations
 
 import threading
-from typing import Any
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from django.db import transaction
 from rest_framework.test import APIClient
