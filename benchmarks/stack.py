@@ -164,11 +164,12 @@ class Stack:
             client.flushdb()
 
     def clear_payouts(self) -> None:
-        """Empty the payouts and the queue between phases, and write out what the last phase
+        """Empty the payouts (and all that refers to them) and the queue between phases, and write out what the last phase
         left dirty, so that its checkpoint's I/O does not land in the next one's figures. The
         payouts are locked first, as a create still in flight locks them: no deadlock with it."""
         with self.connect() as conn:
-            conn.execute("TRUNCATE payouts_payout, payouts_payoutevent")
+            # CASCADE: their history, events and webhook deliveries go with them.
+            conn.execute("TRUNCATE payouts_payout CASCADE")
             conn.execute("CHECKPOINT")
         self.flush_redis()
 
