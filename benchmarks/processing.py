@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,12 +24,21 @@ import redis
 
 from benchmarks.ledger import LedgerCheck, Recorded, check_ledger
 from benchmarks.listing import SEED_COLUMNS, pending_row
-from benchmarks.report import Figure, Results, Table, number
+from benchmarks.report import Figure, Latency, Results, Table, number
+from benchmarks.slow_endpoint import (
+    DRAIN_TIMEOUT_SECONDS,
+    Receiver,
+    add_endpoint,
+    latency_of,
+    remove_endpoints,
+    start_webhooks,
+    wait_for_deliveries,
+)
 from benchmarks.stack import Process, Stack, StackError, peak_rss_mb
 
 READY_TIMEOUT_SECONDS = 60.0
 LISTENING = re.compile(r"Fake provider listening on (http://\S+):")
-MIN_RATIO, THREADS_MIN_RATIO = 0.8, 0.9
+MIN_RATIO, THREADS_MIN_RATIO, WEBHOOKS_MIN_RATIO = 0.8, 0.9, 0.9
 MAX_RSS_MB, MAX_CONNECTIONS = 300.0, 20
 # tests/integration/test_ledger.py's rough provider: 10% each of declines, 503s, hangs past the
 # adapter's timeout and paid-then-dropped connections, and two attempts a payout.
@@ -56,6 +66,9 @@ class ProcessingPlan:
     thread_payouts: int = 384
     rough_payouts: int = 300
     max_seconds: float = 90.0
+    # One endpoint for the client that answers each webhook after this long.
+    webhook_delay: float = 2.0
+    webhook_workers: int = 1000
 
 
 @dataclass
@@ -135,7 +148,10 @@ def _cpu(processes: list[psutil.Process]) -> float:
     return float(sum(sum(process.cpu_times()[:2]) for process in processes))
 
 
-def run_batch(stack: Stack, run: Run, url: str, max_seconds: float, **knobs: str) -> Run:
+def run_batch(
+    stack: Stack, run: Run, url: str, max_seconds: float, extra_readers: int = 0, **knobs: str
+) -> Run:
+    """Process one batch; `extra_readers` are queue readers of other consumers already up."""
     from huey.contrib.djhuey import HUEY
 
     from payouts.tasks import enqueue_processing
@@ -158,7 +174,7 @@ def run_batch(stack: Stack, run: Run, url: str, max_seconds: float, **knobs: str
     try:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         # A consumer still starting when the payouts are enqueued would leave others its share.
-        while _queue_readers(stack) < run.consumers * run.workers:
+        while _queue_readers(stack) < run.consumers * run.workers + extra_readers:
             if not process.alive() or time.monotonic() > deadline:
                 raise StackError(f"{name}'s workers are not reading the queue:\n{process.tail()}")
             time.sleep(0.25)
@@ -200,6 +216,32 @@ def run_batch(stack: Stack, run: Run, url: str, max_seconds: float, **knobs: str
     return run
 
 
+@dataclass(frozen=True)
+class Delivery:
+    events: int
+    drained: bool
+    latency: Latency
+
+
+def measure_with_webhooks(
+    stack: Stack, plan: ProcessingPlan, measure: Callable[..., Run], count: int, url: str
+) -> tuple[Run, Delivery]:
+    """The provider run again, with the client's one slow endpoint and the webhooks consumer:
+    then until every delivery it caused arrived (or DRAIN_TIMEOUT_SECONDS)."""
+    receiver = Receiver(plan.webhook_delay)
+    add_endpoint(stack, receiver.start())
+    hooks = start_webhooks(stack, plan.webhook_workers)
+    try:
+        run = Run("webhooks", 1, plan.greenlets, "greenlet", plan.latency, count)
+        measure(run, url, plan.webhook_workers)
+        events, _, drained = wait_for_deliveries(stack, run.created_at)
+    finally:
+        stack.stop(hooks)
+        receiver.stop()
+        remove_endpoints(stack)
+    return run, Delivery(events, drained, latency_of(receiver))
+
+
 def ledger_check(stack: Stack, name: str, runs: list[Run], urls: list[str]) -> LedgerCheck:
     """The ledger check of every payout of `runs` against the providers at `urls`."""
     with stack.connect() as conn:
@@ -220,11 +262,11 @@ def measure_processing(
     runs: list[Run] = []
     skipped: list[str] = results.meta["skipped"]
 
-    def measure(run: Run, url: str, **knobs: str) -> Run:
+    def measure(run: Run, url: str, extra_readers: int = 0, **knobs: str) -> Run:
         if time.monotonic() > deadline:
             skipped.append(f"processing: {run.kind}")
             return run
-        runs.append(run_batch(stack, run, url, plan.max_seconds, **knobs))
+        runs.append(run_batch(stack, run, url, plan.max_seconds, extra_readers, **knobs))
         return run
 
     # One provider for each latency, so that each ledger holds the runs at its latency.
@@ -235,6 +277,7 @@ def measure_processing(
     bound = min(n / latency, base.rate or float("inf"))
     count = min(max(round(bound * plan.run_seconds), plan.min_payouts), plan.max_payouts)
     one = measure(Run("provider", 1, n, "greenlet", latency, count), slow_url)
+    hooked, delivery = measure_with_webhooks(stack, plan, measure, count, slow_url)
     # As many greenlets as the one consumer had, so both share the provider's ceiling
     # (greenlets / latency) and the ratio shows what more processes buy.
     spread = Run("scale-out", plan.consumers, n // plan.consumers, "greenlet", latency, count)
@@ -263,6 +306,14 @@ def measure_processing(
         .at_most(MAX_RSS_MB, f"<= {MAX_RSS_MB:.0f} MB", one.peak_rss_mb > 0),
         Figure("Processing", f"peak PostgreSQL connections, {one.shape}", one.connections, "conns")
         .at_most(MAX_CONNECTIONS, f"<= {MAX_CONNECTIONS}", one.connections > 0),
+        Figure("Webhooks", f"payouts/s, {at}, {hooked.shape}, one {plan.webhook_delay:g} s "
+               "endpoint", hooked.rate, "/s", one.rate, "same run without webhooks")
+        .at_least(WEBHOOKS_MIN_RATIO, hooked.completed == hooked.payouts),
+        Figure("Webhooks", "status change to receiver, p50", delivery.latency.p50_ms, "ms"),
+        Figure("Webhooks", "status change to receiver, p99", delivery.latency.p99_ms, "ms"),
+        Figure("Webhooks", f"events delivered within {DRAIN_TIMEOUT_SECONDS:g} s of the last "
+               "final", delivery.latency.count, "events", delivery.events, "events written")
+        .at_least(1.0, delivery.drained),
         Figure("Processing", f"payouts/s, {at}, {spread.shape}", spread.rate, "/s", one.rate,
                f"one consumer of {one.shape}"),
         Figure("Processing", f"peak PostgreSQL connections, {spread.shape}", spread.connections,

@@ -45,6 +45,7 @@ QUICK = Profile(
     list_seconds=2.0, processing=ProcessingPlan(
         greenlets=100, latency=0.5, baseline_payouts=200, run_seconds=2.0, min_payouts=200,
         max_payouts=400, threads=16, thread_payouts=64, rough_payouts=60, max_seconds=30,
+        webhook_delay=0.5, webhook_workers=100,
     ),
 )  # fmt: skip
 
@@ -58,7 +59,8 @@ def _commit() -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
 
     commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
-    apps = ("clients", "payouts", "rest_api", "graphql_api", "idempotency", "project")
+    apps = ("clients", "payouts", "events", "webhooks", "rest_api", "graphql_api", "idempotency")
+    apps += ("project",)
     return f"{commit} + uncommitted changes" if git("status", "--porcelain", *apps) else commit
 
 

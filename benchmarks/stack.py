@@ -84,6 +84,9 @@ class Config:
             "PAYOUT_FAILURE_RATE": "0",
             "PAYOUT_MAX_RETRIES": "3",
             "PAYOUT_RETRY_DELAY_SECONDS": "2",
+            # The webhook receiver is the harness's own, on loopback.
+            "WEBHOOK_ALLOW_HTTP": "true",
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
             "PYTHONUNBUFFERED": "1",
             **knobs,
         }
@@ -164,9 +167,10 @@ class Stack:
             client.flushdb()
 
     def clear_payouts(self) -> None:
-        """Empty the payouts (and all that refers to them) and the queue between phases, and write out what the last phase
-        left dirty, so that its checkpoint's I/O does not land in the next one's figures. The
-        payouts are locked first, as a create still in flight locks them: no deadlock with it."""
+        """Empty the payouts (with all that refers to them) and the queue between phases, and
+        write out what the last phase left dirty, so that its checkpoint's I/O does not land in
+        the next one's figures. The payouts are locked first, as a create still in flight locks
+        them: no deadlock with it."""
         with self.connect() as conn:
             # CASCADE: their history, events and webhook deliveries go with them.
             conn.execute("TRUNCATE payouts_payout CASCADE")
