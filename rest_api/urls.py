@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework.routers import DefaultRouter
 
 from rest_api.views import PayoutViewSet
+from rest_api.webhook_endpoints import WebhookEndpointViewSet
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -21,5 +22,6 @@ class OptionalSlashRouter(DefaultRouter):
 
 router = OptionalSlashRouter()
 router.register("payouts", PayoutViewSet, basename="payout")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 
 urlpatterns = router.urls
