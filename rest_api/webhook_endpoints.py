@@ -24,9 +24,11 @@ from rest_framework.response import Response
 
 from events.models import EventType
 from payouts.errors import ErrorCode
+from payouts.selectors import PAYOUT_PAGE_MAX
 from rest_api import responses
 from rest_api.authentication import caller_of
 from rest_api.errors import MSG_INVALID_INPUT, error_body
+from rest_api.pagination import MSG_PAGE_SIZE_TOO_LARGE
 from webhooks import errors, selectors, services
 from webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH, WebhookEndpoint
 from webhooks.signing import PREVIOUS_SECRET_VALIDITY
@@ -120,36 +122,42 @@ def _invalid(field: str, code: ErrorCode, message: str) -> dict[str, Any]:
     )
 
 
-_BODY_INVALID = OpenApiResponse(
+_URL_EXAMPLES = [
+    OpenApiExample(
+        "Not https",
+        value=_invalid("url", ErrorCode.WEBHOOK_URL_NOT_HTTPS, errors.MSG_URL_NOT_HTTPS),
+    ),
+    OpenApiExample(
+        "Private address",
+        value=_invalid(
+            "url",
+            ErrorCode.WEBHOOK_URL_PRIVATE_ADDRESS,
+            errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example", address="10.0.0.7"),
+        ),
+    ),
+    OpenApiExample(
+        "Unknown event type",
+        value=_invalid(
+            "event_types",
+            ErrorCode.INVALID_CHOICE,
+            errors.MSG_EVENT_TYPE_UNKNOWN.format(
+                value="payout.paid", choices=", ".join(EventType.values)
+            ),
+        ),
+    ),
+]
+_BODY_INVALID_DESCRIPTION = (
+    "Invalid input: every bad field at once (a refused URL's code says why), or a body that is "
+    "not acceptable JSON."
+)
+_CREATE_INVALID = OpenApiResponse(
     response=responses.ErrorSerializer,
     description=(
-        "Invalid input: every bad field at once (the URL's own code says why it is refused), "
-        "a body that is not acceptable JSON, or, on a create, ENDPOINTS_PER_CLIENT_MAX "
-        f"({services.ENDPOINTS_PER_CLIENT_MAX}) endpoints already."
+        f"{_BODY_INVALID_DESCRIPTION} Also `webhook_endpoint_limit`: you have "
+        f"{services.ENDPOINTS_PER_CLIENT_MAX} endpoints already, the most a client may have."
     ),
     examples=[
-        OpenApiExample(
-            "Not https",
-            value=_invalid("url", ErrorCode.WEBHOOK_URL_NOT_HTTPS, errors.MSG_URL_NOT_HTTPS),
-        ),
-        OpenApiExample(
-            "Private address",
-            value=_invalid(
-                "url",
-                ErrorCode.WEBHOOK_URL_PRIVATE_ADDRESS,
-                errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example", address="10.0.0.7"),
-            ),
-        ),
-        OpenApiExample(
-            "Unknown event type",
-            value=_invalid(
-                "event_types",
-                ErrorCode.INVALID_CHOICE,
-                errors.MSG_EVENT_TYPE_UNKNOWN.format(
-                    value="payout.paid", choices=", ".join(EventType.values)
-                ),
-            ),
-        ),
+        *_URL_EXAMPLES,
         OpenApiExample(
             "Too many endpoints",
             value=error_body(
@@ -163,6 +171,22 @@ _BODY_INVALID = OpenApiResponse(
                     }
                 ],
             ),
+        ),
+    ],
+)
+_UPDATE_INVALID = OpenApiResponse(
+    response=responses.ErrorSerializer,
+    description=_BODY_INVALID_DESCRIPTION,
+    examples=_URL_EXAMPLES,
+)
+_PAGE_INVALID = OpenApiResponse(
+    response=responses.ErrorSerializer,
+    description="A page parameter is malformed, out of range, or given more than once.",
+    examples=[
+        OpenApiExample(
+            "PageTooLarge",
+            summary=f"/api/webhook-endpoints/?page_size={PAYOUT_PAGE_MAX + 1}",
+            value=_invalid("page_size", ErrorCode.INVALID, MSG_PAGE_SIZE_TOO_LARGE),
         ),
     ],
 )
@@ -190,7 +214,7 @@ _ROTATION = (
         description="Your endpoints, newest first, paginated. Secrets are never listed.",
         responses={
             200: WebhookEndpointSerializer(many=True),
-            400: responses.PARAMETERS_INVALID,
+            400: _PAGE_INVALID,
             404: responses.PAGE_NOT_FOUND,
             **responses.ALWAYS,
         },
@@ -210,7 +234,7 @@ _ROTATION = (
         request=WebhookEndpointCreateSerializer,
         responses={
             201: WebhookEndpointWithSecretSerializer,
-            400: _BODY_INVALID,
+            400: _CREATE_INVALID,
             403: _CLIENT_REQUIRED,
             **responses.WITH_BODY,
         },
@@ -222,7 +246,7 @@ _ROTATION = (
         request=WebhookEndpointUpdateSerializer,
         responses={
             200: WebhookEndpointSerializer,
-            400: _BODY_INVALID,
+            400: _UPDATE_INVALID,
             404: _NOT_FOUND,
             **responses.WITH_BODY,
         },

@@ -13,6 +13,8 @@ from standardwebhooks.webhooks import Webhook
 
 from events.models import Event, EventType
 from payouts.errors import MSG_READ_ONLY_FIELD, MSG_UNKNOWN_FIELD
+from payouts.selectors import PAYOUT_PAGE_MAX
+from rest_api.pagination import MSG_PAGE_SIZE_TOO_LARGE
 from tests.conftest import api_error, field_codes, field_errors
 from tests.webhooks.conftest import RECEIVER, RECEIVER_URL
 from webhooks import errors, services
@@ -441,3 +443,10 @@ def test_a_rotation_retried_after_a_lost_answer_keeps_the_first_secret_valid(
 
     assert verifies(first, endpoint)
     assert verifies(latest, endpoint)
+
+
+def test_a_page_size_past_the_maximum_is_refused(api_client):
+    response = api_client.get(LIST, {"page_size": PAYOUT_PAGE_MAX + 1})
+
+    assert response.status_code == 400
+    assert field_errors(response) == {"page_size": [MSG_PAGE_SIZE_TOO_LARGE]}
