@@ -164,6 +164,7 @@ def endpoint_create(caller: Caller, data: object) -> tuple[WebhookEndpoint, str]
     cleaned = endpoint_clean(data, creating=True)
     secret = new_secret()
     with transaction.atomic():
+        # Held until the commit: the next create of this client counts after this one.
         Client.objects.select_for_update().filter(pk=client.pk).first()
         if WebhookEndpoint.objects.filter(client=client).count() >= ENDPOINTS_PER_CLIENT_MAX:
             raise EndpointLimitReached(ENDPOINTS_PER_CLIENT_MAX)
