@@ -30,7 +30,12 @@ from rest_api.authentication import caller_of
 from rest_api.errors import MSG_INVALID_INPUT, error_body
 from rest_api.pagination import MSG_PAGE_SIZE_TOO_LARGE
 from webhooks import errors, selectors, services
-from webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH, WebhookEndpoint
+from webhooks.models import (
+    DESCRIPTION_MAX_LENGTH,
+    ENDPOINTS_PER_CLIENT_MAX,
+    URL_MAX_LENGTH,
+    WebhookEndpoint,
+)
 from webhooks.signing import PREVIOUS_SECRET_VALIDITY
 
 _VALIDITY_HOURS = int(PREVIOUS_SECRET_VALIDITY.total_seconds() // 3600)
@@ -154,7 +159,7 @@ _CREATE_INVALID = OpenApiResponse(
     response=responses.ErrorSerializer,
     description=(
         f"{_BODY_INVALID_DESCRIPTION} Also `webhook_endpoint_limit`: you have "
-        f"{services.ENDPOINTS_PER_CLIENT_MAX} endpoints already, the most a client may have."
+        f"{ENDPOINTS_PER_CLIENT_MAX} endpoints already, the most a client may have."
     ),
     examples=[
         *_URL_EXAMPLES,
@@ -167,7 +172,7 @@ _CREATE_INVALID = OpenApiResponse(
                     {
                         "field": None,
                         "code": ErrorCode.WEBHOOK_ENDPOINT_LIMIT.value,
-                        "message": errors.MSG_LIMIT.format(limit=services.ENDPOINTS_PER_CLIENT_MAX),
+                        "message": errors.MSG_LIMIT.format(limit=ENDPOINTS_PER_CLIENT_MAX),
                     }
                 ],
             ),

@@ -1,4 +1,5 @@
-"""Reads with rules: the webhook endpoints a caller may see, and one of them by id."""
+"""Reads with rules: the webhook endpoints a caller may see, one of them by id, and those an
+event is sent to."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import uuid
 
 from django.db.models import QuerySet
 
+from events.models import Event
 from payouts.callers import Caller
 from payouts.errors import PayoutNotFound
 from payouts.selectors import parse_payout_id
@@ -37,3 +39,17 @@ def endpoint_get(caller: Caller, endpoint_id: object) -> WebhookEndpoint:
         return endpoint_list(caller).get(pk=parse_endpoint_id(endpoint_id))
     except WebhookEndpoint.DoesNotExist:
         raise EndpointNotFound() from None
+
+
+def endpoint_list_receiving(event: Event) -> list[WebhookEndpoint]:
+    """The enabled endpoints of the event's client that take events of its type, oldest first.
+
+    Matched in Python (WebhookEndpoint.receives): a client has at most ENDPOINTS_PER_CLIENT_MAX
+    endpoints, and SQLite has no lookup for a value inside a JSON list.
+    """
+    endpoints = WebhookEndpoint.objects.filter(client_id=event.client_id, enabled=True)
+    return [
+        endpoint
+        for endpoint in endpoints.order_by("created_at", "id")
+        if endpoint.receives(event.type)
+    ]

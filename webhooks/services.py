@@ -25,15 +25,13 @@ from webhooks.errors import (
     EndpointNotFound,
     TargetRefused,
 )
-from webhooks.models import DESCRIPTION_MAX_LENGTH, WebhookEndpoint
+from webhooks.models import DESCRIPTION_MAX_LENGTH, ENDPOINTS_PER_CLIENT_MAX, WebhookEndpoint
 from webhooks.selectors import endpoint_get, endpoint_list, parse_endpoint_id
 from webhooks.signing import PREVIOUS_SECRET_VALIDITY, new_secret
 from webhooks.targets import resolve_target
 
 logger = logging.getLogger(__name__)
 
-# Enough for a receiver per environment and team; each endpoint multiplies every event's POSTs.
-ENDPOINTS_PER_CLIENT_MAX = 20
 EDITABLE_FIELDS: tuple[str, ...] = ("url", "description", "event_types", "enabled")
 REQUIRED_FIELDS: tuple[str, ...] = ("url",)
 READ_ONLY_FIELDS: tuple[str, ...] = (

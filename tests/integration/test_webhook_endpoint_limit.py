@@ -9,14 +9,14 @@ from rest_framework.test import APIClient
 
 from tests.integration.test_concurrency import in_own_connection
 from webhooks import services
-from webhooks.models import WebhookEndpoint
+from webhooks.models import ENDPOINTS_PER_CLIENT_MAX, WebhookEndpoint
 
 # An IP address in the URL: no DNS lookup.
 URL = "https://93.184.215.14/hooks"
 
 
 def test_concurrent_creates_cannot_pass_the_endpoint_limit(owner, transactional_db):
-    for _ in range(services.ENDPOINTS_PER_CLIENT_MAX - 1):
+    for _ in range(ENDPOINTS_PER_CLIENT_MAX - 1):
         services.endpoint_create(owner.caller, {"url": URL})
     creators = 8
     start = threading.Barrier(creators)
@@ -34,4 +34,4 @@ def test_concurrent_creates_cannot_pass_the_endpoint_limit(owner, transactional_
         ]
 
     assert sorted(statuses) == [201] + [400] * (creators - 1)
-    assert WebhookEndpoint.objects.count() == services.ENDPOINTS_PER_CLIENT_MAX
+    assert WebhookEndpoint.objects.count() == ENDPOINTS_PER_CLIENT_MAX

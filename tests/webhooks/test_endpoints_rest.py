@@ -17,8 +17,8 @@ from payouts.selectors import PAYOUT_PAGE_MAX
 from rest_api.pagination import MSG_PAGE_SIZE_TOO_LARGE
 from tests.conftest import api_error, field_codes, field_errors
 from tests.webhooks.conftest import RECEIVER, RECEIVER_URL
-from webhooks import errors, services
-from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks import errors
+from webhooks.models import ENDPOINTS_PER_CLIENT_MAX, WebhookDelivery, WebhookEndpoint
 from webhooks.signing import PREVIOUS_SECRET_VALIDITY, signed_headers
 
 LIST = "/api/webhook-endpoints/"
@@ -294,16 +294,16 @@ def test_a_body_that_is_not_an_object_is_refused(api_client):
 
 
 def test_create_past_the_limit_is_refused(api_client, make_endpoint):
-    for _ in range(services.ENDPOINTS_PER_CLIENT_MAX):
+    for _ in range(ENDPOINTS_PER_CLIENT_MAX):
         make_endpoint()
 
     response = api_client.post(LIST, {"url": RECEIVER_URL}, format="json")
 
     assert response.status_code == 400
-    message = errors.MSG_LIMIT.format(limit=services.ENDPOINTS_PER_CLIENT_MAX)
+    message = errors.MSG_LIMIT.format(limit=ENDPOINTS_PER_CLIENT_MAX)
     assert field_errors(response) == {None: [message]}
     assert field_codes(response) == {None: ["webhook_endpoint_limit"]}
-    assert WebhookEndpoint.objects.count() == services.ENDPOINTS_PER_CLIENT_MAX
+    assert WebhookEndpoint.objects.count() == ENDPOINTS_PER_CLIENT_MAX
 
 
 def test_a_staff_session_cannot_create_an_endpoint(admin_client, db):
