@@ -12,6 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from clients.authentication import AuthenticationRefused, caller_for_authorization
+from events.models import EventType
+from events.services import event_record
 from payouts.models import Payout, PayoutEvent, PayoutEventKind
 from payouts.tasks import enqueue_processing
 
@@ -19,8 +21,8 @@ from payouts.tasks import enqueue_processing
 @csrf_exempt
 @require_POST
 def bare_payout_create(request: HttpRequest) -> JsonResponse:
-    """Check the API key, insert the payout and its creation event in one transaction, enqueue
-    on commit.
+    """Check the API key, insert the payout, its history entry and its event in one
+    transaction, enqueue on commit.
 
     The key check is the API's own, so both sides of the create ratio pay for it. No serializers
     and no domain validation: the floor that a Django view doing the same work can reach, so the
@@ -49,6 +51,8 @@ def bare_payout_create(request: HttpRequest) -> JsonResponse:
             actor_kind=caller.actor_kind,
             actor=caller.actor,
         )
+        # Its event, announced on commit as the API's is (webhooks fan out from it).
+        event_record(payout, EventType.CREATED)
         transaction.on_commit(
             lambda: enqueue_processing(payout.id, attempt=1, max_attempts=payout.max_attempts)
         )

@@ -54,6 +54,13 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_MISMATCH = "idempotency_key_mismatch"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     IDEMPOTENCY_KEY_MULTIPLE_MUTATIONS = "idempotency_key_multiple_mutations"
+    # A webhook endpoint
+    WEBHOOK_URL_INVALID = "webhook_url_invalid"
+    WEBHOOK_URL_NOT_HTTPS = "webhook_url_not_https"
+    WEBHOOK_URL_CREDENTIALS = "webhook_url_credentials"
+    WEBHOOK_URL_UNRESOLVABLE = "webhook_url_unresolvable"
+    WEBHOOK_URL_PRIVATE_ADDRESS = "webhook_url_private_address"
+    WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
     # The request as a whole
     PARSE_ERROR = "parse_error"
     DUPLICATE_KEY = "duplicate_key"

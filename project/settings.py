@@ -377,6 +377,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PayoutStatusEnum": "payouts.models.PayoutStatus",
         "CurrencyEnum": "payouts.models.Currency",
+        "EventTypeEnum": "events.models.EventType",
         "ErrorCodeEnum": "rest_api.responses.ERROR_CODES",
     },
 }

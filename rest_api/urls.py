@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from rest_api.events import EventViewSet
 from rest_api.views import PayoutViewSet
+from rest_api.webhook_endpoints import WebhookEndpointViewSet
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -23,5 +24,6 @@ class OptionalSlashRouter(DefaultRouter):
 router = OptionalSlashRouter()
 router.register("payouts", PayoutViewSet, basename="payout")
 router.register("events", EventViewSet, basename="event")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 
 urlpatterns = router.urls

@@ -19,11 +19,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from events.errors import MSG_EVENT_NOT_FOUND
+from events.models import Event
 from payouts import services
 from payouts.errors import MSG_NOT_FOUND
 from payouts.models import Payout, PayoutEvent, PayoutStatus
 from tests.conftest import KeyHolder, api_error, payout_payload, post_graphql, rest_operations
 from tests.graphql_api.conftest import global_id
+from webhooks import errors as webhook_errors
+from webhooks import services as webhook_services
+from webhooks.models import WebhookEndpoint
+
+# An IP address in the URL: the endpoints need no DNS lookup.
+ENDPOINT_URL = "https://93.184.215.14/hooks"
 
 
 @dataclass
@@ -35,6 +43,8 @@ class World:
     stranger: KeyHolder
     owners: list[Payout]
     strangers: Payout
+    owners_endpoint: WebhookEndpoint
+    strangers_endpoint: WebhookEndpoint
 
     def rest(self, method: str, path: str, body: Any = None, **query: str) -> Any:
         if query:
@@ -54,15 +64,17 @@ class World:
         assert "errors" not in body, body
         return body["data"]
 
-    def owner_state(self) -> tuple[list[Any], list[int]]:
-        """The owner's payout rows and the ids of their events: what no walk step may change."""
+    def owner_state(self) -> tuple[list[Any], list[int], list[Any]]:
+        """The owner's payout rows, the ids of their events and the owner's webhook endpoints:
+        what no walk step may change."""
         rows = list(Payout.objects.filter(client=self.owner.client).order_by("pk").values())
         events = list(
             PayoutEvent.objects.filter(payout__client=self.owner.client)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        return rows, events
+        endpoints = list(WebhookEndpoint.objects.filter(client=self.owner.client).values())
+        return rows, events, endpoints
 
 
 @pytest.fixture
@@ -74,7 +86,9 @@ def world(owner, stranger, make_payout) -> World:
     strangers = services.payout_create(
         stranger.caller, payout_payload(amount=Decimal("200.00"), currency="EUR")
     )
-    return World(owner, stranger, owners, strangers)
+    owners_endpoint, _ = webhook_services.endpoint_create(owner.caller, {"url": ENDPOINT_URL})
+    strangers_endpoint, _ = webhook_services.endpoint_create(stranger.caller, {"url": ENDPOINT_URL})
+    return World(owner, stranger, owners, strangers, owners_endpoint, strangers_endpoint)
 
 
 # -- REST -----------------------------------------------------------------------------------
@@ -157,6 +171,80 @@ def patch_is_404(world: World) -> None:
 def delete_is_404(world: World) -> None:
     for payout in world.owners:
         assert_not_found(world.rest("DELETE", detail_path(payout)))
+
+
+@rest_step("event-list", "GET")
+def event_list_holds_only_own_events(world: World) -> None:
+    owners_payout = world.owners[0]
+    for query in ({}, {"payout": str(owners_payout.pk)}, {"type": "payout.created"}):
+        response = world.rest("GET", reverse("event-list"), **query)
+
+        assert response.status_code == 200
+        payouts = {row["data"]["id"] for row in response.json()["results"]}
+        assert str(world.strangers.pk) in payouts or "payout" in query, query
+        assert payouts.isdisjoint(str(payout.pk) for payout in world.owners), query
+    owners_event = Event.objects.filter(payout=owners_payout).first()
+    assert owners_event is not None
+    refused = world.rest("GET", reverse("event-list"), after=owners_event.public_id)
+    assert refused.status_code == 400
+
+
+@rest_step("event-detail", "GET")
+def event_retrieve_is_404(world: World) -> None:
+    owners_event = Event.objects.filter(payout=world.owners[0]).first()
+    assert owners_event is not None
+    response = world.rest("GET", reverse("event-detail", kwargs={"pk": owners_event.public_id}))
+
+    assert response.status_code == 404
+    assert response.json() == api_error("not_found", MSG_EVENT_NOT_FOUND)
+
+
+def endpoint_path(endpoint: WebhookEndpoint, route: str = "webhook-endpoint-detail") -> str:
+    return reverse(route, kwargs={"pk": str(endpoint.pk)})
+
+
+def assert_endpoint_not_found(response: Any) -> None:
+    assert response.status_code == 404, response.content
+    assert response.json() == api_error("not_found", webhook_errors.MSG_NOT_FOUND)
+
+
+@rest_step("webhook-endpoint-list", "GET")
+def endpoint_list_holds_only_own_endpoints(world: World) -> None:
+    response = world.rest("GET", reverse("webhook-endpoint-list"))
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [str(world.strangers_endpoint.pk)]
+
+
+@rest_step("webhook-endpoint-list", "POST")
+def endpoint_create_makes_an_endpoint_of_the_creating_client(world: World) -> None:
+    response = world.rest("POST", reverse("webhook-endpoint-list"), {"url": ENDPOINT_URL})
+
+    assert response.status_code == 201
+    assert WebhookEndpoint.objects.get(pk=response.json()["id"]).client == world.stranger.client
+
+
+@rest_step("webhook-endpoint-detail", "GET")
+def endpoint_retrieve_is_404(world: World) -> None:
+    assert world.rest("GET", endpoint_path(world.strangers_endpoint)).status_code == 200
+    assert_endpoint_not_found(world.rest("GET", endpoint_path(world.owners_endpoint)))
+
+
+@rest_step("webhook-endpoint-detail", "PATCH")
+def endpoint_patch_is_404(world: World) -> None:
+    path = endpoint_path(world.owners_endpoint)
+    assert_endpoint_not_found(world.rest("PATCH", path, {"enabled": False}))
+
+
+@rest_step("webhook-endpoint-detail", "DELETE")
+def endpoint_delete_is_404(world: World) -> None:
+    assert_endpoint_not_found(world.rest("DELETE", endpoint_path(world.owners_endpoint)))
+
+
+@rest_step("webhook-endpoint-rotate-secret", "POST")
+def endpoint_rotate_secret_is_404(world: World) -> None:
+    path = endpoint_path(world.owners_endpoint, "webhook-endpoint-rotate-secret")
+    assert_endpoint_not_found(world.rest("POST", path))
 
 
 # -- GraphQL --------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from events.models import Event
 
 URL_MAX_LENGTH = 2048
 DESCRIPTION_MAX_LENGTH = 500
+# Enough for a receiver per environment and team; each endpoint multiplies every event's POSTs.
+ENDPOINTS_PER_CLIENT_MAX = 20
 # The first part of a receiver's answer kept with each attempt.
 RESPONSE_BODY_MAX_LENGTH = 1024
 
@@ -46,6 +48,10 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def receives(self, event_type: str) -> bool:
+        """Whether events of this type are sent here: every type when none is listed."""
+        return not self.event_types or event_type in self.event_types
 
 
 class DeliveryStatus(models.TextChoices):

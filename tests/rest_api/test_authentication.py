@@ -24,12 +24,19 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("payout-detail", "DELETE"): {},
     ("event-list", "GET"): {},
     ("event-detail", "GET"): {},
+    ("webhook-endpoint-list", "GET"): {},
+    ("webhook-endpoint-list", "POST"): {"body": {"url": "https://hooks.example.com/"}},
+    ("webhook-endpoint-detail", "GET"): {},
+    ("webhook-endpoint-detail", "PATCH"): {"body": {"enabled": False}},
+    ("webhook-endpoint-detail", "DELETE"): {},
+    ("webhook-endpoint-rotate-secret", "POST"): {},
 }
 
 
 def request(operation: tuple[str, str], payout: Payout, authorization: str | None) -> Any:
     name, method = operation
-    kwargs = {"pk": str(payout.pk)} if name.endswith("-detail") else {}
+    # The routes of one object take its id; no credential gets far enough to look it up.
+    kwargs = {"pk": str(payout.pk)} if not name.endswith(("-list", "-root")) else {}
     body = OPERATIONS[operation].get("body")
     headers = {} if authorization is None else {"Authorization": authorization}
     return Client().generic(
