@@ -149,7 +149,7 @@ def _cpu(processes: list[psutil.Process]) -> float:
 
 
 def run_batch(
-    stack: Stack, run: Run, url: str, max_seconds: float, extra_readers: int = 0, **knobs: str
+    stack: Stack, run: Run, url: str, max_seconds: float, *, extra_readers: int = 0, **knobs: str
 ) -> Run:
     """Process one batch; `extra_readers` are queue readers of other consumers already up."""
     from huey.contrib.djhuey import HUEY
@@ -233,7 +233,7 @@ def measure_with_webhooks(
     hooks = start_webhooks(stack, plan.webhook_workers)
     try:
         run = Run("webhooks", 1, plan.greenlets, "greenlet", plan.latency, count)
-        measure(run, url, plan.webhook_workers)
+        measure(run, url, extra_readers=plan.webhook_workers)
         events, _, drained = wait_for_deliveries(stack, run.created_at)
     finally:
         stack.stop(hooks)
@@ -262,11 +262,13 @@ def measure_processing(
     runs: list[Run] = []
     skipped: list[str] = results.meta["skipped"]
 
-    def measure(run: Run, url: str, extra_readers: int = 0, **knobs: str) -> Run:
+    def measure(run: Run, url: str, *, extra_readers: int = 0, **knobs: str) -> Run:
         if time.monotonic() > deadline:
             skipped.append(f"processing: {run.kind}")
             return run
-        runs.append(run_batch(stack, run, url, plan.max_seconds, extra_readers, **knobs))
+        runs.append(
+            run_batch(stack, run, url, plan.max_seconds, extra_readers=extra_readers, **knobs)
+        )
         return run
 
     # One provider for each latency, so that each ledger holds the runs at its latency.

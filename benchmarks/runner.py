@@ -59,8 +59,10 @@ def _commit() -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
 
     commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
-    apps = ("clients", "payouts", "events", "webhooks", "rest_api", "graphql_api", "idempotency")
-    apps += ("project",)
+    apps = (
+        *("clients", "payouts", "events", "webhooks"),
+        *("rest_api", "graphql_api", "idempotency", "project"),
+    )
     return f"{commit} + uncommitted changes" if git("status", "--porcelain", *apps) else commit
 
 
