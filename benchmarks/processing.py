@@ -149,7 +149,12 @@ def _cpu(processes: list[psutil.Process]) -> float:
 
 
 def run_batch(
-    stack: Stack, run: Run, url: str, max_seconds: float, *, extra_readers: int = 0, **knobs: str
+    stack: Stack,
+    run: Run,
+    url: str,
+    max_seconds: float,
+    knobs: dict[str, str] | None = None,
+    extra_readers: int = 0,
 ) -> Run:
     """Process one batch; `extra_readers` are queue readers of other consumers already up."""
     from huey.contrib.djhuey import HUEY
@@ -167,7 +172,7 @@ def run_batch(
             copy.write_row(pending_row(payout_id, stack.client_id, now, attempts))
     HUEY.flush()
     name = f"bench-{run.kind.replace(' ', '-')}"
-    knobs |= {"HUEY_WORKERS": str(run.workers), "HUEY_WORKER_TYPE": run.worker_type}
+    knobs = {**(knobs or {}), "HUEY_WORKERS": str(run.workers), "HUEY_WORKER_TYPE": run.worker_type}
     knobs |= {"PAYOUT_PROVIDER": "http", "PAYOUT_PROVIDER_URL": url, "PGAPPNAME": name}
     process = stack.procfile("worker", name, run.consumers, **knobs)
     done = threading.Event()
@@ -262,13 +267,13 @@ def measure_processing(
     runs: list[Run] = []
     skipped: list[str] = results.meta["skipped"]
 
-    def measure(run: Run, url: str, *, extra_readers: int = 0, **knobs: str) -> Run:
+    def measure(
+        run: Run, url: str, knobs: dict[str, str] | None = None, extra_readers: int = 0
+    ) -> Run:
         if time.monotonic() > deadline:
             skipped.append(f"processing: {run.kind}")
             return run
-        runs.append(
-            run_batch(stack, run, url, plan.max_seconds, extra_readers=extra_readers, **knobs)
-        )
+        runs.append(run_batch(stack, run, url, plan.max_seconds, knobs, extra_readers))
         return run
 
     # One provider for each latency, so that each ledger holds the runs at its latency.
@@ -291,7 +296,7 @@ def measure_processing(
     stack.stop(instant, slow)
     rough, rough_url = start_provider(stack, "fake-provider-rough", **ROUGH_PROVIDER)
     rough_run = measure(
-        Run("rough", 2, 250, "greenlet", 0.02, plan.rough_payouts), rough_url, **ROUGH_KNOBS
+        Run("rough", 2, 250, "greenlet", 0.02, plan.rough_payouts), rough_url, ROUGH_KNOBS
     )
     if rough_run in runs:
         checks.append(ledger_check(stack, "rough run", [rough_run], [rough_url]))
