@@ -54,6 +54,8 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_MISMATCH = "idempotency_key_mismatch"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     IDEMPOTENCY_KEY_MULTIPLE_MUTATIONS = "idempotency_key_multiple_mutations"
+    # A webhook delivery
+    DELIVERY_ALREADY_SCHEDULED = "delivery_already_scheduled"
     # The request as a whole
     PARSE_ERROR = "parse_error"
     DUPLICATE_KEY = "duplicate_key"
