@@ -39,6 +39,11 @@ from payouts.errors import (
     code_for_status,
 )
 from rest_api.parsers import PayloadTooLarge
+from webhooks.delivery import (
+    DeliveryAlreadyScheduled,
+    WebhookDeliveryNotFound,
+    WebhookEndpointNotFound,
+)
 
 MSG_INVALID_INPUT = "Invalid input."
 MSG_NOT_FOUND = "Not found."
@@ -111,8 +116,10 @@ def to_api_exception(error: PayoutError) -> exceptions.APIException:
                 exceptions.ErrorDetail(field_error.message, code=field_error.code.value)
             )
         return exceptions.ValidationError(by_field)
-    if isinstance(error, PayoutNotFound):
+    if isinstance(error, PayoutNotFound | WebhookEndpointNotFound | WebhookDeliveryNotFound):
         return exceptions.NotFound(error.message, code=error.code.value)
+    if isinstance(error, DeliveryAlreadyScheduled):
+        return Refused(status.HTTP_409_CONFLICT, error)
     if isinstance(error, ReferenceInUse):
         extra = {"existing_payout_id": str(error.payout_id)}
         return Refused(status.HTTP_409_CONFLICT, error, extra=extra)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework.routers import DefaultRouter
 
 from rest_api.views import PayoutViewSet
+from rest_api.webhook_deliveries import WebhookDeliveryViewSet
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -21,5 +22,10 @@ class OptionalSlashRouter(DefaultRouter):
 
 router = OptionalSlashRouter()
 router.register("payouts", PayoutViewSet, basename="payout")
+router.register(
+    r"webhook-endpoints/(?P<endpoint_id>[^/]+)/deliveries",
+    WebhookDeliveryViewSet,
+    basename="webhook-delivery",
+)
 
 urlpatterns = router.urls

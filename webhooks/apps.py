@@ -12,6 +12,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from events.signals import event_committed
+        from webhooks import admin_deliveries  # noqa: F401 (registers the deliveries' admin)
         from webhooks.receivers import fan_out_committed_event
 
         event_committed.connect(fan_out_committed_event, dispatch_uid="webhooks.fan_out")

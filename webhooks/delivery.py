@@ -384,26 +384,16 @@ def endpoint_get(caller: Caller, endpoint_id: object) -> WebhookEndpoint:
     return endpoint
 
 
-def delivery_list(
-    caller: Caller,
-    endpoint_id: object,
-    *,
-    outcome: str | None = None,
-    event_type: str | None = None,
-) -> QuerySet[WebhookDelivery]:
-    """The endpoint's deliveries, newest first, with their events and attempts fetched."""
+def delivery_list(caller: Caller, endpoint_id: object) -> QuerySet[WebhookDelivery]:
+    """The endpoint's deliveries, newest first, with their events and attempts fetched; another
+    client's endpoint is not found."""
     endpoint = endpoint_get(caller, endpoint_id)
-    deliveries = (
+    return (
         WebhookDelivery.objects.filter(endpoint=endpoint)
         .select_related("event")
         .prefetch_related("attempts_made")
         .order_by("-created_at", "-id")
     )
-    if outcome:
-        deliveries = deliveries.filter(status=outcome)
-    if event_type:
-        deliveries = deliveries.filter(event__type=event_type)
-    return deliveries
 
 
 def delivery_retry(caller: Caller, endpoint_id: object, delivery_id: object) -> WebhookDelivery:

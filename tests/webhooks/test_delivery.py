@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from datetime import UTC, timedelta
 
@@ -97,6 +98,7 @@ def test_a_failed_attempt_is_scheduled_again_after_the_backoff(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
     # The first wait is between half and all of WEBHOOK_RETRY_DELAY_SECONDS (5).
+    assert delivery.next_attempt_at is not None
     assert before + timedelta(seconds=2.5) <= delivery.next_attempt_at
     assert delivery.next_attempt_at <= timezone.now() + timedelta(seconds=5)
     (task,) = scheduled_deliveries()
@@ -112,9 +114,9 @@ def test_a_failed_attempt_is_scheduled_again_after_the_backoff(
 
 @pytest.mark.parametrize(("attempt", "low", "high"), [(1, 2.5, 5), (2, 5, 10), (4, 20, 40)])
 def test_retry_delays_double_with_equal_jitter(monkeypatch, attempt, low, high):
-    monkeypatch.setattr(deliveries.random, "uniform", lambda a, b: a)
+    monkeypatch.setattr(random, "uniform", lambda a, b: a)
     shortest = retry_delay(attempt)
-    monkeypatch.setattr(deliveries.random, "uniform", lambda a, b: b)
+    monkeypatch.setattr(random, "uniform", lambda a, b: b)
     longest = retry_delay(attempt)
 
     assert (shortest, longest) == (low, high)
