@@ -332,6 +332,10 @@ WEBHOOK_WORKER_TYPE = env_choice("WEBHOOK_WORKER_TYPE", THREAD, WORKER_TYPES)
 # On SIGTERM running deliveries get this long to finish (a send takes at most 15 s); one cut
 # short is sent again by the sweep.
 WEBHOOK_SHUTDOWN_TIMEOUT = env_float("WEBHOOK_SHUTDOWN_TIMEOUT", 20.0, minimum=0.0)
+# A pending delivery this long past due (past the 30 s claim of an attempt in flight) lost its
+# task message or its worker: the minutely sweep sends it again. Longer than a backlog of due
+# messages usually waits in the queue, or the sweep enqueues duplicates (harmless: claimed).
+WEBHOOK_SWEEP_GRACE_SECONDS = env_float("WEBHOOK_SWEEP_GRACE_SECONDS", 60.0, minimum=0.0)
 
 # A payout body is a few hundred bytes and a GraphQL document a few kilobytes; anything near
 # this is abuse, refused with a 413 before it is parsed.

@@ -34,11 +34,9 @@ from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, Web
 
 logger = logging.getLogger(__name__)
 
-# How long a claimed attempt is left alone: well past a send (sender.TOTAL_TIMEOUT_SECONDS) and
-# its record, so only an attempt whose worker died is ever taken for lost.
-CLAIM_SECONDS = 60
-# A delivery this much past due has lost its task message: the sweep sends it.
-OVERDUE_GRACE_SECONDS = 60
+# How long a claimed attempt is left alone: twice a send (sender.TOTAL_TIMEOUT_SECONDS), ample
+# for its record too, so only an attempt whose worker died is ever taken for lost.
+CLAIM_SECONDS = 30
 # An event still without its deliveries this long after it was written lost its fan-out task.
 UNDISPATCHED_AFTER_SECONDS = 30
 # The most events and deliveries one sweep takes on; the next sweep takes the rest.
@@ -347,7 +345,7 @@ class SweepReport:
 def deliveries_sweep() -> SweepReport:
     """Do what lost task messages left undone: fan out events written more than
     UNDISPATCHED_AFTER_SECONDS ago and still undispatched, and enqueue pending deliveries of
-    enabled endpoints overdue by OVERDUE_GRACE_SECONDS (a lost message, a worker killed
+    enabled endpoints overdue by WEBHOOK_SWEEP_GRACE_SECONDS (a lost message, a worker killed
     mid-attempt, an endpoint enabled again). At most SWEEP_BATCH of each."""
     now = timezone.now()
     positions = list(
@@ -360,7 +358,7 @@ def deliveries_sweep() -> SweepReport:
     )
     for position in positions:
         deliveries_create(position)
-    cutoff = now - timedelta(seconds=OVERDUE_GRACE_SECONDS)
+    cutoff = now - timedelta(seconds=settings.WEBHOOK_SWEEP_GRACE_SECONDS)
     overdue = WebhookDelivery.objects.filter(
         status=DeliveryStatus.PENDING, endpoint__enabled=True, next_attempt_at__lt=cutoff
     )

@@ -138,7 +138,7 @@ def test_the_sweep_takes_a_batch_at_a_time(owner, endpoint, monkeypatch):
     report = deliveries.deliveries_sweep()
 
     assert report.requeued_deliveries == 2
-    cutoff = timezone.now() - timedelta(seconds=deliveries.OVERDUE_GRACE_SECONDS)
+    cutoff = timezone.now() - timedelta(seconds=60)
     assert WebhookDelivery.objects.filter(next_attempt_at__lt=cutoff).count() == 1
 
 
@@ -154,3 +154,16 @@ def test_a_sweep_runs_in_one_consumer_at_a_time(
     event.refresh_from_db()
     assert event.dispatched_at is None
     assert httpserver.log == []
+
+
+def test_the_grace_before_a_delivery_counts_as_lost_is_a_setting(
+    event, endpoint, httpserver, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_SWEEP_GRACE_SECONDS = 5
+    delivery = delivery_of(event, endpoint)
+    due_ago(delivery, 6)
+
+    sweep(django_capture_on_commit_callbacks)
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCEEDED
