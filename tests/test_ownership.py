@@ -19,11 +19,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from events.models import Event
 from payouts import services
 from payouts.errors import MSG_NOT_FOUND
 from payouts.models import Payout, PayoutEvent, PayoutStatus
 from tests.conftest import KeyHolder, api_error, payout_payload, post_graphql, rest_operations
 from tests.graphql_api.conftest import global_id
+from webhooks.delivery import MSG_ENDPOINT_NOT_FOUND
+from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
 @dataclass
@@ -261,6 +264,42 @@ def delete_payout_is_not_found(world: World) -> None:
     mutation = f"mutation($id: ID!) {{ deletePayout(id: $id) {{ {ERRORS} }} }}"
     for payout in world.owners:
         assert world.graphql(mutation, id=global_id(payout)) == {"deletePayout": NOT_FOUND}
+
+
+def owners_failed_delivery(world: World) -> WebhookDelivery:
+    """A delivery to an endpoint of the owner's, failed: one the owner could retry."""
+    endpoint = WebhookEndpoint.objects.create(
+        client=world.owner.client, url="https://hooks.example/owner", secret="whsec_AAAA"
+    )
+    event = Event.objects.filter(payout=world.owners[0]).first()
+    assert event is not None
+    return WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, status=DeliveryStatus.FAILED, attempts=1
+    )
+
+
+@rest_step("webhook-delivery-list", "GET")
+def deliveries_of_an_owners_endpoint_are_404(world: World) -> None:
+    delivery = owners_failed_delivery(world)
+    path = reverse("webhook-delivery-list", kwargs={"endpoint_id": str(delivery.endpoint_id)})
+
+    response = world.rest("GET", path)
+
+    assert response.status_code == 404, response.content
+    assert response.json() == api_error("not_found", MSG_ENDPOINT_NOT_FOUND)
+
+
+@rest_step("webhook-delivery-retry", "POST")
+def retry_of_an_owners_delivery_is_404(world: World) -> None:
+    delivery = owners_failed_delivery(world)
+    kwargs = {"endpoint_id": str(delivery.endpoint_id), "delivery_id": str(delivery.pk)}
+
+    response = world.rest("POST", reverse("webhook-delivery-retry", kwargs=kwargs))
+
+    assert response.status_code == 404, response.content
+    assert response.json() == api_error("not_found", MSG_ENDPOINT_NOT_FOUND)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.manual) == (DeliveryStatus.FAILED, False)
 
 
 # -- The walk -------------------------------------------------------------------------------
