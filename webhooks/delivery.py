@@ -57,6 +57,7 @@ MSG_LOST_ATTEMPT = (
     "the endpoint. The delivery was sent again."
 )
 MSG_REFUSED_TARGET = "Not sent: {message}"
+MSG_SEND_RAISED = "The attempt failed unexpectedly: {error}"
 MSG_DISABLED = (
     "Disabled automatically: every delivery failed since {since} (WEBHOOK_DISABLE_AFTER_HOURS "
     "is {hours:g})."
@@ -241,7 +242,13 @@ def delivery_attempt(delivery_id: uuid.UUID | str) -> WebhookAttempt | None:
     _release_database_connection()
     attempted_at = timezone.now()
     started = time.monotonic()
-    response = _send(claim, attempted_at)
+    try:
+        response = _send(claim, attempted_at)
+    except Exception as error:
+        # A bug of ours, perhaps after the request went out: recorded as a failed attempt,
+        # rather than left to the sweep to be made (and fail) again and again.
+        logger.exception("Webhook delivery %s: attempt %s raised", claim.delivery_id, claim.number)
+        response = sender.Response(None, "", MSG_SEND_RAISED.format(error=repr(error)))
     duration_ms = round((time.monotonic() - started) * 1000)
     return _record(claim, attempted_at, duration_ms, response)
 

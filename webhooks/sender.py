@@ -158,6 +158,8 @@ def post(target: ResolvedTarget, body: bytes, headers: Mapping[str, str]) -> Res
                 if len(start) >= RESPONSE_BODY_MAX_LENGTH:
                     break
         text = bytes(start[:RESPONSE_BODY_MAX_LENGTH]).decode("utf-8", errors="replace")
+        # PostgreSQL's text cannot hold NUL: the record of the attempt would fail with it.
+        text = text.replace("\x00", "\ufffd")
         return Response(answer.status, text, "")
     except httpcore.TimeoutException as error:
         return Response(None, "", f"Timed out: {error or type(error).__name__}")

@@ -20,7 +20,7 @@ from tests.webhooks.deliveries import (
     payout_event,
 )
 from webhooks import delivery as deliveries
-from webhooks import sender
+from webhooks import sender, signing
 from webhooks.delivery import MSG_DISABLED, MSG_LOST_ATTEMPT, retry_delay
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from webhooks.queue import WEBHOOK_HUEY
@@ -357,3 +357,21 @@ def test_an_attempt_whose_worker_died_is_recorded_lost_and_sent_again(event, end
     assert (sent.number, sent.response_status, sent.succeeded) == (2, 200, True)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SUCCEEDED, 2)
+
+
+def test_an_attempt_that_raises_is_recorded_as_failed_and_retried(
+    event, endpoint, httpserver, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("signing broke")
+
+    monkeypatch.setattr(signing, "signature_header", broken)
+    delivery = delivery_of(event, endpoint)
+
+    deliver(str(delivery.id))
+
+    attempt = WebhookAttempt.objects.get(delivery=delivery)
+    assert attempt.error == "The attempt failed unexpectedly: RuntimeError('signing broke')"
+    assert attempt.succeeded is False
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)

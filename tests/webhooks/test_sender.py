@@ -71,3 +71,11 @@ def test_a_2xx_is_a_success_and_anything_else_is_not():
     assert sender.Response(299, "", "").succeeded is True
     assert sender.Response(300, "", "").succeeded is False
     assert sender.Response(199, "", "").succeeded is False
+
+
+def test_an_answer_with_nul_or_broken_utf_8_is_kept_as_text(httpserver):
+    httpserver.expect_request("/hook").respond_with_data(b"a\x00b\xffc", status=500)
+
+    response = sender.post(loopback_target(httpserver.port), b"{}", {})
+
+    assert (response.status, response.body) == (500, "a\ufffdb\ufffdc")
