@@ -89,31 +89,27 @@ _DELIVERY_ID = OpenApiParameter(
 )
 
 
-def _refusal(description: str, name: str, code: ErrorCode, message: str) -> OpenApiResponse:
+def _refusal(description: str, *examples: tuple[str, ErrorCode, str]) -> OpenApiResponse:
     return OpenApiResponse(
         response=responses.ErrorSerializer,
         description=description,
-        examples=[OpenApiExample(name, value=error_body(code.value, message))],
+        examples=[
+            OpenApiExample(name, value=error_body(code.value, message))
+            for name, code, message in examples
+        ],
     )
 
 
-ENDPOINT_NOT_FOUND = _refusal(
-    "No webhook endpoint of yours has this id.",
-    "Not found",
-    ErrorCode.NOT_FOUND,
-    deliveries.MSG_ENDPOINT_NOT_FOUND,
-)
+_NO_ENDPOINT = ("No such endpoint", ErrorCode.NOT_FOUND, deliveries.MSG_ENDPOINT_NOT_FOUND)
+ENDPOINT_NOT_FOUND = _refusal("No webhook endpoint of yours has this id.", _NO_ENDPOINT)
 DELIVERY_NOT_FOUND = _refusal(
     "No webhook endpoint of yours has this id, or the endpoint has no such delivery.",
-    "Not found",
-    ErrorCode.NOT_FOUND,
-    deliveries.MSG_DELIVERY_NOT_FOUND,
+    _NO_ENDPOINT,
+    ("No such delivery", ErrorCode.NOT_FOUND, deliveries.MSG_DELIVERY_NOT_FOUND),
 )
 ALREADY_SCHEDULED = _refusal(
     "The delivery is pending: its next attempt is scheduled already.",
-    "Pending",
-    ErrorCode.DELIVERY_ALREADY_SCHEDULED,
-    deliveries.MSG_ALREADY_SCHEDULED,
+    ("Pending", ErrorCode.DELIVERY_ALREADY_SCHEDULED, deliveries.MSG_ALREADY_SCHEDULED),
 )
 
 
