@@ -27,7 +27,7 @@ FUZZ_EXAMPLES ?= 1000
 # `make fuzz-live`: examples per operation and phase, tuned to stay under 5 minutes on 2 cores.
 FUZZ_LIVE_EXAMPLES ?= 300
 
-.PHONY: help install run api worker stack reset fake-provider migrate makemigrations shell api-key \
+.PHONY: help install run api worker webhooks stack reset fake-provider migrate makemigrations shell api-key \
 	revoke-api-key superuser test test-unit test-integration test-postgres fuzz fuzz-live verify-stack \
 	lint lint-python typecheck lint-docker lint-ci check-deploy format schema up down build logs clean \
 	bench
@@ -81,7 +81,10 @@ DEV_API_KEY := $(MANAGE) dev_api_key --base-url http://127.0.0.1:$(PORT)
 # gunicorn takes extra options from GUNICORN_CMD_ARGS: here, only loopback rather than 0.0.0.0.
 PROCFILE_WEB := $(shell sed -n 's/^web: *//p' Procfile)
 PROCFILE_WORKER := $(shell sed -n 's/^worker: *//p' Procfile)
+PROCFILE_WEBHOOKS := $(shell sed -n 's/^webhooks: *//p' Procfile)
 RUN_HUEY := $(RUN) $(PROCFILE_WORKER) $(if $(WORKERS),--workers $(WORKERS))
+# The webhooks' own consumer: WEBHOOK_WORKERS and WEBHOOK_WORKER_TYPE shape it.
+RUN_WEBHOOKS := $(RUN) $(PROCFILE_WEBHOOKS)
 RUN_WEB := env PORT=$(PORT) GUNICORN_CMD_ARGS="--bind 127.0.0.1:$(PORT)" $(RUN) $(PROCFILE_WEB)
 # How `make run` and `make api` begin: DEBUG on unless set, migrate, the URLs, the development key.
 API_STEPS := export DEBUG=$${DEBUG:-true}; \
@@ -90,16 +93,17 @@ API_STEPS := export DEBUG=$${DEBUG:-true}; \
 	$(DEV_API_KEY) || exit; \
 	echo ""
 
-# Each step must succeed before the next starts; once the two processes run, the first to end
-# (or Ctrl-C, or a TERM) stops the other, and make waits for both: nothing outlives `make run`.
-run: .venv/.synced-service ## Migrate, then serve the API on http://127.0.0.1:$(PORT) with a Huey consumer
+# Each step must succeed before the next starts; once the three processes run, the first to end
+# (or Ctrl-C, or a TERM) stops the others, and make waits for all: nothing outlives `make run`.
+run: .venv/.synced-service ## Migrate, then serve the API on http://127.0.0.1:$(PORT) with the payouts' and the webhooks' consumers
 	@$(API_STEPS); \
-	echo "  Ctrl-C stops the API and the worker."; \
+	echo "  Ctrl-C stops the API, the worker and the webhooks consumer."; \
 	echo ""; \
 	trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT; \
 	trap 'exit 130' INT; \
 	trap 'exit 143' TERM; \
 	$(RUN_HUEY) & \
+	$(RUN_WEBHOOKS) & \
 	$(RUN_WEB) & \
 	wait -n
 
@@ -114,12 +118,17 @@ worker: .venv/.synced-service ## Migrate, then run a Huey consumer alone (HUEY_W
 	$(MIGRATE) || exit; \
 	exec $(RUN_HUEY)
 
+webhooks: .venv/.synced-service ## Migrate, then run the webhooks consumer alone (deliveries and their sweep)
+	@export DEBUG=$${DEBUG:-true}; \
+	$(MIGRATE) || exit; \
+	exec $(RUN_WEBHOOKS)
+
 # honcho adds what ENV_FILE sets (when it exists) to the environment, over what is exported; the
 # migration runs under it too. honcho stops every process when one ends, which is why the
 # one-shot migration is a step before it and not a line of the Procfile.
 # gunicorn binds 0.0.0.0:$$PORT under honcho: on this machine, loopback only unless
 # GUNICORN_CMD_ARGS says otherwise (DEBUG is on by default here).
-stack: install ## Migrate, then `honcho start`: the Procfile's web (on PORT) and worker, on DATABASE_URL / REDIS_URL
+stack: install ## Migrate, then `honcho start`: the Procfile's web (on PORT), worker and webhooks, on DATABASE_URL / REDIS_URL
 	@export DEBUG=$${DEBUG:-true} GUNICORN_CMD_ARGS="$${GUNICORN_CMD_ARGS:---bind 127.0.0.1:$(PORT)}"; \
 	$(RUN) honcho run --env $(ENV_FILE) python manage.py migrate --no-input || exit; \
 	exec $(RUN) honcho start --env $(ENV_FILE) --port $(PORT) --concurrency worker=$(CONSUMERS)
@@ -212,7 +221,7 @@ schema: install ## Regenerate the committed OpenAPI and GraphQL schema files
 		from graphql_api.schema import schema_sdl; \
 		Path('graphql_api/schema.graphql').write_text(schema_sdl())"
 
-up: ## docker compose: build and start web, worker, PostgreSQL and Redis
+up: ## docker compose: build and start web, worker, webhooks, PostgreSQL and Redis
 	$(COMPOSE) up -d --build
 
 down: ## docker compose: stop and remove the containers

@@ -61,6 +61,8 @@ class ErrorCode(StrEnum):
     WEBHOOK_URL_UNRESOLVABLE = "webhook_url_unresolvable"
     WEBHOOK_URL_PRIVATE_ADDRESS = "webhook_url_private_address"
     WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
+    # A webhook delivery
+    DELIVERY_ALREADY_SCHEDULED = "delivery_already_scheduled"
     # The request as a whole
     PARSE_ERROR = "parse_error"
     DUPLICATE_KEY = "duplicate_key"

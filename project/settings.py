@@ -324,6 +324,18 @@ WEBHOOK_RETRY_DELAY_SECONDS = env_float("WEBHOOK_RETRY_DELAY_SECONDS", 5.0, mini
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 # An endpoint every delivery to which failed for this long is disabled.
 WEBHOOK_DISABLE_AFTER_HOURS = env_float("WEBHOOK_DISABLE_AFTER_HOURS", 72.0, minimum=0.0)
+# Deliveries run on their own queue and consumer (`manage.py run_webhooks`, webhooks.queue), so
+# slow receivers hold only these workers, never the payouts'. Most of a worker's time is a wait
+# on a receiver (up to 15 s), hence more of them than HUEY_WORKERS; greenlets for thousands.
+WEBHOOK_WORKERS = env_int("WEBHOOK_WORKERS", 16, minimum=1)
+WEBHOOK_WORKER_TYPE = env_choice("WEBHOOK_WORKER_TYPE", THREAD, WORKER_TYPES)
+# On SIGTERM running deliveries get this long to finish (a send takes at most 15 s); one cut
+# short is sent again by the sweep.
+WEBHOOK_SHUTDOWN_TIMEOUT = env_float("WEBHOOK_SHUTDOWN_TIMEOUT", 20.0, minimum=0.0)
+# A pending delivery this long past due (past the 30 s claim of an attempt in flight) lost its
+# task message or its worker: the minutely sweep sends it again. Longer than a backlog of due
+# messages usually waits in the queue, or the sweep enqueues duplicates (harmless: claimed).
+WEBHOOK_SWEEP_GRACE_SECONDS = env_float("WEBHOOK_SWEEP_GRACE_SECONDS", 60.0, minimum=0.0)
 
 # A payout body is a few hundred bytes and a GraphQL document a few kilobytes; anything near
 # this is abuse, refused with a 413 before it is parsed.

@@ -39,6 +39,7 @@ from payouts.errors import (
     code_for_status,
 )
 from rest_api.parsers import PayloadTooLarge
+from webhooks.errors import DeliveryAlreadyScheduled
 
 MSG_INVALID_INPUT = "Invalid input."
 MSG_NOT_FOUND = "Not found."
@@ -113,6 +114,8 @@ def to_api_exception(error: PayoutError) -> exceptions.APIException:
         return exceptions.ValidationError(by_field)
     if isinstance(error, PayoutNotFound):
         return exceptions.NotFound(error.message, code=error.code.value)
+    if isinstance(error, DeliveryAlreadyScheduled):
+        return Refused(status.HTTP_409_CONFLICT, error)
     if isinstance(error, ReferenceInUse):
         extra = {"existing_payout_id": str(error.payout_id)}
         return Refused(status.HTTP_409_CONFLICT, error, extra=extra)

@@ -1,4 +1,5 @@
-"""Query-string filters and ordering for GET /api/payouts/."""
+"""Query-string filters and ordering for GET /api/payouts/, and the filters of an endpoint's
+webhook deliveries."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from django_filters.fields import BaseCSVField, IsoDateTimeField
 from django_filters.widgets import BaseCSVWidget
 from drf_spectacular.utils import extend_schema_field
 
+from events.models import EventType
 from payouts.errors import ErrorCode
 from payouts.forms import AmountField, ReferenceField
 from payouts.models import REFERENCE_MAX_LENGTH, Currency, Payout, PayoutStatus
 from payouts.selectors import payout_ordering_tie_breakers
 from payouts.validation import AMOUNT_PATTERN, REFERENCE_PATTERN, utc_timestamp
+from webhooks.models import DeliveryStatus, WebhookDelivery
 
 MSG_EMPTY_SORT_KEY = "Sort keys must not be empty: separate them with single commas."
 MSG_EMPTY_CHOICE = "Values must not be empty: separate them with single commas."
@@ -182,5 +185,23 @@ class PayoutFilter(django_filters.FilterSet):
 
     class Meta:
         model = Payout
+        fields: list[str] = []
+        form = PayoutFilterForm
+
+
+class WebhookDeliveryFilter(django_filters.FilterSet):
+    outcome = django_filters.ChoiceFilter(
+        field_name="status",
+        choices=DeliveryStatus.choices,
+        help_text="Only deliveries with this status.",
+    )
+    event_type = django_filters.ChoiceFilter(
+        field_name="event__type",
+        choices=EventType.choices,
+        help_text="Only deliveries of events of this type.",
+    )
+
+    class Meta:
+        model = WebhookDelivery
         fields: list[str] = []
         form = PayoutFilterForm

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from rest_api.events import EventViewSet
 from rest_api.views import PayoutViewSet
+from rest_api.webhook_deliveries import WebhookDeliveryViewSet
 from rest_api.webhook_endpoints import WebhookEndpointViewSet
 
 
@@ -25,5 +26,10 @@ router = OptionalSlashRouter()
 router.register("payouts", PayoutViewSet, basename="payout")
 router.register("events", EventViewSet, basename="event")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register(
+    r"webhook-endpoints/(?P<endpoint_id>[^/]+)/deliveries",
+    WebhookDeliveryViewSet,
+    basename="webhook-delivery",
+)
 
 urlpatterns = router.urls

@@ -45,6 +45,7 @@ from payouts.callers import Caller
 from payouts.errors import ErrorCode
 from payouts.models import Payout, PayoutStatus
 from project import logs
+from webhooks.queue import WEBHOOK_HUEY
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +58,15 @@ def fresh_environment(**env: str) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(
-            ("PAYOUT_", "DATABASE_", "REDIS_", "HUEY_", "SECURE_", "DJANGO_SETTINGS_MODULE")
+            (
+                "PAYOUT_",
+                "DATABASE_",
+                "REDIS_",
+                "HUEY_",
+                "WEBHOOK_",
+                "SECURE_",
+                "DJANGO_SETTINGS_MODULE",
+            )
         )
     }
     clean.update({"SECRET_KEY": "s3cret", "DEBUG": "false", **env})
@@ -111,8 +120,10 @@ def _instant_processing(request: pytest.FixtureRequest, settings: Settings) -> I
     settings.PAYOUT_PROCESSING_DELAY_SECONDS = 0
     settings.PAYOUT_FAILURE_RATE = 0
     HUEY.immediate = True
+    WEBHOOK_HUEY.immediate = True
     yield
     HUEY.storage.flush_all()
+    WEBHOOK_HUEY.storage.flush_all()
 
 
 @pytest.fixture(autouse=True)

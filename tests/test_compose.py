@@ -14,8 +14,8 @@ from tests.conftest import ROOT, run_in_fresh_process
 from tests.test_image import procfile
 from tests.test_packaging import check_compose_file
 
-APP_SERVICES = ["migrate", "web", "worker"]
-LONG_RUNNING = ["web", "worker", "db", "redis"]
+APP_SERVICES = ["migrate", "web", "worker", "webhooks"]
+LONG_RUNNING = ["web", "worker", "webhooks", "db", "redis"]
 SECRET_NAMES = re.compile(r"SECRET|PASSWORD|TOKEN|_KEY$")
 INTERPOLATION = re.compile(r"^\$\{[A-Z_]+(:?\?[^}]*)?\}$")
 URL_PASSWORD = re.compile(r"://[^:/@]+:(?P<password>[^@]*)@")
@@ -38,10 +38,10 @@ def seconds(duration: str) -> float:
 
 
 def test_the_stack_holds_the_service_its_database_its_queue_and_a_migration():
-    assert set(compose()["services"]) == {"migrate", "web", "worker", "db", "redis"}
+    assert set(compose()["services"]) == {"migrate", "web", "worker", "webhooks", "db", "redis"}
 
 
-@pytest.mark.parametrize("name", ["web", "worker"])
+@pytest.mark.parametrize("name", ["web", "worker", "webhooks"])
 def test_web_and_worker_run_the_procfiles_commands(name):
     assert shlex.split(service(name)["command"]) == shlex.split(procfile()[name])
 
@@ -54,7 +54,7 @@ def test_migrate_runs_once_when_the_database_is_ready():
     assert migrate["depends_on"]["db"] == {"condition": "service_healthy"}
 
 
-@pytest.mark.parametrize("name", ["web", "worker"])
+@pytest.mark.parametrize("name", ["web", "worker", "webhooks"])
 def test_web_and_worker_start_after_the_migration_succeeded(name):
     depends_on = service(name)["depends_on"]
 
@@ -66,8 +66,9 @@ def test_no_service_has_a_fixed_container_name():
     assert [name for name, spec in compose()["services"].items() if "container_name" in spec] == []
 
 
-def test_the_worker_scales_without_a_host_port():
-    assert "ports" not in service("worker")
+@pytest.mark.parametrize("name", ["worker", "webhooks"])
+def test_the_consumers_scale_without_a_host_port(name):
+    assert "ports" not in service(name)
 
 
 def test_the_web_port_on_the_host_is_a_knob():
@@ -85,6 +86,19 @@ def test_the_worker_is_given_longer_to_stop_than_hueys_shutdown_timeout():
 
     assert "HUEY_SHUTDOWN_TIMEOUT" not in worker["environment"]
     assert seconds(worker["stop_grace_period"]) > float(default.stdout)
+
+
+def test_the_webhooks_consumer_is_given_longer_to_stop_than_its_shutdown_timeout():
+    default = run_in_fresh_process(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.WEBHOOK_SHUTDOWN_TIMEOUT)",
+        DJANGO_SETTINGS_MODULE="project.settings",
+    )
+    assert default.returncode == 0, default.stderr
+    webhooks = service("webhooks")
+
+    assert "WEBHOOK_SHUTDOWN_TIMEOUT" not in webhooks.get("environment", {})
+    assert seconds(webhooks["stop_grace_period"]) > float(default.stdout)
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)

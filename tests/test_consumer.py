@@ -25,6 +25,8 @@ from tests.conftest import ROOT, fresh_environment
         (["manage.py", "run_huey", "-w", "500"], {"HUEY_WORKER_TYPE": " greenlet "}),
         (["manage.py", "run_huey", "-k", "thread", "-k", "greenlet"], {}),
         (["manage.py", "run_huey", "-k", "greenlet"], {"HUEY_WORKER_TYPE": "thread"}),
+        (["manage.py", "run_webhooks", "-k", "greenlet"], {}),
+        (["manage.py", "run_webhooks"], {"WEBHOOK_WORKER_TYPE": "greenlet"}),
     ],
 )
 def test_a_consumer_with_greenlet_workers_is_patched(argv, environ):
@@ -43,6 +45,9 @@ def test_a_consumer_with_greenlet_workers_is_patched(argv, environ):
         (["manage.py", "migrate"], {"HUEY_WORKER_TYPE": "greenlet"}),
         (["manage.py", "runserver", "-k", "greenlet"], {}),
         (["manage.py"], {"HUEY_WORKER_TYPE": "greenlet"}),
+        # Each consumer reads its own variable.
+        (["manage.py", "run_webhooks"], {"HUEY_WORKER_TYPE": "greenlet"}),
+        (["manage.py", "run_huey"], {"WEBHOOK_WORKER_TYPE": "greenlet"}),
     ],
 )
 def test_any_other_command_or_worker_type_is_left_unpatched(argv, environ):
@@ -92,3 +97,11 @@ def test_run_huey_workers_become_the_huey_workers_the_settings_read(argv, expect
     share_worker_count(argv, environ)
 
     assert environ["HUEY_WORKERS"] == expected
+
+
+def test_run_webhooks_workers_become_the_webhook_workers_the_settings_read():
+    environ = {"HUEY_WORKERS": "4", "WEBHOOK_WORKERS": "16"}
+
+    share_worker_count(["manage.py", "run_webhooks", "-w", "200"], environ)
+
+    assert environ == {"HUEY_WORKERS": "4", "WEBHOOK_WORKERS": "200"}

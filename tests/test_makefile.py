@@ -138,7 +138,10 @@ def test_make_run_starts_nothing_when_migrate_fails(make):
 
 def test_ctrl_c_stops_the_api_and_the_worker_of_make_run(make):
     run = make("run")
-    assert wait_until(lambda: run.answers() and CONSUMER_STARTED in run.output(), START_SECONDS)
+    assert wait_until(
+        lambda: run.answers() and run.output().count(CONSUMER_STARTED) == 2, START_SECONDS
+    ), run.output()
+    assert any("run_webhooks" in command for command in run.processes())
 
     run.interrupt()
 
@@ -219,6 +222,17 @@ def test_make_worker_migrates_a_fresh_database_and_consumes(make):
     assert "Traceback" not in worker.output()
 
 
+def test_make_webhooks_migrates_a_fresh_database_and_consumes(make):
+    webhooks = make("webhooks")
+
+    sweep_ran = re.compile(r"sweep_deliveries: \S+ executed in")
+    assert wait_until(lambda: sweep_ran.search(webhooks.output()) is not None, START_SECONDS), (
+        webhooks.output()
+    )
+    assert "Applying webhooks.0001_initial... OK" in webhooks.output()
+    assert "Traceback" not in webhooks.output()
+
+
 def process_group_alive(group: int) -> bool:
     for entry in Path("/proc").iterdir():
         try:
@@ -232,9 +246,9 @@ def process_group_alive(group: int) -> bool:
 
 def test_make_stack_runs_the_procfile_processes_until_ctrl_c(make):
     stack = make("stack", CONSUMERS="2", ENV_FILE="/dev/null")
-    started = re.compile(r"(web\.1|worker\.1|worker\.2) started \(pid=(\d+)\)")
+    started = re.compile(r"(web\.1|worker\.1|worker\.2|webhooks\.1) started \(pid=(\d+)\)")
     assert wait_until(
-        lambda: stack.answers() and len(started.findall(stack.output())) == 3, START_SECONDS
+        lambda: stack.answers() and len(started.findall(stack.output())) == 4, START_SECONDS
     ), stack.output()
     # honcho starts each process in a session and process group of its own.
     groups = [int(pid) for _, pid in started.findall(stack.output())]

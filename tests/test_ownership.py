@@ -28,7 +28,7 @@ from tests.conftest import KeyHolder, api_error, payout_payload, post_graphql, r
 from tests.graphql_api.conftest import global_id
 from webhooks import errors as webhook_errors
 from webhooks import services as webhook_services
-from webhooks.models import WebhookEndpoint
+from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 # An IP address in the URL: the endpoints need no DNS lookup.
 ENDPOINT_URL = "https://93.184.215.14/hooks"
@@ -349,6 +349,42 @@ def delete_payout_is_not_found(world: World) -> None:
     mutation = f"mutation($id: ID!) {{ deletePayout(id: $id) {{ {ERRORS} }} }}"
     for payout in world.owners:
         assert world.graphql(mutation, id=global_id(payout)) == {"deletePayout": NOT_FOUND}
+
+
+def owners_failed_delivery(world: World) -> WebhookDelivery:
+    """A delivery to the owner's endpoint, failed: one the owner could retry."""
+    event = Event.objects.filter(payout=world.owners[0]).first()
+    assert event is not None
+    delivery, _ = WebhookDelivery.objects.get_or_create(
+        endpoint=world.owners_endpoint,
+        event=event,
+        defaults={"status": DeliveryStatus.FAILED, "attempts": 1},
+    )
+    return delivery
+
+
+@rest_step("webhook-delivery-list", "GET")
+def deliveries_of_an_owners_endpoint_are_404(world: World) -> None:
+    delivery = owners_failed_delivery(world)
+    path = reverse("webhook-delivery-list", kwargs={"endpoint_id": str(delivery.endpoint_id)})
+
+    response = world.rest("GET", path)
+
+    assert response.status_code == 404, response.content
+    assert response.json() == api_error("not_found", webhook_errors.MSG_NOT_FOUND)
+
+
+@rest_step("webhook-delivery-retry", "POST")
+def retry_of_an_owners_delivery_is_404(world: World) -> None:
+    delivery = owners_failed_delivery(world)
+    kwargs = {"endpoint_id": str(delivery.endpoint_id), "delivery_id": str(delivery.pk)}
+
+    response = world.rest("POST", reverse("webhook-delivery-retry", kwargs=kwargs))
+
+    assert response.status_code == 404, response.content
+    assert response.json() == api_error("not_found", webhook_errors.MSG_NOT_FOUND)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.manual) == (DeliveryStatus.FAILED, False)
 
 
 # -- The walk -------------------------------------------------------------------------------

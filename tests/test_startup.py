@@ -46,7 +46,7 @@ def start(command: list[str], env: dict[str, str], data_dir: Path) -> subprocess
 
 
 @pytest.mark.parametrize(("env", "message"), BAD_CONFIGURATIONS)
-@pytest.mark.parametrize("command", ["migrate", "run_huey"])
+@pytest.mark.parametrize("command", ["migrate", "run_huey", "run_webhooks"])
 def test_manage_py_reports_a_bad_variable_in_one_line(tmp_path, command, env, message):
     result = start([sys.executable, "manage.py", command], env, tmp_path)
 
@@ -56,7 +56,7 @@ def test_manage_py_reports_a_bad_variable_in_one_line(tmp_path, command, env, me
 
 
 @pytest.mark.parametrize(("env", "message"), BAD_CONFIGURATIONS)
-@pytest.mark.parametrize("process", ["web", "worker"])
+@pytest.mark.parametrize("process", ["web", "worker", "webhooks"])
 def test_each_procfile_process_reports_a_bad_variable_in_one_line(tmp_path, process, env, message):
     result = start(["/bin/sh", "-c", procfile()[process]], env, tmp_path)
 

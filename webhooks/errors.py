@@ -15,6 +15,11 @@ from payouts.errors import (
 )
 
 MSG_NOT_FOUND = "Webhook endpoint not found."
+MSG_DELIVERY_NOT_FOUND = "Webhook delivery not found."
+MSG_ALREADY_SCHEDULED = (
+    "This delivery is already scheduled: it is pending, and its next attempt will be made "
+    "without a retry."
+)
 MSG_CLIENT_REQUIRED = (
     "Webhook endpoints are created with a client's API key; a staff session can read, edit and "
     "delete them."
@@ -84,3 +89,16 @@ class TargetRefused(PayoutError):
     def __init__(self, code: ErrorCode, message: str) -> None:
         self.code = code
         super().__init__(message)
+
+
+class DeliveryNotFound(PayoutNotFound):
+    """No delivery with this id to the caller's endpoint."""
+
+    message = MSG_DELIVERY_NOT_FOUND
+
+
+class DeliveryAlreadyScheduled(PayoutError):
+    """A manual retry of a delivery that is still pending: its next attempt is coming anyway."""
+
+    code = ErrorCode.DELIVERY_ALREADY_SCHEDULED
+    message = MSG_ALREADY_SCHEDULED

@@ -72,8 +72,11 @@ class WebhookDelivery(models.Model):
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
-    # While PENDING: when the next attempt is due (the sweep sends those overdue).
+    # While PENDING: when the next attempt is due (the sweep sends those overdue). While an
+    # attempt runs, the end of its claim: the sweep leaves it alone until then.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The attempt due was asked for by the client (the retry endpoint): one attempt, no schedule.
+    manual = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,7 +12,7 @@ from payouts.callers import Caller
 from payouts.errors import PayoutNotFound
 from payouts.selectors import parse_payout_id
 from webhooks.errors import EndpointNotFound
-from webhooks.models import WebhookEndpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 # Newest first; the id breaks ties between endpoints created in the same microsecond.
 DEFAULT_ORDERING: tuple[str, ...] = ("-created_at", "-id")
@@ -53,3 +53,15 @@ def endpoint_list_receiving(event: Event) -> list[WebhookEndpoint]:
         for endpoint in endpoints.order_by("created_at", "id")
         if endpoint.receives(event.type)
     ]
+
+
+def delivery_list(caller: Caller, endpoint_id: object) -> QuerySet[WebhookDelivery]:
+    """The endpoint's deliveries, newest first, with their events and attempts fetched; another
+    client's endpoint is not found."""
+    endpoint = endpoint_get(caller, endpoint_id)
+    return (
+        WebhookDelivery.objects.filter(endpoint=endpoint)
+        .select_related("event")
+        .prefetch_related("attempts_made")
+        .order_by("-created_at", "-id")
+    )

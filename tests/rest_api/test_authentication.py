@@ -14,6 +14,7 @@ from clients.services import api_key_create, api_key_revoke
 from payouts.models import Payout
 from tests.conftest import REFUSALS, api_error, payout_payload, refusal, rest_operations
 
+ANY_ID = "6f1c0a52-7d2e-4c47-9a53-9d5b8e1f0c11"
 # Each REST operation: what a request to it sends, given a payout to name.
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("api-root", "GET"): {},
@@ -30,13 +31,18 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("webhook-endpoint-detail", "PATCH"): {"body": {"enabled": False}},
     ("webhook-endpoint-detail", "DELETE"): {},
     ("webhook-endpoint-rotate-secret", "POST"): {},
+    # Any ids: the key is refused before they are looked up.
+    ("webhook-delivery-list", "GET"): {"kwargs": {"endpoint_id": ANY_ID}},
+    ("webhook-delivery-retry", "POST"): {"kwargs": {"endpoint_id": ANY_ID, "delivery_id": ANY_ID}},
 }
 
 
 def request(operation: tuple[str, str], payout: Payout, authorization: str | None) -> Any:
     name, method = operation
     # The routes of one object take its id; no credential gets far enough to look it up.
-    kwargs = {"pk": str(payout.pk)} if not name.endswith(("-list", "-root")) else {}
+    kwargs = OPERATIONS[operation].get("kwargs")
+    if kwargs is None:
+        kwargs = {"pk": str(payout.pk)} if not name.endswith(("-list", "-root")) else {}
     body = OPERATIONS[operation].get("body")
     headers = {} if authorization is None else {"Authorization": authorization}
     return Client().generic(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from typing import Any
 
@@ -17,13 +18,27 @@ RECEIVER = "hooks.example.com"
 RECEIVER_URL = f"https://{RECEIVER}/payouts"
 
 
+def is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 @pytest.fixture(autouse=True)
 def dns(monkeypatch) -> dict[str, list[str]]:
     """socket.getaddrinfo answering from this table (host name: its addresses); any other name
-    is unknown, as a resolver says it. RECEIVER resolves to public addresses."""
-    answers: dict[str, list[str]] = {RECEIVER: [PUBLIC_IPV4, PUBLIC_IPV6]}
+    is unknown, as a resolver says it. RECEIVER resolves to public addresses, localhost (where
+    pytest-httpserver's receiver listens) to 127.0.0.1."""
+    answers: dict[str, list[str]] = {
+        RECEIVER: [PUBLIC_IPV4, PUBLIC_IPV6],
+        "localhost": ["127.0.0.1"],
+    }
 
     def getaddrinfo(host: str, port: Any, family: int = 0, type: int = 0, *args: Any) -> Any:
+        if is_address(host):  # a literal address resolves to itself, as a resolver's does
+            return real_getaddrinfo(host, port, family, type, *args)
         if host not in answers:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [
@@ -37,6 +52,7 @@ def dns(monkeypatch) -> dict[str, list[str]]:
             for address in answers[host]
         ]
 
+    real_getaddrinfo = socket.getaddrinfo
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return answers
 
