@@ -87,11 +87,13 @@ def service_environment(**knobs: Any) -> dict[str, str]:
 
 
 class Consumer:
-    """A `manage.py run_huey` process pointed at the test database and queue."""
+    """A `manage.py run_huey` (or `run_webhooks`) process pointed at the test database and
+    queue."""
 
-    def __init__(self, env: dict[str, str], workers: int) -> None:
+    def __init__(self, env: dict[str, str], workers: int, command: str = "run_huey") -> None:
         self.env = env
         self.workers = workers
+        self.command = command
         self.process: subprocess.Popen[bytes] | None = None
         self.log = ROOT / "data" / f"consumer-{os.getpid()}-{id(self)}.log"
 
@@ -99,7 +101,7 @@ class Consumer:
         self.log.parent.mkdir(exist_ok=True)
         self.process = subprocess.Popen(
             # The worker type is HUEY_WORKER_TYPE's, as in production (thread unless set).
-            [sys.executable, "manage.py", "run_huey", "--workers", str(self.workers)],
+            [sys.executable, "manage.py", self.command, "--workers", str(self.workers)],
             cwd=ROOT,
             env=self.env,
             stdout=self.log.open("wb"),
