@@ -86,8 +86,12 @@ RUN_HUEY := $(RUN) $(PROCFILE_WORKER) $(if $(WORKERS),--workers $(WORKERS))
 # The webhooks' own consumer: WEBHOOK_WORKERS and WEBHOOK_WORKER_TYPE shape it.
 RUN_WEBHOOKS := $(RUN) $(PROCFILE_WEBHOOKS)
 RUN_WEB := env PORT=$(PORT) GUNICORN_CMD_ARGS="--bind 127.0.0.1:$(PORT)" $(RUN) $(PROCFILE_WEB)
-# How `make run` and `make api` begin: DEBUG on unless set, migrate, the URLs, the development key.
-API_STEPS := export DEBUG=$${DEBUG:-true}; \
+# What the local targets run with unless set: DEBUG on, and webhooks allowed to reach http:// and
+# private addresses (a receiver on this machine), which production refuses.
+LOCAL_ENV := export DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_HTTP=$${WEBHOOK_ALLOW_HTTP:-true} \
+	WEBHOOK_ALLOW_PRIVATE_TARGETS=$${WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}
+# How `make run` and `make api` begin: the local environment, migrate, the URLs, the development key.
+API_STEPS := $(LOCAL_ENV); \
 	$(MIGRATE) || exit; \
 	$(URLS); \
 	$(DEV_API_KEY) || exit; \
@@ -114,12 +118,12 @@ api: .venv/.synced-service ## Migrate, then serve the API alone: no worker, so p
 	exec $(RUN_WEB)
 
 worker: .venv/.synced-service ## Migrate, then run a Huey consumer alone (HUEY_WORKER_TYPE=greenlet HUEY_WORKERS=1000 for greenlets)
-	@export DEBUG=$${DEBUG:-true}; \
+	@$(LOCAL_ENV); \
 	$(MIGRATE) || exit; \
 	exec $(RUN_HUEY)
 
 webhooks: .venv/.synced-service ## Migrate, then run the webhooks consumer alone (deliveries and their sweep)
-	@export DEBUG=$${DEBUG:-true}; \
+	@$(LOCAL_ENV); \
 	$(MIGRATE) || exit; \
 	exec $(RUN_WEBHOOKS)
 
@@ -129,7 +133,7 @@ webhooks: .venv/.synced-service ## Migrate, then run the webhooks consumer alone
 # gunicorn binds 0.0.0.0:$$PORT under honcho: on this machine, loopback only unless
 # GUNICORN_CMD_ARGS says otherwise (DEBUG is on by default here).
 stack: install ## Migrate, then `honcho start`: the Procfile's web (on PORT), worker and webhooks, on DATABASE_URL / REDIS_URL
-	@export DEBUG=$${DEBUG:-true} GUNICORN_CMD_ARGS="$${GUNICORN_CMD_ARGS:---bind 127.0.0.1:$(PORT)}"; \
+	@$(LOCAL_ENV) GUNICORN_CMD_ARGS="$${GUNICORN_CMD_ARGS:---bind 127.0.0.1:$(PORT)}"; \
 	$(RUN) honcho run --env $(ENV_FILE) python manage.py migrate --no-input || exit; \
 	exec $(RUN) honcho start --env $(ENV_FILE) --port $(PORT) --concurrency worker=$(CONSUMERS)
 
