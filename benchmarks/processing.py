@@ -233,7 +233,7 @@ def measure_with_webhooks(
 ) -> tuple[Run, Delivery]:
     """The provider run again, with the client's one slow endpoint and the webhooks consumer:
     then until every delivery it caused arrived (or DRAIN_TIMEOUT_SECONDS)."""
-    receiver = Receiver(plan.webhook_delay)
+    receiver = Receiver(stack, plan.webhook_delay)
     add_endpoint(stack, receiver.start())
     hooks = start_webhooks(stack, plan.webhook_workers)
     try:

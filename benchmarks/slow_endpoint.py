@@ -1,7 +1,7 @@
 """Webhooks: processing with one slow endpoint against the same run without it, and how long a
 status change takes to reach the receiver.
 
-The receiver is an aiohttp server in a thread of the harness that answers each webhook after
+The receiver is an aiohttp server in a process of its own that answers each webhook after
 `delay` seconds and notes when each arrived; the Procfile's `webhooks` consumer delivers to it
 while the `worker` consumer processes a batch exactly as the run without webhooks did.
 """
@@ -10,75 +10,79 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
+import sys
 import time
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from aiohttp import web
 
 from benchmarks.report import Latency
-from benchmarks.stack import HOST, Process, Stack, StackError
+from benchmarks.stack import HOST, LOG_DIR, Process, Stack, StackError, free_port
 
 READY_TIMEOUT_SECONDS = 60.0
 # After the batch is final, how long the deliveries it caused may take to arrive.
 DRAIN_TIMEOUT_SECONDS = 120.0
 
 
-@dataclass
-class Receiver:
-    """A slow webhook endpoint on loopback: each POST is answered 204 after `delay` seconds."""
+def serve(port: int, delay: float, arrivals: Path) -> None:
+    """Answer every POST to /webhooks with 204 after `delay` seconds, writing a line of its
+    arrival (wall time, the event's timestamp, its webhook-id) to `arrivals` as it comes."""
+    out = arrivals.open("a", buffering=1)
 
-    delay: float
-    # (wall time it arrived, the event's timestamp, webhook-id) of every POST.
-    arrivals: list[tuple[float, str, str]] = field(default_factory=list)
-    url: str = ""
-    _loop: asyncio.AbstractEventLoop | None = None
-    _thread: threading.Thread | None = None
-
-    async def _receive(self, request: web.Request) -> web.Response:
+    async def receive(request: web.Request) -> web.Response:
         arrived = time.time()
         body = await request.json()
-        self.arrivals.append((arrived, body["timestamp"], request.headers["webhook-id"]))
-        await asyncio.sleep(self.delay)
+        out.write(f"{arrived} {body['timestamp']} {request.headers['webhook-id']}\n")
+        await asyncio.sleep(delay)
         return web.Response(status=204)
 
+    app = web.Application()
+    app.router.add_post("/webhooks", receive)
+    web.run_app(app, host=HOST, port=port, backlog=4096, access_log=None, print=None)
+
+
+@dataclass
+class Receiver:
+    """The slow endpoint in a process of its own (the harness's threads are gevent's, under
+    locust, so an event loop in one would run in the harness's own thread)."""
+
+    stack: Stack
+    delay: float
+    arrivals: Path = LOG_DIR / "webhook-arrivals.txt"
+    process: Process | None = None
+
     def start(self) -> str:
-        sock = socket.socket()
-        sock.bind((HOST, 0))
-        self.url = f"http://{HOST}:{sock.getsockname()[1]}/webhooks"
-        started = threading.Event()
-        loop = self._loop = asyncio.new_event_loop()
-
-        async def serve() -> None:
-            app = web.Application()
-            app.router.add_post("/webhooks", self._receive)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            await web.SockSite(runner, sock, backlog=4096).start()
-            started.set()
-
-        def run() -> None:
-            loop.run_until_complete(serve())
-            loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name="webhook-receiver", daemon=True)
-        self._thread.start()
-        if not started.wait(READY_TIMEOUT_SECONDS):
-            raise StackError("the webhook receiver did not start")
-        return self.url
+        port = free_port()
+        self.arrivals.unlink(missing_ok=True)
+        self.process = self.stack.start(
+            "webhook-receiver",
+            *(sys.executable, "-m", "benchmarks.slow_endpoint", str(port), str(self.delay)),
+            str(self.arrivals),
+        )
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline and self.process.alive():
+            with suppress(OSError), socket.create_connection((HOST, port), timeout=1):
+                return f"http://{HOST}:{port}/webhooks"
+            time.sleep(0.1)
+        raise StackError(f"the webhook receiver did not start:\n{self.process.tail()}")
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self.process is not None:
+            self.stack.stop(self.process)
 
     def first_arrivals(self) -> dict[str, float]:
         """Seconds from each event to its first arrival, by webhook-id (a retry is not a new
         arrival)."""
         latencies: dict[str, float] = {}
-        for arrived, timestamp, event_id in list(self.arrivals):
+        lines = self.arrivals.read_text().splitlines() if self.arrivals.exists() else []
+        for line in lines:
+            arrived, timestamp, event_id = line.split()
             if event_id not in latencies:
-                latencies[event_id] = arrived - datetime.fromisoformat(timestamp).timestamp()
+                sent = datetime.fromisoformat(timestamp).timestamp()
+                latencies[event_id] = float(arrived) - sent
         return latencies
 
 
@@ -100,6 +104,13 @@ def remove_endpoints(stack: Stack) -> None:
 
 
 def start_webhooks(stack: Stack, workers: int) -> Process:
+    """The Procfile's webhooks consumer, as if it had run all along: the fan-outs the earlier
+    runs (with no consumer of them) left behind are dropped, their events counted as done."""
+    from webhooks.queue import WEBHOOK_HUEY
+
+    WEBHOOK_HUEY.flush()
+    with stack.connect() as conn:
+        conn.execute("UPDATE events_event SET dispatched_at = now() WHERE dispatched_at IS NULL")
     knobs = {"WEBHOOK_WORKERS": str(workers), "WEBHOOK_WORKER_TYPE": "greenlet"}
     return stack.procfile("webhooks", "bench-webhooks", 1, PGAPPNAME="bench-webhooks", **knobs)
 
@@ -124,3 +135,7 @@ def wait_for_deliveries(stack: Stack, created_at: datetime | None) -> tuple[int,
 
 def latency_of(receiver: Receiver) -> Latency:
     return Latency.of(list(receiver.first_arrivals().values()))
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), float(sys.argv[2]), Path(sys.argv[3]))

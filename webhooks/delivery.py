@@ -82,20 +82,15 @@ def deliveries_create(event_position: int) -> list[uuid.UUID]:
         if event is None or event.dispatched_at is not None:
             return []
         now = timezone.now()
-        WebhookDelivery.objects.bulk_create(
-            [
-                WebhookDelivery(endpoint=endpoint, event=event, next_attempt_at=now)
-                for endpoint in endpoint_list_receiving(event)
-            ],
-            ignore_conflicts=True,
-        )
+        # The event's row lock and dispatched_at keep a second run from making them again.
+        deliveries = [
+            WebhookDelivery(endpoint=endpoint, event=event, next_attempt_at=now)
+            for endpoint in endpoint_list_receiving(event)
+        ]
+        if deliveries:
+            WebhookDelivery.objects.bulk_create(deliveries)
         Event.objects.filter(pk=event.pk).update(dispatched_at=now)
-        # Read back: with ignore_conflicts the objects made carry no ids on every database.
-        made = list(
-            WebhookDelivery.objects.filter(
-                event=event, status=DeliveryStatus.PENDING, attempts=0
-            ).values_list("id", flat=True)
-        )
+        made = [delivery.pk for delivery in deliveries]
         transaction.on_commit(lambda: _enqueue(made))
     return made
 

@@ -42,12 +42,16 @@ def endpoint_get(caller: Caller, endpoint_id: object) -> WebhookEndpoint:
 
 
 def endpoint_list_receiving(event: Event) -> list[WebhookEndpoint]:
-    """The enabled endpoints of the event's client that take events of its type, oldest first.
+    """The enabled endpoints of the event's client that take events of its type and existed
+    when it was written, oldest first.
 
     Matched in Python (WebhookEndpoint.receives): a client has at most ENDPOINTS_PER_CLIENT_MAX
     endpoints, and SQLite has no lookup for a value inside a JSON list.
     """
-    endpoints = WebhookEndpoint.objects.filter(client_id=event.client_id, enabled=True)
+    # An endpoint receives what happens from its creation on, however late the fan-out runs.
+    endpoints = WebhookEndpoint.objects.filter(
+        client_id=event.client_id, enabled=True, created_at__lte=event.created_at
+    )
     return [
         endpoint
         for endpoint in endpoints.order_by("created_at", "id")

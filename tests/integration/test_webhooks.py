@@ -22,7 +22,7 @@ from payouts.models import Payout
 from tests.conftest import KeyHolder, field_codes, payout_payload
 from tests.integration.conftest import Consumer, service_environment, wait_until
 from webhooks.delivery import MSG_LOST_ATTEMPT, deliveries_sweep
-from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.queue import WEBHOOK_HUEY
 from webhooks.signing import new_secret
 
@@ -182,6 +182,8 @@ def test_an_event_whose_fan_out_message_was_lost_is_still_delivered(
     add_endpoint(api_client, httpserver.url_for("/hook"))
     payout_id = create_payout(api_client)
     webhook_queue.flush()  # Redis restarted without persistence: the fan-out message is gone
+    # An hour later (the endpoint was there before the event).
+    WebhookEndpoint.objects.update(created_at=timezone.now() - timedelta(hours=2))
     Event.objects.update(created_at=timezone.now() - timedelta(hours=1))
     consumer = start_webhooks()
 

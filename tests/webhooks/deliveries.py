@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from clients.models import Client
@@ -28,7 +30,12 @@ def allow_loopback(settings: Settings) -> None:
 
 
 def endpoint_for(client: Client, url: str, **fields: Any) -> WebhookEndpoint:
-    return WebhookEndpoint.objects.create(client=client, url=url, secret=SECRET, **fields)
+    """An endpoint added an hour ago: it receives the events the test writes, before or after
+    it calls this (an endpoint receives what happens from its creation on)."""
+    endpoint = WebhookEndpoint.objects.create(client=client, url=url, secret=SECRET, **fields)
+    endpoint.created_at = timezone.now() - timedelta(hours=1)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(created_at=endpoint.created_at)
+    return endpoint
 
 
 def payout_event(caller: Caller) -> Event:

@@ -13,6 +13,7 @@ from werkzeug import Request, Response
 
 from events.documents import event_document
 from tests.webhooks.deliveries import (
+    SECRET,
     allow_loopback,
     delivery_of,
     endpoint_for,
@@ -22,7 +23,7 @@ from tests.webhooks.deliveries import (
 from webhooks import delivery as deliveries
 from webhooks import sender, signing
 from webhooks.delivery import MSG_DISABLED, MSG_LOST_ATTEMPT, retry_delay
-from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.queue import WEBHOOK_HUEY
 from webhooks.tasks import deliver, fan_out
 
@@ -272,6 +273,17 @@ def test_a_disabled_endpoint_gets_no_delivery(owner, event, httpserver):
 
     assert deliveries.deliveries_create(event.position) == []
     assert not WebhookDelivery.objects.exists()
+
+
+def test_an_endpoint_added_after_an_event_does_not_get_it_however_late_the_fan_out(
+    owner, event, httpserver
+):
+    added_now = WebhookEndpoint.objects.create(
+        client=owner.client, url=httpserver.url_for("/hook"), secret=SECRET
+    )
+
+    assert deliveries.deliveries_create(event.position) == []
+    assert not WebhookDelivery.objects.filter(endpoint=added_now).exists()
 
 
 def test_another_clients_endpoint_gets_no_delivery(stranger, event, httpserver):
