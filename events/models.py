@@ -60,6 +60,8 @@ class Event(models.Model):
                 fields=["client", "type", "transaction_id", "position"],
                 name="event_client_type_idx",
             ),
+            # Staff read every client's stream.
+            models.Index(fields=["transaction_id", "position"], name="event_stream_idx"),
             models.Index(
                 fields=["position"],
                 name="event_undispatched_idx",

@@ -45,4 +45,5 @@ def events_after(events: QuerySet[Event], caller: Caller, event_id: object) -> Q
     later = Q(transaction_id__gt=event.transaction_id) | Q(
         transaction_id=event.transaction_id, position__gt=event.position
     )
-    return events.filter(later)
+    # The first condition alone starts the index range at the cursor; the second picks in it.
+    return events.filter(transaction_id__gte=event.transaction_id).filter(later)
