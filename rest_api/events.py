@@ -64,7 +64,15 @@ class EventIdField(forms.CharField):
             raise forms.ValidationError(MSG_EVENT_ID_INVALID, code=ErrorCode.INVALID.value)
 
 
-@extend_schema_field({"type": "string", "pattern": EVENT_ID_PATTERN})
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": EVENT_ID_PATTERN,
+        "description": "Only the events after the event with this id in stream order: the "
+        "cursor of a catch-up read, taken from this list. Another client's, or an unknown, id "
+        "is a 400 (not_found).",
+    }
+)
 class AfterFilter(django_filters.CharFilter):
     """Events written after the caller's event with this id."""
 
@@ -111,14 +119,15 @@ _ID = OpenApiParameter(
     list=extend_schema(
         summary="List events",
         description=(
-            "Your payouts' events, oldest first, in the order they were written: every "
-            "webhook this service sends is one of them. A receiver that was down catches up "
-            "with `after` set to the last event it handled, reading on with the `after` of "
-            "each page's last event. Filter by type and payout."
+            "Your payouts' events in stream order, oldest first: every webhook this service "
+            "sends is one of them. To catch up, read on with `after` set to the last event id "
+            "you read from this list (not from a webhook: webhooks arrive in delivery order), "
+            "then to the last id of each page; this never skips an event. Apply a payout's "
+            "state by `sequence`, its own order. Filter by type and payout."
         ),
         responses={
             200: EventSerializer(many=True),
-            400: responses.PARAMETERS_INVALID,
+            400: responses.EVENT_PARAMETERS_INVALID,
             404: responses.PAGE_NOT_FOUND,
             **responses.ALWAYS,
         },

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from clients.authentication import MSG_NO_CREDENTIALS, MSG_REVOKED
 from clients.ratelimit import MSG_RATE_LIMITED
-from events.errors import MSG_EVENT_NOT_FOUND
+from events.errors import MSG_AFTER_NOT_FOUND, MSG_EVENT_NOT_FOUND
 from idempotency.errors import MSG_KEY_IN_USE, MSG_KEY_INVALID, MSG_KEY_MISMATCH
 from payouts import errors
 from payouts.errors import MSG_SERVER_ERROR, MSG_TOO_LARGE, MSG_UNAVAILABLE, ErrorCode
@@ -157,6 +157,28 @@ PARAMETERS_INVALID = OpenApiResponse(
             "PageTooLarge",
             summary=f"/api/payouts/?page_size={PAYOUT_PAGE_MAX + 1}",
             value=_invalid(("page_size", ErrorCode.INVALID, MSG_PAGE_SIZE_TOO_LARGE)),
+        ),
+    ],
+)
+EVENT_PARAMETERS_INVALID = OpenApiResponse(
+    response=ErrorSerializer,
+    description="A filter or page parameter is malformed, or `after` names no event of yours.",
+    examples=[
+        OpenApiExample(
+            "UnknownCursor",
+            summary="/api/events/?after=evt_4a2b8c0e5d1f4f7a9b3c6d8e0f1a2b3c",
+            value=_invalid(("after", ErrorCode.NOT_FOUND, MSG_AFTER_NOT_FOUND)),
+        ),
+        OpenApiExample(
+            "UnknownType",
+            summary="/api/events/?type=payout.paid",
+            value=_invalid(
+                (
+                    "type",
+                    ErrorCode.INVALID_CHOICE,
+                    "Select a valid choice. payout.paid is not one of the available choices.",
+                )
+            ),
         ),
     ],
 )
