@@ -123,14 +123,13 @@ def _claim(delivery_id: uuid.UUID | str) -> Claim | None:
     due = Q(next_attempt_at__isnull=True) | Q(
         next_attempt_at__lte=now + timedelta(seconds=CLOCK_TOLERANCE_SECONDS)
     )
-    if delivery is None:
+    if delivery is None or not delivery.endpoint.enabled:
         return None
+    # Conditions on the delivery's own row only: with a join Django would write the UPDATE over
+    # a subquery, and PostgreSQL re-checks a waiting UPDATE against the row it updates, not the
+    # subquery's copy, so two concurrent claims could both win.
     claimed = WebhookDelivery.objects.filter(
-        due,
-        pk=delivery.pk,
-        status=DeliveryStatus.PENDING,
-        attempts=delivery.attempts,
-        endpoint__enabled=True,
+        due, pk=delivery.pk, status=DeliveryStatus.PENDING, attempts=delivery.attempts
     ).update(
         attempts=F("attempts") + 1,
         next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
@@ -189,7 +188,10 @@ def _send(claim: Claim, now: datetime) -> sender.Response:
         target = targets.resolve_target(claim.endpoint.url)
     except TargetRefused as refused:
         return sender.Response(None, "", MSG_REFUSED_TARGET.format(message=refused.message))
-    headers = signing.signed_headers(claim.endpoint, claim.message_id, claim.body, now)
+    # Stamped once the address is known, so a slow lookup does not age the timestamp that
+    # receivers check against their clock.
+    signed_at = max(now, timezone.now())
+    headers = signing.signed_headers(claim.endpoint, claim.message_id, claim.body, signed_at)
     return sender.post(target, claim.body, headers)
 
 
@@ -214,18 +216,18 @@ def delivery_attempt(delivery_id: uuid.UUID | str) -> WebhookAttempt | None:
 
 
 def retry_delay(attempt: int) -> float:
-    """Seconds to wait after failed attempt `attempt` (from 1): exponential backoff with
-    "equal jitter", a random wait between half and all of
-    WEBHOOK_RETRY_DELAY_SECONDS * 2 ** (attempt - 1), so that the deliveries of one outage do
-    not all come back at the same instant, and none comes back sooner than half its step."""
+    """Seconds to wait after failed attempt `attempt` (from 1): exponential backoff,
+    WEBHOOK_RETRY_DELAY_SECONDS * 2 ** (attempt - 1), plus a random jitter of up to half of it,
+    so that the deliveries of one outage do not all come back at the same instant and none
+    comes back sooner than its step."""
     step: float = settings.WEBHOOK_RETRY_DELAY_SECONDS * 2 ** (attempt - 1)
     step = min(step, MAX_RETRY_DELAY_SECONDS)
-    return step / 2 + random.uniform(0, step / 2)
+    return step + random.uniform(0, step / 2)
 
 
 def _record(
     claim: Claim, attempted_at: datetime, duration_ms: int, response: sender.Response
-) -> WebhookAttempt:
+) -> WebhookAttempt | None:
     """Write down the attempt and what follows from it: success, the next attempt, or failure.
 
     A manual attempt is one attempt: when it fails the delivery is failed again, with no
@@ -235,6 +237,11 @@ def _record(
     now = timezone.now()
     next_due: datetime | None = None
     with transaction.atomic():
+        # Locked first: an endpoint deleted meanwhile took its deliveries with it (its delete
+        # locks them too, so it never meets an attempt written under it); nothing to record.
+        if not WebhookDelivery.objects.select_for_update().filter(pk=claim.delivery_id).exists():
+            logger.info("Webhook delivery %s was deleted during its attempt", claim.delivery_id)
+            return None
         attempt, _ = WebhookAttempt.objects.update_or_create(
             delivery_id=claim.delivery_id,
             number=claim.number,
@@ -280,9 +287,9 @@ def _note_failure(endpoint_id: uuid.UUID, attempted_at: datetime, now: datetime)
     WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since__isnull=True).update(
         failing_since=attempted_at, updated_at=now
     )
-    endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
-    since = endpoint.failing_since
-    if not endpoint.enabled or since is None:
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+    since = endpoint.failing_since if endpoint is not None else None
+    if endpoint is None or not endpoint.enabled or since is None:
         return
     if since > now - timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS):
         return
@@ -324,14 +331,22 @@ def deliveries_sweep() -> SweepReport:
         .values_list("position", flat=True)[:SWEEP_BATCH]
     )
     for position in positions:
-        deliveries_create(position)
+        try:
+            deliveries_create(position)
+        except Exception:  # one event's failure must not keep the others waiting
+            logger.exception("Webhook sweep: the fan-out of event %s failed", position)
     cutoff = now - timedelta(seconds=settings.WEBHOOK_SWEEP_GRACE_SECONDS)
     overdue = WebhookDelivery.objects.filter(
-        status=DeliveryStatus.PENDING, endpoint__enabled=True, next_attempt_at__lt=cutoff
+        status=DeliveryStatus.PENDING, next_attempt_at__lt=cutoff
     )
-    ids = list(overdue.order_by("next_attempt_at").values_list("id", flat=True)[:SWEEP_BATCH])
-    # Due now, so the next sweep does not enqueue them again while they wait in the queue; a
-    # delivery claimed meanwhile is no longer overdue and keeps its claim.
+    ids = list(
+        overdue.filter(endpoint__enabled=True)
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:SWEEP_BATCH]
+    )
+    # Due now, so the next sweep does not enqueue them again while they wait in the queue. No
+    # join in this UPDATE (see _claim): a delivery claimed meanwhile is no longer overdue when
+    # its row is re-checked, and keeps its claim.
     overdue.filter(pk__in=ids).update(next_attempt_at=now, updated_at=now)
     _enqueue(ids)
     return SweepReport(dispatched_events=len(positions), requeued_deliveries=len(ids))

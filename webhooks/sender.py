@@ -158,10 +158,14 @@ def _exchange(
         "POST", target.connect_url(address), headers=headers, content=body, extensions=extensions
     ) as answer:
         start = bytearray()
-        for chunk in answer.iter_stream():
-            start += chunk
-            if len(start) >= RESPONSE_BODY_MAX_LENGTH:
-                break
+        try:
+            for chunk in answer.iter_stream():
+                start += chunk
+                if len(start) >= RESPONSE_BODY_MAX_LENGTH:
+                    break
+        except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError):
+            # The status came within the deadline and stands; the body is what arrived.
+            pass
     text = bytes(start[:RESPONSE_BODY_MAX_LENGTH]).decode("utf-8", errors="replace")
     # PostgreSQL's text cannot hold NUL: the record of the attempt would fail with it.
     return Response(answer.status, text.replace("\x00", "\ufffd"), "")

@@ -25,7 +25,12 @@ from webhooks.errors import (
     EndpointNotFound,
     TargetRefused,
 )
-from webhooks.models import DESCRIPTION_MAX_LENGTH, ENDPOINTS_PER_CLIENT_MAX, WebhookEndpoint
+from webhooks.models import (
+    DESCRIPTION_MAX_LENGTH,
+    ENDPOINTS_PER_CLIENT_MAX,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from webhooks.selectors import endpoint_get, endpoint_list, parse_endpoint_id
 from webhooks.signing import PREVIOUS_SECRET_VALIDITY, new_secret
 from webhooks.targets import resolve_target
@@ -212,6 +217,9 @@ def endpoint_update(caller: Caller, endpoint_id: object, data: object) -> Webhoo
 def endpoint_delete(caller: Caller, endpoint_id: object) -> None:
     """Delete an endpoint and, with it, the record of its deliveries."""
     endpoint = _lock(caller, endpoint_id)
+    # Its deliveries locked first: a worker recording an attempt of one waits, then finds it
+    # gone, rather than adding an attempt under this delete (which would then fail).
+    list(WebhookDelivery.objects.select_for_update().filter(endpoint=endpoint).values_list("pk"))
     endpoint.delete()
     logger.info(
         "Webhook endpoint %s deleted by %s %s", endpoint_id, caller.actor_kind, caller.actor

@@ -7,11 +7,12 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from werkzeug import Request, Response
@@ -21,7 +22,9 @@ from payouts import services
 from payouts.models import Payout
 from tests.conftest import KeyHolder, field_codes, payout_payload
 from tests.integration.conftest import Consumer, service_environment, wait_until
-from webhooks.delivery import MSG_LOST_ATTEMPT, deliveries_sweep
+from tests.integration.test_concurrency import in_own_connection
+from webhooks import delivery as deliveries
+from webhooks.delivery import MSG_LOST_ATTEMPT, deliveries_create, deliveries_sweep
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.queue import WEBHOOK_HUEY
 from webhooks.signing import new_secret
@@ -246,3 +249,46 @@ def test_a_private_address_is_not_sent_to_by_a_consumer_without_the_setting(
     assert (attempt.succeeded, attempt.response_status) == (False, None)
     assert "private" in attempt.error
     assert httpserver.log == []
+
+
+def test_two_workers_claiming_one_attempt_at_once_make_one_claim(
+    api_client, owner: KeyHolder, transactional_db, webhook_queue, loopback_allowed
+):
+    add_endpoint(api_client, "http://127.0.0.1:9/hook")
+    create_payout(api_client)
+    deliveries_create(Event.objects.get().position)
+    delivery_id = WebhookDelivery.objects.get().pk
+    first_claimed, release = threading.Event(), threading.Event()
+
+    @in_own_connection
+    def claim_and_hold() -> bool:
+        with transaction.atomic():
+            claimed = deliveries._claim(delivery_id) is not None
+            first_claimed.set()
+            release.wait(timeout=30)  # the row stays locked until this commits
+        return claimed
+
+    @in_own_connection
+    def claim() -> bool:
+        return deliveries._claim(delivery_id) is not None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(claim_and_hold)
+        assert first_claimed.wait(timeout=30)
+        second = pool.submit(claim)  # waits for the first claim's row lock, then re-checks
+        assert wait_until(lambda: waiting_on_a_lock() >= 1, timeout=10)
+        release.set()
+        results = [first.result(timeout=30), second.result(timeout=30)]
+
+    assert results == [True, False]
+    assert WebhookDelivery.objects.get().attempts == 1
+
+
+def waiting_on_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )
+        (waiting,) = cursor.fetchone()
+    return int(waiting)

@@ -98,10 +98,10 @@ def test_a_failed_attempt_is_scheduled_again_after_the_backoff(
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
-    # The first wait is between half and all of WEBHOOK_RETRY_DELAY_SECONDS (5).
+    # The first wait is WEBHOOK_RETRY_DELAY_SECONDS (5) plus up to half of it.
     assert delivery.next_attempt_at is not None
-    assert before + timedelta(seconds=2.5) <= delivery.next_attempt_at
-    assert delivery.next_attempt_at <= timezone.now() + timedelta(seconds=5)
+    assert before + timedelta(seconds=5) <= delivery.next_attempt_at
+    assert delivery.next_attempt_at <= timezone.now() + timedelta(seconds=7.5)
     (task,) = scheduled_deliveries()
     assert task.kwargs == {"delivery_id": str(delivery.id)}
     assert task.eta.replace(tzinfo=UTC) == delivery.next_attempt_at
@@ -113,8 +113,8 @@ def test_a_failed_attempt_is_scheduled_again_after_the_backoff(
     )
 
 
-@pytest.mark.parametrize(("attempt", "low", "high"), [(1, 2.5, 5), (2, 5, 10), (4, 20, 40)])
-def test_retry_delays_double_with_equal_jitter(monkeypatch, attempt, low, high):
+@pytest.mark.parametrize(("attempt", "low", "high"), [(1, 5, 7.5), (2, 10, 15), (4, 40, 60)])
+def test_retry_delays_double_with_jitter_on_top(monkeypatch, attempt, low, high):
     monkeypatch.setattr(random, "uniform", lambda a, b: a)
     shortest = retry_delay(attempt)
     monkeypatch.setattr(random, "uniform", lambda a, b: b)

@@ -51,7 +51,7 @@ def test_an_address_that_refuses_the_connection_gives_way_to_the_next_checked_on
     assert len(httpserver.log) == 1
 
 
-def test_an_answer_dripped_past_the_deadline_is_cut_off(httpserver, monkeypatch):
+def test_a_body_dripped_past_the_deadline_is_cut_off_and_the_status_stands(httpserver, monkeypatch):
     monkeypatch.setattr(sender, "TOTAL_TIMEOUT_SECONDS", 1.0)
 
     def drip(request: Request) -> Response:
@@ -67,10 +67,10 @@ def test_an_answer_dripped_past_the_deadline_is_cut_off(httpserver, monkeypatch)
     started = time.monotonic()
     response = sender.post(loopback_target(httpserver.port), b"{}", {})
 
+    # Cut off at the deadline; the 200 came within it and stands, with what arrived of the body.
     assert time.monotonic() - started < 2.0
-    assert response.status is None
-    assert response.error.startswith("Timed out")
-    assert response.succeeded is False
+    assert (response.status, response.succeeded) == (200, True)
+    assert 1 <= len(response.body) < 10
 
 
 def test_a_refused_connection_is_an_error_without_a_status():
