@@ -406,7 +406,7 @@ def test_rotate_secret_returns_a_new_secret_once(api_client, make_endpoint):
     assert set(body) == {*REPRESENTATION, "secret"}
     assert body["secret"] != old
     assert body["secret"].startswith("whsec_")
-    assert endpoint.secret not in json.dumps(api_client.get(detail(endpoint)).json())
+    assert body["secret"] not in json.dumps(api_client.get(detail(endpoint)).json())
 
 
 def test_after_a_rotation_old_and_new_secrets_verify_for_24_hours(api_client, make_endpoint):
