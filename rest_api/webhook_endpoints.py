@@ -137,7 +137,7 @@ _URL_EXAMPLES = [
         value=_invalid(
             "url",
             ErrorCode.WEBHOOK_URL_PRIVATE_ADDRESS,
-            errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example", address="10.0.0.7"),
+            errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example"),
         ),
     ),
     OpenApiExample(

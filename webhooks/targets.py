@@ -17,6 +17,7 @@ unchecked target.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import socket
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from webhooks.errors import (
     TargetRefused,
 )
 from webhooks.models import URL_MAX_LENGTH
+
+logger = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -206,7 +209,14 @@ def resolve_target(url: str) -> ResolvedTarget:
     if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
         for address in addresses:
             if not is_public_address(ipaddress.ip_address(address)):
-                message = MSG_URL_PRIVATE_ADDRESS.format(host=host, address=address)
+                # The address stays in the server's log: told to the client, the refusal would
+                # let it map the internal network through this server's resolver.
+                logger.warning(
+                    "Webhook target %s refused: it resolves to %s, not a public address",
+                    host,
+                    address,
+                )
+                message = MSG_URL_PRIVATE_ADDRESS.format(host=host)
                 raise TargetRefused(ErrorCode.WEBHOOK_URL_PRIVATE_ADDRESS, message)
     path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
     return ResolvedTarget(normalised, parts.scheme, host, port, path, addresses)

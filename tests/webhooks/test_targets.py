@@ -160,9 +160,19 @@ def test_a_host_resolving_to_a_non_public_address_is_refused(dns, address):
     code, message = refusal("https://intranet.example/hook")
 
     assert code == ErrorCode.WEBHOOK_URL_PRIVATE_ADDRESS
-    assert message == errors.MSG_URL_PRIVATE_ADDRESS.format(
-        host="intranet.example", address=address
-    )
+    assert message == errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example")
+
+
+def test_a_private_address_refusal_names_the_address_in_the_server_log_only(dns, log_lines):
+    dns["intranet.example"] = [PUBLIC_IPV4, "10.1.2.3"]
+
+    _, message = refusal("https://intranet.example/hook")
+
+    assert "10.1.2.3" not in message
+    [line] = [line for line in log_lines() if line["logger"] == "webhooks.targets"]
+    assert line["level"] == "warning"
+    assert "intranet.example" in line["event"]
+    assert "10.1.2.3" in line["event"]
 
 
 @pytest.mark.parametrize("address", list(NOT_PUBLIC), ids=list(NOT_PUBLIC.values()))
