@@ -170,6 +170,7 @@ def test_an_unknown_or_malformed_id_is_not_found(api_client, endpoint_id):
     [
         ("not a url", "webhook_url_invalid"),
         ("ftp://hooks.example.com/", "webhook_url_invalid"),
+        ("https://bücher-.example/", "webhook_url_invalid"),
         ("https://user:pw@hooks.example.com/", "webhook_url_credentials"),
         ("https://nowhere.example/", "webhook_url_unresolvable"),
         ("https://127.0.0.1/", "webhook_url_private_address"),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from werkzeug import Request, Response
 
 from webhooks import sender
-from webhooks.targets import ResolvedTarget
+from webhooks.targets import ResolvedTarget, resolve_target
 
 
 def loopback_target(
@@ -38,6 +38,18 @@ def test_the_post_goes_to_the_checked_address_under_the_hosts_name(httpserver):
     assert request.headers["host"] == f"hooks.example:{httpserver.port}"
     assert request.headers["webhook-id"] == "evt_1"
     assert request.get_data() == b"{}"
+
+
+def test_a_url_with_non_ascii_path_and_query_is_sent_percent_encoded(httpserver, settings):
+    settings.WEBHOOK_ALLOW_HTTP = settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    httpserver.expect_request("/bücher", method="POST", query_string="q=%C3%A9").respond_with_data(
+        "", status=204
+    )
+    target = resolve_target(f"http://127.0.0.1:{httpserver.port}/bücher?q=é")
+
+    response = sender.post(target, b"{}", {})
+
+    assert (response.status, response.error) == (204, "")
 
 
 def test_an_address_that_refuses_the_connection_gives_way_to_the_next_checked_one(httpserver):
