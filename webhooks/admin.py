@@ -45,9 +45,13 @@ class WebhookEndpointAdminForm(forms.ModelForm[WebhookEndpoint]):
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
-        data = {field: cleaned[field] for field in services.EDITABLE_FIELDS if field in cleaned}
+        adding = self.instance._state.adding
+        # An edit sends only what changed, as a PATCH does: the form always holds the URL, and
+        # checking it again (its DNS) would refuse disabling an endpoint whose domain lapsed.
+        sent = services.EDITABLE_FIELDS if adding else self.changed_data
+        data = {field: cleaned[field] for field in services.EDITABLE_FIELDS if field in sent}
         try:
-            if self.instance._state.adding:
+            if adding:
                 caller = Caller.for_staff(self.staff_username, client=cleaned["client"])
                 self.instance, self.created_secret = services.endpoint_create(caller, data)
             else:

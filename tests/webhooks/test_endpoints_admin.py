@@ -116,6 +116,33 @@ def test_editing_an_endpoint_saves_it(admin_client, endpoint):
     assert endpoint.event_types == ["payout.completed", "payout.failed"]
 
 
+def test_an_endpoint_whose_host_no_longer_resolves_can_be_disabled(admin_client, endpoint, dns):
+    del dns[RECEIVER]  # the domain lapsed
+
+    response = admin_client.post(
+        change_page(endpoint),
+        {"url": RECEIVER_URL, "description": "", "event_types": []},
+    )
+
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.enabled is False
+
+
+def test_changing_the_url_in_the_admin_checks_the_new_one(admin_client, endpoint, dns):
+    dns["intranet.example"] = ["10.0.0.7"]
+
+    response = admin_client.post(
+        change_page(endpoint),
+        {"url": "https://intranet.example/hook", "description": "", "enabled": "on"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["url"] == [
+        errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example")
+    ]
+
+
 def test_the_rotate_action_shows_each_new_secret_once(admin_client, make_endpoint):
     endpoint, old = make_endpoint()
 
