@@ -154,7 +154,26 @@ def test_the_rotate_action_shows_each_new_secret_once(admin_client, make_endpoin
 
     endpoint.refresh_from_db()
     assert shown_secret(response) == endpoint.secret
-    assert (endpoint.previous_secret, endpoint.secret != old) == (old, True)
+    assert [entry["secret"] for entry in endpoint.previous_secrets] == [old]
+    assert endpoint.secret != old
+
+
+def test_the_change_page_shows_when_earlier_secrets_expire_never_the_secrets(
+    admin_client, make_endpoint
+):
+    endpoint, old = make_endpoint()
+    # Followed, so the message showing the new secret once is shown there, not on the next page.
+    admin_client.post(
+        CHANGELIST, {"action": "rotate_secret", "_selected_action": [endpoint.pk]}, follow=True
+    )
+
+    response = admin_client.get(change_page(endpoint))
+
+    page = response.content.decode()
+    assert "Earlier secrets still signing, until" in page
+    endpoint.refresh_from_db()
+    assert old not in page
+    assert endpoint.secret not in page
 
 
 def test_deleting_an_endpoint_in_the_admin_removes_it(admin_client, endpoint):
