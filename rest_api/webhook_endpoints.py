@@ -36,7 +36,7 @@ from webhooks.models import (
     URL_MAX_LENGTH,
     WebhookEndpoint,
 )
-from webhooks.signing import PREVIOUS_SECRET_VALIDITY
+from webhooks.signing import PREVIOUS_SECRET_VALIDITY, PREVIOUS_SECRETS_MAX
 
 _VALIDITY_HOURS = int(PREVIOUS_SECRET_VALIDITY.total_seconds() // 3600)
 _SECRET_HELP = (
@@ -137,7 +137,7 @@ _URL_EXAMPLES = [
         value=_invalid(
             "url",
             ErrorCode.WEBHOOK_URL_PRIVATE_ADDRESS,
-            errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example", address="10.0.0.7"),
+            errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example"),
         ),
     ),
     OpenApiExample(
@@ -207,9 +207,12 @@ _CLIENT_REQUIRED = OpenApiResponse(
 )
 _ROTATION = (
     f"The secret it replaces keeps signing beside the new one for {_VALIDITY_HOURS} hours, so "
-    "deliveries carry two signatures meanwhile and a receiver verifies with either secret "
-    "while the new one is deployed. Rotating again within those hours replaces only the "
-    "newest secret: the one in force before the first rotation signs until its own expiry."
+    "deliveries carry a signature per secret meanwhile (space-separated in "
+    "`webhook-signature`) and a receiver verifies with any of them while the new one is "
+    "deployed. Rotating again within those hours keeps every earlier secret still signing, "
+    "each until its own expiry (the newest "
+    f"{PREVIOUS_SECRETS_MAX} at most): a receiver that deployed the secret of the first "
+    "rotation, or never received it, keeps verifying."
 )
 
 

@@ -3,12 +3,14 @@ new signing secret is shown once, in a message, and never otherwise."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import formats, timezone
 
 from events.models import EventType
 from payouts.callers import Caller
@@ -45,9 +47,13 @@ class WebhookEndpointAdminForm(forms.ModelForm[WebhookEndpoint]):
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
-        data = {field: cleaned[field] for field in services.EDITABLE_FIELDS if field in cleaned}
+        adding = self.instance._state.adding
+        # An edit sends only what changed, as a PATCH does: the form always holds the URL, and
+        # checking it again (its DNS) would refuse disabling an endpoint whose domain lapsed.
+        sent = services.EDITABLE_FIELDS if adding else self.changed_data
+        data = {field: cleaned[field] for field in services.EDITABLE_FIELDS if field in sent}
         try:
-            if self.instance._state.adding:
+            if adding:
                 caller = Caller.for_staff(self.staff_username, client=cleaned["client"])
                 self.instance, self.created_secret = services.endpoint_create(caller, data)
             else:
@@ -79,7 +85,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
         "disabled_at",
         "disabled_reason",
         "failing_since",
-        "previous_secret_expires_at",
+        "earlier_secrets_expire_at",
         "created_at",
         "updated_at",
     )
@@ -107,6 +113,18 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
         if obj is None:
             return ("client", *services.EDITABLE_FIELDS)
         return (*services.EDITABLE_FIELDS, *self.readonly_fields)
+
+    @admin.display(description="Earlier secrets still signing, until")
+    def earlier_secrets_expire_at(self, obj: WebhookEndpoint) -> str:
+        # Their expiry only: a secret is shown once, when it is made.
+        now = timezone.now()
+        expiries = [datetime.fromisoformat(entry["expires_at"]) for entry in obj.previous_secrets]
+        shown = [
+            formats.localize(timezone.localtime(expires_at))
+            for expires_at in expiries
+            if now < expires_at
+        ]
+        return ", ".join(shown) or "-"
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)

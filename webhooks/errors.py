@@ -43,7 +43,7 @@ MSG_URL_CREDENTIALS = (
 )
 MSG_URL_UNRESOLVABLE = 'The URL\'s host "{host}" does not resolve to any address.'
 MSG_URL_PRIVATE_ADDRESS = (
-    'The URL\'s host "{host}" resolves to {address}, which is not a public address '
+    'The URL\'s host "{host}" resolves to an address that is not public '
     "(loopback, private, link-local, shared, reserved or multicast): webhooks are sent to "
     "public addresses only."
 )

@@ -30,9 +30,9 @@ class WebhookEndpoint(models.Model):
     enabled = models.BooleanField(default=True)
     # Standard Webhooks' form, whsec_<base64 of the key>: kept in the clear, as HMAC needs it.
     secret = models.CharField(max_length=100)
-    # After a rotation, deliveries carry a signature with the old secret too, until this expires.
-    previous_secret = models.CharField(max_length=100, blank=True, default="")
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # The secrets rotations replaced, oldest first, each {"secret": ..., "expires_at": ISO 8601}:
+    # deliveries carry a signature with each of them too until it expires (webhooks.signing).
+    previous_secrets = models.JSONField(default=list, blank=True)
     # The first failed attempt since the last successful one: the clock of automatic disabling.
     failing_since = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)

@@ -32,7 +32,7 @@ from webhooks.models import (
     WebhookEndpoint,
 )
 from webhooks.selectors import endpoint_get, endpoint_list, parse_endpoint_id
-from webhooks.signing import PREVIOUS_SECRET_VALIDITY, new_secret
+from webhooks.signing import new_secret, previous_secrets_after_rotation
 from webhooks.targets import resolve_target
 
 logger = logging.getLogger(__name__)
@@ -228,24 +228,16 @@ def endpoint_delete(caller: Caller, endpoint_id: object) -> None:
 
 def endpoint_rotate_secret(caller: Caller, endpoint_id: object) -> tuple[WebhookEndpoint, str]:
     """Give the endpoint a new signing secret, returned once; the secret it replaces keeps
-    signing beside it for PREVIOUS_SECRET_VALIDITY.
-
-    A rotation while an earlier one's old secret still signs keeps that old secret (and its
-    expiry) and drops only the current one: a receiver that never learnt the current secret,
-    because the answer that carried it was lost and the rotation retried, still verifies.
+    signing beside it for PREVIOUS_SECRET_VALIDITY, as does every earlier one not yet expired
+    (webhooks.signing.previous_secrets_after_rotation), and expired ones are dropped.
     """
     now = timezone.now()
     secret = new_secret()
     with transaction.atomic():
         endpoint = _lock(caller, endpoint_id)
-        expires_at = endpoint.previous_secret_expires_at
-        if not (endpoint.previous_secret and expires_at is not None and now < expires_at):
-            endpoint.previous_secret = endpoint.secret
-            endpoint.previous_secret_expires_at = now + PREVIOUS_SECRET_VALIDITY
+        endpoint.previous_secrets = previous_secrets_after_rotation(endpoint, now)
         endpoint.secret = secret
-        endpoint.save(
-            update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
-        )
+        endpoint.save(update_fields=["secret", "previous_secrets", "updated_at"])
     logger.info(
         "Webhook endpoint %s: secret rotated by %s %s",
         endpoint.id,

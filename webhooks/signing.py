@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from webhooks.models import WebhookEndpoint
 
@@ -24,6 +25,9 @@ SIGNATURE_VERSION = "v1"
 # How long a secret replaced by a rotation still signs, beside the new one: a day for the
 # receiver to deploy the new secret without refusing a single webhook meanwhile.
 PREVIOUS_SECRET_VALIDITY = timedelta(hours=24)
+# At most this many replaced secrets sign beside the current one (the newest kept): each adds a
+# signature to every webhook's header, and rotations are the client's to repeat at will.
+PREVIOUS_SECRETS_MAX = 10
 
 HEADER_ID = "webhook-id"
 HEADER_TIMESTAMP = "webhook-timestamp"
@@ -50,14 +54,34 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode('ascii')}"
 
 
+def _unexpired(previous_secrets: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    return [
+        entry for entry in previous_secrets if now < datetime.fromisoformat(entry["expires_at"])
+    ]
+
+
+def previous_secrets_after_rotation(
+    endpoint: WebhookEndpoint, now: datetime
+) -> list[dict[str, Any]]:
+    """The endpoint's `previous_secrets` once a rotation at `now` replaces its secret: the
+    unexpired ones, then its current secret, valid for PREVIOUS_SECRET_VALIDITY.
+
+    Every unexpired one is kept: a receiver may have deployed any secret handed out within the
+    day (rotate A to B, B deployed, rotate B to C: B must still sign), or none of them (the
+    answer that carried B was lost: A must still sign).
+    """
+    kept = _unexpired(endpoint.previous_secrets, now)
+    kept.append(
+        {"secret": endpoint.secret, "expires_at": (now + PREVIOUS_SECRET_VALIDITY).isoformat()}
+    )
+    return kept[-PREVIOUS_SECRETS_MAX:]
+
+
 def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    """The secrets that sign the endpoint's messages at `now`: its secret, and the one a
-    rotation replaced until PREVIOUS_SECRET_VALIDITY has passed."""
-    found = [endpoint.secret]
-    expires_at = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires_at is not None and now < expires_at:
-        found.append(endpoint.previous_secret)
-    return found
+    """The secrets that sign the endpoint's messages at `now`: its secret, then each secret a
+    rotation replaced that has not expired, newest first."""
+    earlier = _unexpired(endpoint.previous_secrets, now)
+    return [endpoint.secret, *(entry["secret"] for entry in reversed(earlier))]
 
 
 def signature_header(

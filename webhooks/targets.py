@@ -17,11 +17,13 @@ unchecked target.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import socket
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
+import idna
 from django.conf import settings
 
 from payouts.errors import ErrorCode
@@ -37,6 +39,8 @@ from webhooks.errors import (
 )
 from webhooks.models import URL_MAX_LENGTH
 
+logger = logging.getLogger(__name__)
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -47,6 +51,9 @@ _HOST_NAME_MAX_LENGTH = 253
 # short or hexadecimal form ("127.1", "0x7f.1"), as browsers' URL parsers do: only the dotted
 # quad names an address here, so that the address checked is the one written.
 _NUMERIC_LABEL = re.compile(r"(0x[0-9a-f]*|[0-9]+)", re.ASCII)
+# What percent-encoding leaves alone in a path, query or fragment: the reserved characters
+# (RFC 3986), which mean what the client wrote, and "%", which starts an escape already made.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%"
 
 # Addresses that stand for an IPv4 address inside them, judged by that address: the NAT64
 # well-known prefix (RFC 6052), besides IPv4-mapped (::ffff:0:0/96) and 6to4 (2002::/16), which
@@ -125,10 +132,15 @@ def _canonical_host(host: str) -> str | None:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
-    try:
-        name = host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return None
+    if host.isascii():
+        name = host.lower()
+    else:
+        # UTS 46 as browsers apply it, IDNA 2008 underneath ("faß.de" is xn--fa-hia.de), not
+        # Python's "idna" codec, which is IDNA 2003 ("fass.de": another domain).
+        try:
+            name = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            return None
     labels = name.removesuffix(".").split(".")
     if len(name) > _HOST_NAME_MAX_LENGTH or not all(_LABEL.fullmatch(label) for label in labels):
         return None
@@ -150,7 +162,18 @@ def validate_url(url: str) -> str:
     netloc = f"[{host}]" if ":" in host else host
     if parts.port is not None:
         netloc = f"{netloc}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    # Percent-encoded as browsers send them: the HTTP client takes ASCII URLs only.
+    normalised = urlunsplit(
+        parts._replace(
+            netloc=netloc,
+            path=quote(parts.path, safe=_URL_SAFE),
+            query=quote(parts.query, safe=_URL_SAFE),
+            fragment=quote(parts.fragment, safe=_URL_SAFE),
+        )
+    )
+    if len(normalised) > URL_MAX_LENGTH:
+        raise TargetRefused(ErrorCode.MAX_LENGTH, MSG_URL_TOO_LONG.format(limit=URL_MAX_LENGTH))
+    return normalised
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -206,7 +229,14 @@ def resolve_target(url: str) -> ResolvedTarget:
     if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
         for address in addresses:
             if not is_public_address(ipaddress.ip_address(address)):
-                message = MSG_URL_PRIVATE_ADDRESS.format(host=host, address=address)
+                # The address stays in the server's log: told to the client, the refusal would
+                # let it map the internal network through this server's resolver.
+                logger.warning(
+                    "Webhook target %s refused: it resolves to %s, not a public address",
+                    host,
+                    address,
+                )
+                message = MSG_URL_PRIVATE_ADDRESS.format(host=host)
                 raise TargetRefused(ErrorCode.WEBHOOK_URL_PRIVATE_ADDRESS, message)
     path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
     return ResolvedTarget(normalised, parts.scheme, host, port, path, addresses)

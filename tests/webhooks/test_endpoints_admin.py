@@ -84,9 +84,7 @@ def test_adding_an_endpoint_with_a_private_url_is_refused_on_the_form(admin_clie
 
     assert response.status_code == 200
     form_errors = response.context["adminform"].form.errors
-    assert form_errors["url"] == [
-        errors.MSG_URL_PRIVATE_ADDRESS.format(host="127.0.0.1", address="127.0.0.1")
-    ]
+    assert form_errors["url"] == [errors.MSG_URL_PRIVATE_ADDRESS.format(host="127.0.0.1")]
     assert not WebhookEndpoint.objects.exists()
 
 
@@ -118,6 +116,33 @@ def test_editing_an_endpoint_saves_it(admin_client, endpoint):
     assert endpoint.event_types == ["payout.completed", "payout.failed"]
 
 
+def test_an_endpoint_whose_host_no_longer_resolves_can_be_disabled(admin_client, endpoint, dns):
+    del dns[RECEIVER]  # the domain lapsed
+
+    response = admin_client.post(
+        change_page(endpoint),
+        {"url": RECEIVER_URL, "description": "", "event_types": []},
+    )
+
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.enabled is False
+
+
+def test_changing_the_url_in_the_admin_checks_the_new_one(admin_client, endpoint, dns):
+    dns["intranet.example"] = ["10.0.0.7"]
+
+    response = admin_client.post(
+        change_page(endpoint),
+        {"url": "https://intranet.example/hook", "description": "", "enabled": "on"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["url"] == [
+        errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example")
+    ]
+
+
 def test_the_rotate_action_shows_each_new_secret_once(admin_client, make_endpoint):
     endpoint, old = make_endpoint()
 
@@ -129,7 +154,26 @@ def test_the_rotate_action_shows_each_new_secret_once(admin_client, make_endpoin
 
     endpoint.refresh_from_db()
     assert shown_secret(response) == endpoint.secret
-    assert (endpoint.previous_secret, endpoint.secret != old) == (old, True)
+    assert [entry["secret"] for entry in endpoint.previous_secrets] == [old]
+    assert endpoint.secret != old
+
+
+def test_the_change_page_shows_when_earlier_secrets_expire_never_the_secrets(
+    admin_client, make_endpoint
+):
+    endpoint, old = make_endpoint()
+    # Followed, so the message showing the new secret once is shown there, not on the next page.
+    admin_client.post(
+        CHANGELIST, {"action": "rotate_secret", "_selected_action": [endpoint.pk]}, follow=True
+    )
+
+    response = admin_client.get(change_page(endpoint))
+
+    page = response.content.decode()
+    assert "Earlier secrets still signing, until" in page
+    endpoint.refresh_from_db()
+    assert old not in page
+    assert endpoint.secret not in page
 
 
 def test_deleting_an_endpoint_in_the_admin_removes_it(admin_client, endpoint):

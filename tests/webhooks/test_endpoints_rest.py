@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -53,6 +53,15 @@ def verifies(secret: str, endpoint: WebhookEndpoint) -> bool:
     except Exception:
         return False
     return True
+
+
+def expire_earlier_secrets(endpoint: WebhookEndpoint) -> None:
+    """Move the endpoint past the expiry of every secret its rotations replaced."""
+    endpoint.refresh_from_db()
+    past = (timezone.now() - timedelta(seconds=1)).isoformat()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        previous_secrets=[{**entry, "expires_at": past} for entry in endpoint.previous_secrets]
+    )
 
 
 def endpoint_rows():
@@ -170,6 +179,7 @@ def test_an_unknown_or_malformed_id_is_not_found(api_client, endpoint_id):
     [
         ("not a url", "webhook_url_invalid"),
         ("ftp://hooks.example.com/", "webhook_url_invalid"),
+        ("https://bücher-.example/", "webhook_url_invalid"),
         ("https://user:pw@hooks.example.com/", "webhook_url_credentials"),
         ("https://nowhere.example/", "webhook_url_unresolvable"),
         ("https://127.0.0.1/", "webhook_url_private_address"),
@@ -223,7 +233,7 @@ def test_a_host_resolving_to_a_private_address_is_refused(api_client, dns, addre
 
     assert response.status_code == 400
     assert field_errors(response) == {
-        "url": [errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example", address=address)]
+        "url": [errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example")]
     }
     assert field_codes(response) == {"url": ["webhook_url_private_address"]}
     assert not WebhookEndpoint.objects.exists()
@@ -406,7 +416,7 @@ def test_rotate_secret_returns_a_new_secret_once(api_client, make_endpoint):
     assert set(body) == {*REPRESENTATION, "secret"}
     assert body["secret"] != old
     assert body["secret"].startswith("whsec_")
-    assert endpoint.secret not in json.dumps(api_client.get(detail(endpoint)).json())
+    assert body["secret"] not in json.dumps(api_client.get(detail(endpoint)).json())
 
 
 def test_after_a_rotation_old_and_new_secrets_verify_for_24_hours(api_client, make_endpoint):
@@ -417,17 +427,16 @@ def test_after_a_rotation_old_and_new_secrets_verify_for_24_hours(api_client, ma
     assert verifies(old, endpoint)
     assert verifies(new, endpoint)
     endpoint.refresh_from_db()
+    [earlier] = endpoint.previous_secrets
     expected = timezone.now() + PREVIOUS_SECRET_VALIDITY
-    assert abs(endpoint.previous_secret_expires_at - expected) < timedelta(minutes=1)
+    assert abs(datetime.fromisoformat(earlier["expires_at"]) - expected) < timedelta(minutes=1)
 
 
 def test_once_24_hours_have_passed_only_the_new_secret_verifies(api_client, make_endpoint):
     endpoint, old = make_endpoint()
     new = api_client.post(rotate(endpoint)).json()["secret"]
 
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        previous_secret_expires_at=timezone.now() - timedelta(seconds=1)
-    )
+    expire_earlier_secrets(endpoint)
 
     assert verifies(new, endpoint)
     assert not verifies(old, endpoint)
@@ -443,6 +452,31 @@ def test_a_rotation_retried_after_a_lost_answer_keeps_the_first_secret_valid(
 
     assert verifies(first, endpoint)
     assert verifies(latest, endpoint)
+
+
+def test_a_second_rotation_within_24_hours_keeps_the_secret_the_first_handed_out(
+    api_client, make_endpoint
+):
+    endpoint, first = make_endpoint()
+    deployed = api_client.post(rotate(endpoint)).json()["secret"]  # the receiver deploys it
+
+    latest = api_client.post(rotate(endpoint)).json()["secret"]
+
+    assert verifies(deployed, endpoint)
+    assert verifies(first, endpoint)
+    assert verifies(latest, endpoint)
+
+
+def test_a_rotation_drops_the_earlier_secrets_that_have_expired(api_client, make_endpoint):
+    endpoint, first = make_endpoint()
+    second = api_client.post(rotate(endpoint)).json()["secret"]
+    expire_earlier_secrets(endpoint)
+
+    api_client.post(rotate(endpoint))
+
+    endpoint.refresh_from_db()
+    assert [entry["secret"] for entry in endpoint.previous_secrets] == [second]
+    assert not verifies(first, endpoint)
 
 
 def test_a_page_size_past_the_maximum_is_refused(api_client):

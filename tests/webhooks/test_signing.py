@@ -14,7 +14,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from webhooks.models import WebhookEndpoint
 from webhooks.signing import (
     PREVIOUS_SECRET_VALIDITY,
+    PREVIOUS_SECRETS_MAX,
     new_secret,
+    previous_secrets_after_rotation,
     sign,
     signature_header,
     signed_headers,
@@ -24,10 +26,14 @@ MSG_ID = "evt_0b5d3c1f9e8a4d2b8c7e6f5a4b3c2d1e"
 BODY = json.dumps({"id": MSG_ID, "type": "payout.completed", "data": {"amount": "5.00"}}).encode()
 
 
-def endpoint_with(secret: str, previous: str = "", expires_in: timedelta | None = None):
-    expires_at = None if expires_in is None else timezone.now() + expires_in
+def endpoint_with(secret: str, *previous: tuple[str, timedelta]) -> WebhookEndpoint:
+    """An endpoint signing with `secret` and earlier secrets, each expiring in its timedelta."""
     return WebhookEndpoint(
-        secret=secret, previous_secret=previous, previous_secret_expires_at=expires_at
+        secret=secret,
+        previous_secrets=[
+            {"secret": earlier, "expires_at": (timezone.now() + expires_in).isoformat()}
+            for earlier, expires_in in previous
+        ],
     )
 
 
@@ -76,7 +82,7 @@ def test_a_signature_fails_when_what_it_signs_changes(tampered):
 
 def test_during_a_rotation_both_secrets_sign_and_each_verifies():
     old, new = new_secret(), new_secret()
-    endpoint = endpoint_with(new, previous=old, expires_in=PREVIOUS_SECRET_VALIDITY)
+    endpoint = endpoint_with(new, (old, PREVIOUS_SECRET_VALIDITY))
 
     headers = signed_headers(endpoint, MSG_ID, BODY, timezone.now())
 
@@ -87,7 +93,7 @@ def test_during_a_rotation_both_secrets_sign_and_each_verifies():
 
 def test_an_expired_previous_secret_no_longer_signs():
     old, new = new_secret(), new_secret()
-    endpoint = endpoint_with(new, previous=old, expires_in=timedelta(seconds=-1))
+    endpoint = endpoint_with(new, (old, timedelta(seconds=-1)))
 
     headers = signed_headers(endpoint, MSG_ID, BODY, timezone.now())
 
@@ -100,7 +106,7 @@ def test_an_expired_previous_secret_no_longer_signs():
 
 def test_the_signature_header_depends_on_when_it_is_made():
     old, new = new_secret(), new_secret()
-    endpoint = endpoint_with(new, previous=old, expires_in=timedelta(hours=1))
+    endpoint = endpoint_with(new, (old, timedelta(hours=1)))
     timestamp = int(timezone.now().timestamp())
 
     during = signature_header(endpoint, MSG_ID, timestamp, BODY, timezone.now())
@@ -108,3 +114,28 @@ def test_the_signature_header_depends_on_when_it_is_made():
 
     assert during.split(" ") == [sign(s, MSG_ID, timestamp, BODY) for s in (new, old)]
     assert after == sign(new, MSG_ID, timestamp, BODY)
+
+
+def test_every_unexpired_earlier_secret_signs_newest_first():
+    oldest, older, expired, new = (new_secret() for _ in range(4))
+    endpoint = endpoint_with(
+        new,
+        (oldest, timedelta(hours=1)),
+        (expired, timedelta(seconds=-1)),
+        (older, timedelta(hours=2)),
+    )
+    timestamp = int(timezone.now().timestamp())
+
+    header = signature_header(endpoint, MSG_ID, timestamp, BODY, timezone.now())
+
+    assert header.split(" ") == [sign(s, MSG_ID, timestamp, BODY) for s in (new, older, oldest)]
+
+
+def test_a_rotation_keeps_at_most_the_newest_earlier_secrets():
+    earlier = [new_secret() for _ in range(PREVIOUS_SECRETS_MAX)]
+    current = new_secret()
+    endpoint = endpoint_with(current, *((s, timedelta(hours=1)) for s in earlier))
+
+    kept = previous_secrets_after_rotation(endpoint, timezone.now())
+
+    assert [entry["secret"] for entry in kept] == [*earlier[1:], current]

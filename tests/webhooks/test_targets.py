@@ -62,12 +62,41 @@ def refusal(url: str) -> tuple[ErrorCode, str]:
         ("https://hooks.example.com/payouts", "https://hooks.example.com/payouts"),
         ("HTTPS://Hooks.Example.COM:8443/a/B?c=D#e", "https://hooks.example.com:8443/a/B?c=D#e"),
         ("https://bücher.example/hook", "https://xn--bcher-kva.example/hook"),
+        ("https://BÜCHER.example/hook", "https://xn--bcher-kva.example/hook"),
+        ("https://ab--cd.example/hook", "https://ab--cd.example/hook"),
         ("https://[2606:2800:021f::0001]/", "https://[2606:2800:21f::1]/"),
         ("https://93.184.215.14", "https://93.184.215.14"),
     ],
 )
 def test_a_url_is_normalised(url, normalised):
     assert validate_url(url) == normalised
+
+
+def test_a_non_ascii_host_name_is_encoded_as_browsers_do_not_as_idna_2003():
+    # IDNA 2003 maps ß to "ss": fass.de, another domain than the one the client wrote.
+    assert validate_url("https://faß.de/hook") == "https://xn--fa-hia.de/hook"
+
+
+@pytest.mark.parametrize(
+    ("url", "normalised"),
+    [
+        ("https://93.184.215.14/ü", "https://93.184.215.14/%C3%BC"),
+        ("https://93.184.215.14/a?q=é", "https://93.184.215.14/a?q=%C3%A9"),
+        ("https://93.184.215.14/a/b;c=d?e=f&g=h,i", "https://93.184.215.14/a/b;c=d?e=f&g=h,i"),
+        ("https://93.184.215.14/a%20b?x=%2F", "https://93.184.215.14/a%20b?x=%2F"),
+    ],
+)
+def test_a_path_and_query_are_percent_encoded_and_the_reserved_characters_kept(url, normalised):
+    assert validate_url(url) == normalised
+
+
+def test_a_url_longer_than_the_limit_once_percent_encoded_is_refused():
+    # 1000 characters as written, 6000 once each "é" is %C3%A9.
+    url = "https://example.com/" + "é" * 980
+
+    code, message = refusal(url)
+
+    assert (code, message) == (ErrorCode.MAX_LENGTH, errors.MSG_URL_TOO_LONG.format(limit=2048))
 
 
 @pytest.mark.parametrize(
@@ -84,6 +113,8 @@ def test_a_url_is_normalised(url, normalised):
             errors.MSG_URL_INVALID,
         ),
         ("https://under_score.example/", ErrorCode.WEBHOOK_URL_INVALID, errors.MSG_URL_INVALID),
+        ("https://ü-.example/", ErrorCode.WEBHOOK_URL_INVALID, errors.MSG_URL_INVALID),
+        ("https://\u0300a.example/", ErrorCode.WEBHOOK_URL_INVALID, errors.MSG_URL_INVALID),
         ("https://-dash.example/", ErrorCode.WEBHOOK_URL_INVALID, errors.MSG_URL_INVALID),
         ("https://127.1/", ErrorCode.WEBHOOK_URL_INVALID, errors.MSG_URL_INVALID),
         ("https://0x7f.1/", ErrorCode.WEBHOOK_URL_INVALID, errors.MSG_URL_INVALID),
@@ -160,9 +191,19 @@ def test_a_host_resolving_to_a_non_public_address_is_refused(dns, address):
     code, message = refusal("https://intranet.example/hook")
 
     assert code == ErrorCode.WEBHOOK_URL_PRIVATE_ADDRESS
-    assert message == errors.MSG_URL_PRIVATE_ADDRESS.format(
-        host="intranet.example", address=address
-    )
+    assert message == errors.MSG_URL_PRIVATE_ADDRESS.format(host="intranet.example")
+
+
+def test_a_private_address_refusal_names_the_address_in_the_server_log_only(dns, log_lines):
+    dns["intranet.example"] = [PUBLIC_IPV4, "10.1.2.3"]
+
+    _, message = refusal("https://intranet.example/hook")
+
+    assert "10.1.2.3" not in message
+    [line] = [line for line in log_lines() if line["logger"] == "webhooks.targets"]
+    assert line["level"] == "warning"
+    assert "intranet.example" in line["event"]
+    assert "10.1.2.3" in line["event"]
 
 
 @pytest.mark.parametrize("address", list(NOT_PUBLIC), ids=list(NOT_PUBLIC.values()))
