@@ -34,6 +34,14 @@ from webhooks.models import WebhookAttempt, WebhookDelivery
 class WebhookAttemptSerializer(serializers.ModelSerializer[WebhookAttempt]):
     """One POST of the delivery, as it went."""
 
+    # Declared, not derived from the model: a derived bound is the database's (SQLite's and
+    # PostgreSQL's differ), and the document must not depend on which one generated it.
+    number = serializers.IntegerField(read_only=True, min_value=1)
+    duration_ms = serializers.IntegerField(read_only=True, min_value=0)
+    response_status = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The receiver's HTTP status; null if none came."
+    )
+
     class Meta:
         model = WebhookAttempt
         fields = [
@@ -48,7 +56,6 @@ class WebhookAttemptSerializer(serializers.ModelSerializer[WebhookAttempt]):
         ]
         extra_kwargs = {
             "manual": {"help_text": "Asked for with the retry endpoint, not by the schedule."},
-            "response_status": {"help_text": "The receiver's HTTP status; null if none came."},
             "response_body": {"help_text": "The first 1 KB of the receiver's answer."},
             "error": {"help_text": "Why no answer came (timeout, refused address...), or empty."},
         }
@@ -60,6 +67,11 @@ class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
     event = serializers.CharField(source="event.public_id", help_text="The event's id.")
     event_type = serializers.ChoiceField(choices=EventType.choices, source="event.type")
     attempts_made = WebhookAttemptSerializer(many=True)
+    attempts = serializers.IntegerField(
+        read_only=True,
+        min_value=0,
+        help_text="Attempts made so far, the one in progress included.",
+    )
 
     class Meta:
         model = WebhookDelivery
@@ -76,7 +88,6 @@ class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "attempts": {"help_text": "Attempts made so far, the one in progress included."},
             "next_attempt_at": {
                 "help_text": "While pending: when the next attempt is due. Null otherwise."
             },

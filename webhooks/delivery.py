@@ -137,8 +137,11 @@ def _claim(delivery_id: uuid.UUID | str) -> Claim | None:
     )
     if not claimed:
         return None
-    if delivery.attempts and not delivery.attempts_made.filter(number=delivery.attempts).exists():
-        _record_lost(delivery)
+    # A previous claim whose worker died left no record: it is recorded as lost, unless the
+    # delivery went with its endpoint meanwhile (then there is nothing to send).
+    unrecorded = delivery.attempts and not _recorded(delivery, delivery.attempts)
+    if unrecorded and not _record_lost(delivery):
+        return None
     return Claim(
         delivery_id=delivery.pk,
         number=delivery.attempts + 1,
@@ -149,29 +152,39 @@ def _claim(delivery_id: uuid.UUID | str) -> Claim | None:
     )
 
 
-def _record_lost(delivery: WebhookDelivery) -> None:
-    """The previous attempt was claimed and never recorded: its worker died mid-attempt."""
+def _recorded(delivery: WebhookDelivery, number: int) -> bool:
+    return delivery.attempts_made.filter(number=number).exists()
+
+
+def _record_lost(delivery: WebhookDelivery) -> bool:
+    """The previous attempt was claimed and never recorded: its worker died mid-attempt.
+    False if the delivery is gone meanwhile (its endpoint deleted): nothing to send."""
     claimed_at = (
         delivery.next_attempt_at - timedelta(seconds=CLAIM_SECONDS)
         if delivery.next_attempt_at is not None
         else timezone.now()
     )
-    WebhookAttempt.objects.get_or_create(
-        delivery=delivery,
-        number=delivery.attempts,
-        defaults={
-            "manual": delivery.manual,
-            "attempted_at": claimed_at,
-            "duration_ms": 0,
-            "error": MSG_LOST_ATTEMPT,
-            "succeeded": False,
-        },
-    )
+    with transaction.atomic():
+        # Locked as _record locks it, so an endpoint's delete never meets this row half-made.
+        if not WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).exists():
+            return False
+        WebhookAttempt.objects.get_or_create(
+            delivery=delivery,
+            number=delivery.attempts,
+            defaults={
+                "manual": delivery.manual,
+                "attempted_at": claimed_at,
+                "duration_ms": 0,
+                "error": MSG_LOST_ATTEMPT,
+                "succeeded": False,
+            },
+        )
     logger.warning(
         "Webhook delivery %s: attempt %s left no record; sending it again",
         delivery.pk,
         delivery.attempts,
     )
+    return True
 
 
 def _release_database_connection() -> None:

@@ -216,10 +216,14 @@ def endpoint_update(caller: Caller, endpoint_id: object, data: object) -> Webhoo
 @transaction.atomic
 def endpoint_delete(caller: Caller, endpoint_id: object) -> None:
     """Delete an endpoint and, with it, the record of its deliveries."""
+    # Its deliveries locked before the endpoint, in the order a worker recording an attempt
+    # takes them (its delivery, then the endpoint): the worker waits, then finds its delivery
+    # gone, rather than adding an attempt under this delete (which would then fail), and the
+    # two never wait on each other. Another client's id locks nothing it could use: the lookup
+    # below refuses it and the transaction ends.
+    deliveries = WebhookDelivery.objects.filter(endpoint_id=parse_endpoint_id(endpoint_id))
+    list(deliveries.select_for_update().values_list("pk"))
     endpoint = _lock(caller, endpoint_id)
-    # Its deliveries locked first: a worker recording an attempt of one waits, then finds it
-    # gone, rather than adding an attempt under this delete (which would then fail).
-    list(WebhookDelivery.objects.select_for_update().filter(endpoint=endpoint).values_list("pk"))
     endpoint.delete()
     logger.info(
         "Webhook endpoint %s deleted by %s %s", endpoint_id, caller.actor_kind, caller.actor
