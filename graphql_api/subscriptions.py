@@ -149,16 +149,19 @@ class Subscription:
                 document = message["event"]
                 if document["sequence"] <= seen:
                     continue
-                # Announcements of one payout can arrive out of order (they come from the web
-                # process and the consumer): the stream has the ones between.
-                missed = await _read(
-                    event_selectors.payout_events_between,
-                    caller,
-                    payout_id,
-                    seen,
-                    document["sequence"],
-                )
-                for change in [*_documents(missed), document]:
+                changes = [document]
+                if document["sequence"] > seen + 1:
+                    # Announcements of one payout can arrive out of order (they come from the
+                    # web process and the consumer): the stream has the ones between.
+                    missed = await _read(
+                        event_selectors.payout_events_between,
+                        caller,
+                        payout_id,
+                        seen,
+                        document["sequence"],
+                    )
+                    changes = [*_documents(missed), document]
+                for change in changes:
                     seen = change["sequence"]
                     if change["type"] == EventType.DELETED:
                         return

@@ -364,6 +364,10 @@ LIVE_BUFFER_EVENTS = env_int("LIVE_BUFFER_EVENTS", 100, minimum=1)
 LIVE_CONNECTION_INIT_SECONDS = env_float("LIVE_CONNECTION_INIT_SECONDS", 10.0, minimum=0.1)
 # Operations one connection may run at once.
 LIVE_SUBSCRIPTIONS_PER_CONNECTION = 100
+# A browser page may open a WebSocket from the service's own origin; these other origins too
+# (e.g. https://app.example.com). A page there acts with the browser's staff session cookie,
+# so list only origins you trust. Clients that are not browsers send no Origin.
+LIVE_ALLOWED_ORIGINS = env_list("LIVE_ALLOWED_ORIGINS", [])
 
 # A payout body is a few hundred bytes and a GraphQL document a few kilobytes; anything near
 # this is abuse, refused with a 413 before it is parsed.
