@@ -18,7 +18,7 @@ from websockets.typing import Subprotocol
 
 from events.models import Event, EventType
 from tests.conftest import KeyHolder, payout_payload
-from tests.integration.conftest import Consumer, service_environment
+from tests.integration.conftest import Consumer, service_environment, wait_until
 from tests.integration.live_server import Gunicorn
 
 PAYOUT_UPDATED = "subscription($id: ID!) { payoutUpdated(id: $id) { status updatedAt } }"
@@ -27,12 +27,19 @@ subscription($after: ID) { payoutEvents(after: $after) { id type sequence payout
 """
 TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 # How long a test waits for a message it expects, and listens for one it must not get.
-WAIT = 10.0
+WAIT = 20.0
 QUIET = 1.5
 
 
 def run(scenario: Callable[[], Any]) -> Any:
     return asyncio.run(scenario())
+
+
+def started(consumer: Consumer) -> Consumer:
+    """The consumer, once it reads the queue."""
+    ready = wait_until(lambda: "Huey consumer started" in consumer.output(), timeout=30)
+    assert ready, consumer.output()
+    return consumer
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +155,7 @@ def test_another_clients_subscriber_sees_nothing_of_the_owners_payouts(
     stranger: KeyHolder,
     start_consumer: Callable[..., Consumer],
 ) -> None:
-    start_consumer(workers=2)
+    started(start_consumer(workers=2))
 
     async def scenario() -> None:
         owners = await subscriber(webs[0], owner.authorization)
