@@ -1,4 +1,5 @@
-"""What the event stream announces to its readers (webhooks, live subscriptions)."""
+"""What the event stream announces to its readers in the process that wrote it (webhooks;
+live subscriptions read the stream itself, see events.relay)."""
 
 from __future__ import annotations
 
