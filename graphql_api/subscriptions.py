@@ -109,17 +109,26 @@ def _documents(events: Iterable[Event]) -> list[dict[str, Any]]:
     return [event_document(event) for event in events]
 
 
-def _events_after(caller: Caller, after: object) -> tuple[list[Event], tuple[int, int]]:
-    """The caller's first events after its event `after`, and that event's stream key."""
-    cursor = event_selectors.event_get(caller, after)
-    key = event_selectors.stream_key(cursor)
-    return _events_following(caller, key), key
+def _stream_key_of(caller: Caller, event_id: object) -> tuple[int, int]:
+    """Where the caller's event `event_id` stands in the stream (EventNotFound if nowhere)."""
+    return event_selectors.stream_key(event_selectors.event_get(caller, event_id))
 
 
 def _events_following(caller: Caller, key: tuple[int, int]) -> list[Event]:
     """The caller's next events (settled, in stream order) after the stream key `key`."""
     following = event_selectors.events_following(event_selectors.event_list(caller), key)
     return list(following[:REPLAY_BATCH])
+
+
+async def _read_on(caller: Caller, key: tuple[int, int]) -> AsyncGenerator[Event, None]:
+    """The caller's events after the stream key `key`, read batch after batch to the end."""
+    while True:
+        batch = await _read(_events_following, caller, key)
+        for event in batch:
+            yield event
+        if len(batch) < REPLAY_BATCH:
+            return
+        key = event_selectors.stream_key(batch[-1])
 
 
 def _groups_of(caller: Caller) -> list[str]:
@@ -215,17 +224,11 @@ class Subscription:
         key: tuple[int, int] | None = None
         if after is not None:
             # What the caller missed, read before listening: a long replay fills no buffer.
-            batch, key = await _read(_events_after, caller, after)
-            while batch:
-                for event in batch:
-                    if criteria.matches(payout_from_document(event.data)):
-                        yield _event_of(event_document(event))
-                key = event_selectors.stream_key(batch[-1])
-                batch = (
-                    await _read(_events_following, caller, key)
-                    if len(batch) == REPLAY_BATCH
-                    else []
-                )
+            key = await _read(_stream_key_of, caller, after)
+            async for event in _read_on(caller, key):
+                key = event_selectors.stream_key(event)
+                if criteria.matches(payout_from_document(event.data)):
+                    yield _event_of(event_document(event))
         while True:
             async with live_connection(info).events(
                 _groups_of(caller), timeout=settings.LIVE_RESYNC_SECONDS
@@ -234,13 +237,10 @@ class Subscription:
                 if key is None:
                     key = await _read(event_selectors.last_settled_key)
                 else:
-                    batch = await _read(_events_following, caller, key)
-                    while batch:
-                        for event in batch:
-                            if criteria.matches(payout_from_document(event.data)):
-                                yield _event_of(event_document(event))
-                        key = event_selectors.stream_key(batch[-1])
-                        batch = await _read(_events_following, caller, key)
+                    async for event in _read_on(caller, key):
+                        key = event_selectors.stream_key(event)
+                        if criteria.matches(payout_from_document(event.data)):
+                            yield _event_of(event_document(event))
                 # Announced in stream order: anything at or before the key was sent already.
                 async for message in messages:
                     if not _is_callers(caller, message):

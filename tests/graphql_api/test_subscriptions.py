@@ -554,3 +554,14 @@ def test_a_probe_of_another_clients_payout_leaks_nothing_to_the_probing_connecti
         await connection.disconnect()
 
     run(scenario)
+
+
+def test_the_subscriptions_are_the_two_whose_isolation_these_tests_prove() -> None:
+    """The ownership walk (tests/test_ownership.py) covers queries and mutations over HTTP; a
+    new subscription needs its own tests of who hears what, here."""
+    from graphql_api.schema import schema
+
+    subscription = schema._schema.subscription_type
+
+    assert subscription is not None
+    assert set(subscription.fields) == {"payoutUpdated", "payoutEvents"}
