@@ -89,6 +89,7 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
         self.refusal: tuple[int, str] | None = None
         self.closed = False
         self.closing: asyncio.Task[None] | None = None
+        self.still_valid: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         await super().connect()
@@ -127,8 +128,27 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
             raise ConnectionRejectionError(
                 {"message": MSG_UNAVAILABLE, "code": ErrorCode.SERVICE_UNAVAILABLE.name}
             ) from None
+        if context.caller.client is not None:
+            self.still_valid = asyncio.create_task(self._check_key_again(context))
         unset: UnsetType = UNSET
         return unset
+
+    async def _check_key_again(self, context: LiveContext) -> None:
+        """Close the connection once its key no longer opens one (revoked, expired, or its
+        client deactivated), as the next HTTP request with it would be refused."""
+        while not self.closed:
+            await asyncio.sleep(settings.LIVE_KEY_CHECK_SECONDS)
+            try:
+                await self._caller(context.connection_params)
+            except AuthenticationRefused as refused:
+                self.close_soon(CLOSE_UNAUTHORIZED, refused.message)
+            except DatabaseError:
+                pass  # checked again next time
+
+    async def disconnect(self, code: int) -> None:
+        if self.still_valid is not None:
+            self.still_valid.cancel()
+        await super().disconnect(code)
 
     async def _caller(self, params: object) -> Caller:
         headers = {

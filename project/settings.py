@@ -372,6 +372,9 @@ else:
 LIVE_BUFFER_EVENTS = env_int("LIVE_BUFFER_EVENTS", 100, minimum=1)
 # How long a new connection may take to send connection_init before it is closed (4408).
 LIVE_CONNECTION_INIT_SECONDS = env_float("LIVE_CONNECTION_INIT_SECONDS", 10.0, minimum=0.1)
+# How often an open connection's key is checked again: once revoked, expired or of a deactivated
+# client, the connection is closed (4401) within this time (plus PAYOUT_API_KEY_CACHE_SECONDS).
+LIVE_KEY_CHECK_SECONDS = env_float("LIVE_KEY_CHECK_SECONDS", 30.0, minimum=0.1)
 # Operations one connection may run at once.
 LIVE_SUBSCRIPTIONS_PER_CONNECTION = 100
 # A browser page may open a WebSocket from the service's own origin; these other origins too

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
 from django.db import OperationalError
 from pytest_django.fixtures import Settings
 
+from clients.authentication import MSG_REVOKED
+from clients.services import api_key_revoke
 from graphql_api import websocket
 from payouts.errors import MSG_UNAVAILABLE
 from tests.conftest import REFUSALS, KeyHolder, refusal
@@ -253,5 +256,25 @@ def test_a_connection_whose_key_cannot_be_checked_is_closed_to_try_again_later(
 
         assert frame["code"] == 1013
         assert frame["reason"] == MSG_UNAVAILABLE
+
+    run(scenario)
+
+
+def test_a_connection_whose_key_is_revoked_is_closed_with_4401(
+    owner: KeyHolder, settings: Settings
+) -> None:
+    settings.LIVE_KEY_CHECK_SECONDS = 0.1
+    settings.PAYOUT_API_KEY_CACHE_SECONDS = 0
+
+    async def scenario() -> None:
+        connection = await Connection.authenticated(owner.authorization)
+        await connection.subscribe(PAYOUT_EVENTS)
+        await connection.silent()
+
+        await database_sync_to_async(api_key_revoke)(owner.api_key.prefix)
+        frame = await connection.close_frame()
+
+        assert frame["code"] == 4401
+        assert frame["reason"] == MSG_REVOKED.format(prefix=owner.api_key.prefix)
 
     run(scenario)
