@@ -349,13 +349,16 @@ LIVE_RELAY_LEASE_SECONDS = env_float("LIVE_RELAY_LEASE_SECONDS", 5.0, minimum=1.
 # on the way (Redis reconnecting) would have told it.
 LIVE_RESYNC_SECONDS = env_float("LIVE_RESYNC_SECONDS", 30.0, minimum=1.0)
 if REDIS_URL:
+    _REDIS_DB = redis.connection.parse_url(REDIS_URL).get("db", 0)  # type: ignore[no-untyped-call]
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 # An unreachable Redis fails an announcement in seconds.
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 5}],
-                "prefix": "payouts-live",
+                # Redis's pub/sub ignores database numbers: the prefix keeps deployments that
+                # share a Redis server on different databases from hearing each other.
+                "prefix": f"payouts-live-db{_REDIS_DB}",
             },
         }
     }

@@ -168,3 +168,21 @@ def test_sqlite_has_no_pool():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "None"
+
+
+def test_the_live_layer_of_each_redis_database_has_its_own_channels() -> None:
+    """Redis's pub/sub is one for the whole server: two deployments on two databases of one
+    Redis must not hear each other's payouts."""
+    prefixes = {
+        url: run_in_fresh_process(
+            "import project.settings as s; print(s.CHANNEL_LAYERS['default']['CONFIG']['prefix'])",
+            REDIS_URL=url,
+            DEBUG="true",
+        ).stdout.strip()
+        for url in ("redis://127.0.0.1:6379/3", "redis://127.0.0.1:6379/4")
+    }
+
+    assert prefixes == {
+        "redis://127.0.0.1:6379/3": "payouts-live-db3",
+        "redis://127.0.0.1:6379/4": "payouts-live-db4",
+    }
