@@ -143,7 +143,10 @@ _relays: dict[asyncio.AbstractEventLoop, Relay] = {}
 
 
 async def ensure_relay() -> None:
-    relay = _relays.setdefault(asyncio.get_running_loop(), Relay())
+    loop = asyncio.get_running_loop()
+    relay = _relays.get(loop)
+    if relay is None:
+        relay = _relays[loop] = Relay()
     await relay.start()
 
 
