@@ -37,6 +37,9 @@ def event_message(event: Event) -> dict[str, Any]:
         "client": event.client_id,
         "payout": event.payout_id.hex,
         "key": [event.transaction_id, event.position],
+        # The key of the announcement before this one in each of its groups, by group (see
+        # events.relay): none known here.
+        "previous": {},
     }
 
 

@@ -27,7 +27,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
-from events.broadcast import broadcast, event_message
+from events.broadcast import broadcast, event_message, groups_of
 from events.models import Event
 from events.selectors import events_following, every_settled_event, last_settled_key, stream_key
 
@@ -37,14 +37,22 @@ logger = logging.getLogger(__name__)
 BATCH = 500
 LEASE_KEY = "payouts-live:relay"
 CURSOR_KEY = "payouts-live:relay-cursor"
-# Take the lease, or keep it: 1 when this relay holds it afterwards.
+# Take the lease, or keep it: 1 when this relay holds it afterwards. The stored cursor lives
+# as long as a lease could (3 of them): past that no relay was announcing, and the next one
+# starts at the stream's end rather than announcing an old backlog.
 HOLD_LEASE = """
+local held = 0
 if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2])
+  held = redis.call('pexpire', KEYS[1], ARGV[2])
+elseif redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  held = 1
 end
-if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
+if held == 1 then redis.call('pexpire', KEYS[2], 3 * ARGV[2]) end
+return held
 """
+# After an unexpected failure (an event that cannot be announced), the relay waits this long
+# before it tries again, rather than logging it ten times a second.
+FAILURE_PAUSE_SECONDS = 1.0
 
 
 def _events_following(key: tuple[int, int]) -> list[Event]:
@@ -67,11 +75,17 @@ class Relay:
         self.task: asyncio.Task[None] | None = None
         self.starting = asyncio.Lock()
         self.token = uuid.uuid4().hex
-        self.redis: redis.Redis | None = (
-            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-            if settings.REDIS_URL
-            else None
-        )
+        # The key of the last event announced to each group, carried by the next announcement
+        # to it (its `previous`): a subscriber whose own key is older missed one and reads the
+        # stream. Unknown after a start or a handover (None): subscribers read to be sure.
+        self.previous: dict[str, list[int] | None] = {}
+        self.redis: redis.Redis | None = None
+        self.hold_lease_script: Any = None
+        if settings.REDIS_URL:
+            self.redis = redis.Redis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+            )
+            self.hold_lease_script = self.redis.register_script(HOLD_LEASE)
 
     async def start(self) -> None:
         """Start relaying. Returns once the announcements cover every event settled from now
@@ -94,7 +108,10 @@ class Relay:
                 if await self.hold_lease():
                     sent = await self.send_new_events()
                 else:
-                    self.key = None  # another relay announces; read its key when taking over
+                    # Another relay announces: read its key when taking over, and announce
+                    # nothing as following what this one announced before.
+                    self.key = None
+                    self.previous.clear()
                 failing = False
             except (DatabaseError, redis.RedisError, OSError) as error:
                 # The database or Redis is away: one line, then quiet until they answer again.
@@ -103,6 +120,7 @@ class Relay:
                 failing = True
             except Exception:
                 logger.exception("Live events relay failed; it reads on")
+                await asyncio.sleep(FAILURE_PAUSE_SECONDS)
             if sent < BATCH:
                 await asyncio.sleep(settings.LIVE_RELAY_POLL_SECONDS)
 
@@ -111,7 +129,9 @@ class Relay:
         if self.redis is None:
             return True
         lease_ms = int(settings.LIVE_RELAY_LEASE_SECONDS * 1000)
-        held = await self.redis.eval(HOLD_LEASE, 1, LEASE_KEY, self.token, lease_ms)
+        held = await self.hold_lease_script(
+            keys=[LEASE_KEY, CURSOR_KEY], args=[self.token, lease_ms]
+        )
         return bool(held)
 
     async def send_new_events(self) -> int:
@@ -119,22 +139,27 @@ class Relay:
             self.key = await self.starting_key()
         events = await database_sync_to_async(_events_following, thread_sensitive=False)(self.key)
         for event in events:
-            await broadcast(event_message(event))
+            message = event_message(event)
+            groups = groups_of(message)
+            message["previous"] = {group: self.previous.get(group) for group in groups}
+            await broadcast(message)
             self.key = stream_key(event)
+            self.previous.update(dict.fromkeys(groups, message["key"]))
         if events and self.redis is not None:
             transaction_id, position = self.key
-            await self.redis.set(CURSOR_KEY, f"{transaction_id}:{position}")
+            lease_ms = int(settings.LIVE_RELAY_LEASE_SECONDS * 1000)
+            await self.redis.set(CURSOR_KEY, f"{transaction_id}:{position}", px=3 * lease_ms)
         return len(events)
 
     async def starting_key(self) -> tuple[int, int]:
-        """Where the last relay stopped, else the stream's end (nobody listened before)."""
+        """Where the last relay stopped, else the stream's end (no relay announced lately, or a
+        stored key past the end: a database restored elsewhere numbers transactions anew)."""
+        self.previous.clear()
         stored = None if self.redis is None else _read_key(await self.redis.get(CURSOR_KEY))
-        if stored is not None:
-            return stored
-        key: tuple[int, int] = await database_sync_to_async(
+        end: tuple[int, int] = await database_sync_to_async(
             last_settled_key, thread_sensitive=False
         )()
-        return key
+        return stored if stored is not None and stored <= end else end
 
 
 # One a process (an event loop): started by the first subscription, it runs as long as the
@@ -158,3 +183,13 @@ def relay_of_this_loop() -> Relay | None:
 def stream_key_of(message: dict[str, Any]) -> tuple[int, int]:
     transaction_id, position = message["key"]
     return (int(transaction_id), int(position))
+
+
+def missed_before(message: dict[str, Any], group: str, key: tuple[int, int]) -> bool:
+    """Whether a subscriber of `group` that has heard the stream up to `key` missed an
+    announcement before this one (or cannot tell: the relay started or changed since)."""
+    previous = message["previous"].get(group)
+    if previous is None:
+        return True
+    transaction_id, position = previous
+    return (int(transaction_id), int(position)) > key

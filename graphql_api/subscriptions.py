@@ -3,6 +3,9 @@ caller's payouts (payoutEvents), both read from the event stream that webhooks d
 
 from __future__ import annotations
 
+import dataclasses
+import random
+import uuid
 from collections.abc import AsyncGenerator, Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +19,7 @@ from events import selectors as event_selectors
 from events.broadcast import EVERY_CLIENT_GROUP, client_group, payout_group
 from events.documents import event_document
 from events.models import Event, EventType
-from events.relay import stream_key_of
+from events.relay import missed_before, stream_key_of
 from graphql_api.context import caller_of, live_connection
 from graphql_api.types import CurrencyEnum, PayoutStatusEnum, PayoutType, payout_id_from_global_id
 from payouts.callers import Caller
@@ -131,11 +134,49 @@ async def _read_on(caller: Caller, key: tuple[int, int]) -> AsyncGenerator[Event
         key = event_selectors.stream_key(batch[-1])
 
 
-def _groups_of(caller: Caller) -> list[str]:
+@dataclasses.dataclass
+class _Change:
+    payout: Payout
+    sequence_seen: int
+
+    @property
+    def final(self) -> bool:
+        return self.payout.status in FINAL_STATUSES
+
+
+async def _changes_up_to(
+    caller: Caller,
+    payout_id: uuid.UUID,
+    seen: int,
+    before: int,
+    heard: dict[str, Any] | None,
+) -> AsyncGenerator[_Change | None, None]:
+    """The payout's changes after `seen` and before `before`, read from the stream, then the
+    one heard (if any), in sequence order; None for a deletion (nothing follows it)."""
+    documents = []
+    if before > seen + 1:
+        missed = await _read(event_selectors.payout_events_between, caller, payout_id, seen, before)
+        documents = _documents(missed)
+    for document in [*documents, *([heard] if heard is not None else [])]:
+        if document["type"] == EventType.DELETED:
+            yield None
+            return
+        yield _Change(payout_from_document(document["data"]), document["sequence"])
+
+
+def _resync_seconds() -> float:
+    """How long a subscription listens before it reads the stream itself; spread, so that the
+    subscriptions of a reconnecting crowd do not all read at once."""
+    seconds: float = settings.LIVE_RESYNC_SECONDS * random.uniform(0.8, 1.2)
+    return seconds
+
+
+def _group_of(caller: Caller) -> str:
+    """The group announcing every change of the caller's payouts."""
     if caller.sees_every_client:
-        return [EVERY_CLIENT_GROUP]
+        return EVERY_CLIENT_GROUP
     assert caller.client is not None
-    return [client_group(caller.client.pk)]
+    return client_group(caller.client.pk)
 
 
 def _is_callers(caller: Caller, message: dict[str, Any]) -> bool:
@@ -162,10 +203,11 @@ class Subscription:
         payout_id = payout_id_from_global_id(id)
         # Whose it is first: another client's subscription joins nothing.
         await _read(event_selectors.payout_with_last_sequence, caller, payout_id)
-        seen = -1
+        seen = 0  # the sequence of the last change sent
+        opening = True
         while True:
             async with live_connection(info).events(
-                [payout_group(payout_id)], timeout=settings.LIVE_RESYNC_SECONDS
+                [payout_group(payout_id)], timeout=_resync_seconds()
             ) as messages:
                 # Read once listening: a change committed in between is both read and heard,
                 # and its sequence tells which. Read again after a silence, in case an
@@ -176,34 +218,33 @@ class Subscription:
                     )
                 except PayoutNotFound:
                     return  # deleted while nothing was heard
-                if last > seen:
-                    seen = last
+                if opening:
+                    opening, seen = False, last
                     yield cast("PayoutType", payout)
                     if payout.status in FINAL_STATUSES:
                         return
+                elif last > seen:
+                    async for change in _changes_up_to(caller, payout_id, seen, last + 1, None):
+                        if change is None:
+                            return
+                        seen = change.sequence_seen
+                        yield cast("PayoutType", change.payout)
+                        if change.final:
+                            return
                 async for message in messages:
                     document = message["event"]
                     if message["payout"] != payout_id.hex or document["sequence"] <= seen:
                         continue
-                    changes = [document]
-                    if document["sequence"] > seen + 1:
-                        # A payout's changes can reach the stream out of their order (a write
-                        # that began earlier waited for the row's lock): read the ones between.
-                        missed = await _read(
-                            event_selectors.payout_events_between,
-                            caller,
-                            payout_id,
-                            seen,
-                            document["sequence"],
-                        )
-                        changes = [*_documents(missed), document]
-                    for change in changes:
-                        seen = change["sequence"]
-                        if change["type"] == EventType.DELETED:
+                    # A payout's changes can reach the stream out of their order (a write that
+                    # began earlier waited for the row's lock): the ones between are read.
+                    async for change in _changes_up_to(
+                        caller, payout_id, seen, document["sequence"], document
+                    ):
+                        if change is None:
                             return
-                        payout = payout_from_document(change["data"])
-                        yield cast("PayoutType", payout)
-                        if payout.status in FINAL_STATUSES:
+                        seen = change.sequence_seen
+                        yield cast("PayoutType", change.payout)
+                        if change.final:
                             return
 
     @strawberry.subscription(
@@ -229,10 +270,9 @@ class Subscription:
                 key = event_selectors.stream_key(event)
                 if criteria.matches(payout_from_document(event.data)):
                     yield _event_of(event_document(event))
+        group = _group_of(caller)
         while True:
-            async with live_connection(info).events(
-                _groups_of(caller), timeout=settings.LIVE_RESYNC_SECONDS
-            ) as messages:
+            async with live_connection(info).events([group], timeout=_resync_seconds()) as messages:
                 # Listening now: what settled before is read, what settles after is heard.
                 if key is None:
                     key = await _read(event_selectors.last_settled_key)
@@ -247,6 +287,14 @@ class Subscription:
                         continue
                     announced = stream_key_of(message)
                     if announced <= key:
+                        continue
+                    if missed_before(message, group, key):
+                        # One was lost on the way (or the relay changed): read the stream, to
+                        # this one included.
+                        async for event in _read_on(caller, key):
+                            key = event_selectors.stream_key(event)
+                            if criteria.matches(payout_from_document(event.data)):
+                                yield _event_of(event_document(event))
                         continue
                     key = announced
                     live = _event_of(message["event"])

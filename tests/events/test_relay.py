@@ -148,3 +148,25 @@ def test_a_rolled_back_change_is_never_announced(owner: KeyHolder) -> None:
 
     assert announce(relay) == 0
     assert received(channel) == []
+
+
+def test_each_announcement_names_the_one_before_it_in_each_group(owner: KeyHolder) -> None:
+    relay = started_relay()
+    channel = listen(EVERY_CLIENT_GROUP)
+    first = services.payout_create(owner.caller, payout_payload())
+    second = services.payout_create(owner.caller, payout_payload())
+
+    announce(relay)
+
+    one, two = received(channel)
+    client = client_group(owner.client.pk)
+    assert one["previous"] == {
+        EVERY_CLIENT_GROUP: None,
+        client: None,
+        payout_group(first.pk): None,
+    }
+    assert two["previous"] == {
+        EVERY_CLIENT_GROUP: one["key"],
+        client: one["key"],
+        payout_group(second.pk): None,
+    }

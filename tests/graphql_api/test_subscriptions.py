@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from django.db import OperationalError
 from pytest_django.fixtures import Settings
 
+from events import relay as relay_module
 from events import selectors as event_selectors
 from events.broadcast import client_group, event_message, payout_group
 from events.errors import MSG_EVENT_NOT_FOUND
@@ -565,3 +566,60 @@ def test_the_subscriptions_are_the_two_whose_isolation_these_tests_prove() -> No
 
     assert subscription is not None
     assert set(subscription.fields) == {"payoutUpdated", "payoutEvents"}
+
+
+def test_payout_events_reads_the_stream_for_an_announcement_lost_on_the_way(
+    owner: KeyHolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> None:
+        connection = await Connection.authenticated(owner.authorization)
+        await connection.subscribe(PAYOUT_EVENTS)
+        await connection.silent()
+        await in_thread(create, owner)
+        await connection.next_data()
+
+        announce = relay_module.broadcast
+        lost: list[dict[str, Any]] = []
+
+        async def lose_the_first(message: dict[str, Any]) -> None:
+            if not lost:
+                lost.append(message)  # Redis was reconnecting: nobody heard it
+                return
+            await announce(message)
+
+        monkeypatch.setattr(relay_module, "broadcast", lose_the_first)
+        missed = await in_thread(create, owner)
+        later = await in_thread(create, owner)
+        received = [(await connection.next_data())["payoutEvents"] for _ in range(2)]
+
+        assert lost[0]["payout"] == missed.pk.hex
+        assert [event["payout"]["payoutId"] for event in received] == [
+            str(missed.pk),
+            str(later.pk),
+        ]
+        assert await connection.silent()
+        await connection.disconnect()
+
+    run(scenario)
+
+
+def test_payout_updated_reads_a_change_it_never_heard_after_a_silence(
+    owner: KeyHolder, settings: Settings
+) -> None:
+    settings.LIVE_RESYNC_SECONDS = 0.5
+
+    async def scenario() -> None:
+        payout = await in_thread(create, owner)
+        connection = await Connection.authenticated(owner.authorization)
+        await connection.subscribe(PAYOUT_UPDATED, watch_variables(payout))
+        await connection.next_data()
+
+        await database_sync_to_async(start)(payout)  # never announced
+        await database_sync_to_async(complete)(payout)
+        statuses = [(await connection.next_data())["payoutUpdated"]["status"] for _ in range(2)]
+
+        assert statuses == ["PROCESSING", "COMPLETED"]
+        assert await connection.receive() == {"id": "1", "type": "complete"}
+        await connection.disconnect()
+
+    run(scenario)
