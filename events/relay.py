@@ -23,13 +23,13 @@ import uuid
 from typing import Any
 
 import redis.asyncio as redis
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
 from events.broadcast import broadcast, event_message, groups_of
 from events.models import Event
 from events.selectors import events_following, every_settled_event, last_settled_key, stream_key
+from project.orm import in_thread
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class Relay:
     async def send_new_events(self) -> int:
         if self.key is None:
             self.key = await self.starting_key()
-        events = await database_sync_to_async(_events_following, thread_sensitive=False)(self.key)
+        events = await in_thread(_events_following, self.key)
         for event in events:
             message = event_message(event)
             groups = groups_of(message)
@@ -156,9 +156,7 @@ class Relay:
         stored key past the end: a database restored elsewhere numbers transactions anew)."""
         self.previous.clear()
         stored = None if self.redis is None else _read_key(await self.redis.get(CURSOR_KEY))
-        end: tuple[int, int] = await database_sync_to_async(
-            last_settled_key, thread_sensitive=False
-        )()
+        end = await in_thread(last_settled_key)
         return stored if stored is not None and stored <= end else end
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import dataclasses
 import random
 import uuid
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import strawberry
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from events import selectors as event_selectors
@@ -21,6 +21,7 @@ from events.documents import event_document
 from events.models import Event, EventType
 from events.relay import missed_before, stream_key_of
 from graphql_api.context import caller_of, live_connection
+from graphql_api.execution import SharedResults
 from graphql_api.types import CurrencyEnum, PayoutStatusEnum, PayoutType, payout_id_from_global_id
 from payouts.callers import Caller
 from payouts.documents import payout_from_document
@@ -29,6 +30,7 @@ from payouts.models import Payout
 from payouts.selectors import PayoutCriteria
 from payouts.states import FINAL_STATUSES
 from payouts.validation import parse_amount
+from project.orm import in_thread
 
 if TYPE_CHECKING:
     PayoutEventTypeEnum = EventType
@@ -41,16 +43,6 @@ else:
 
 # The events a replay reads at a time.
 REPLAY_BATCH = 200
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-async def _read(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """A selector's answer, read in a worker thread (the ORM is synchronous), which gives its
-    database connection back when done."""
-    read = database_sync_to_async(function, thread_sensitive=False)
-    return await read(*args, **kwargs)
 
 
 @strawberry.type(
@@ -65,6 +57,10 @@ class PayoutEventType:
     )
     timestamp: datetime
     payout: PayoutType = strawberry.field(description="The payout as this change left it.")
+    # Its results for each document that asked for it (graphql_api.execution).
+    shared_results: strawberry.Private[SharedResults] = dataclasses.field(
+        default_factory=SharedResults
+    )
 
 
 @strawberry.input(
@@ -108,6 +104,21 @@ def _event_of(document: dict[str, Any]) -> PayoutEventType:
     )
 
 
+# The events heard lately, each as one object for every subscriber of this process: executed
+# once for all the subscriptions that asked for it in the same words (graphql_api.execution).
+_heard: OrderedDict[str, PayoutEventType] = OrderedDict()
+HEARD_MAX = 1_000
+
+
+def _heard_event(document: dict[str, Any]) -> PayoutEventType:
+    event = _heard.get(document["id"])
+    if event is None:
+        event = _heard[document["id"]] = _event_of(document)
+        if len(_heard) > HEARD_MAX:
+            _heard.popitem(last=False)
+    return event
+
+
 def _documents(events: Iterable[Event]) -> list[dict[str, Any]]:
     return [event_document(event) for event in events]
 
@@ -126,7 +137,7 @@ def _events_following(caller: Caller, key: tuple[int, int]) -> list[Event]:
 async def _read_on(caller: Caller, key: tuple[int, int]) -> AsyncGenerator[Event, None]:
     """The caller's events after the stream key `key`, read batch after batch to the end."""
     while True:
-        batch = await _read(_events_following, caller, key)
+        batch = await in_thread(_events_following, caller, key)
         for event in batch:
             yield event
         if len(batch) < REPLAY_BATCH:
@@ -155,7 +166,9 @@ async def _changes_up_to(
     one heard (if any), in sequence order; None for a deletion (nothing follows it)."""
     documents = []
     if before > seen + 1:
-        missed = await _read(event_selectors.payout_events_between, caller, payout_id, seen, before)
+        missed = await in_thread(
+            event_selectors.payout_events_between, caller, payout_id, seen, before
+        )
         documents = _documents(missed)
     for document in [*documents, *([heard] if heard is not None else [])]:
         if document["type"] == EventType.DELETED:
@@ -202,7 +215,7 @@ class Subscription:
         caller = caller_of(info)
         payout_id = payout_id_from_global_id(id)
         # Whose it is first: another client's subscription joins nothing.
-        await _read(event_selectors.payout_with_last_sequence, caller, payout_id)
+        await in_thread(event_selectors.payout_with_last_sequence, caller, payout_id)
         seen = 0  # the sequence of the last change sent
         opening = True
         while True:
@@ -213,7 +226,7 @@ class Subscription:
                 # and its sequence tells which. Read again after a silence, in case an
                 # announcement was lost on the way.
                 try:
-                    payout, last = await _read(
+                    payout, last = await in_thread(
                         event_selectors.payout_with_last_sequence, caller, payout_id
                     )
                 except PayoutNotFound:
@@ -265,22 +278,22 @@ class Subscription:
         key: tuple[int, int] | None = None
         if after is not None:
             # What the caller missed, read before listening: a long replay fills no buffer.
-            key = await _read(_stream_key_of, caller, after)
+            key = await in_thread(_stream_key_of, caller, after)
             async for event in _read_on(caller, key):
                 key = event_selectors.stream_key(event)
                 if criteria.matches(payout_from_document(event.data)):
-                    yield _event_of(event_document(event))
+                    yield _heard_event(event_document(event))
         group = _group_of(caller)
         while True:
             async with live_connection(info).events([group], timeout=_resync_seconds()) as messages:
                 # Listening now: what settled before is read, what settles after is heard.
                 if key is None:
-                    key = await _read(event_selectors.last_settled_key)
+                    key = await in_thread(event_selectors.last_settled_key)
                 else:
                     async for event in _read_on(caller, key):
                         key = event_selectors.stream_key(event)
                         if criteria.matches(payout_from_document(event.data)):
-                            yield _event_of(event_document(event))
+                            yield _heard_event(event_document(event))
                 # Announced in stream order: anything at or before the key was sent already.
                 async for message in messages:
                     if not _is_callers(caller, message):
@@ -294,9 +307,9 @@ class Subscription:
                         async for event in _read_on(caller, key):
                             key = event_selectors.stream_key(event)
                             if criteria.matches(payout_from_document(event.data)):
-                                yield _event_of(event_document(event))
+                                yield _heard_event(event_document(event))
                         continue
                     key = announced
-                    live = _event_of(message["event"])
+                    live = _heard_event(message["event"])
                     if criteria.matches(cast("Payout", live.payout)):
                         yield live

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 from strawberry.channels import GraphQLWSConsumer
@@ -27,6 +26,7 @@ from graphql_api.context import LiveContext
 from graphql_api.schema import schema
 from payouts.callers import Caller, staff_caller
 from payouts.errors import MSG_UNAVAILABLE, ErrorCode
+from project.orm import in_thread
 
 logger = logging.getLogger(__name__)
 
@@ -162,9 +162,7 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
             staff = staff_caller(self.scope.get("user"))
             if staff is not None:
                 return staff
-        check = database_sync_to_async(caller_for_authorization, thread_sensitive=False)
-        caller: Caller = await check(authorization)
-        return caller
+        return await in_thread(caller_for_authorization, authorization)
 
     @asynccontextmanager
     async def events(

@@ -14,6 +14,7 @@ from events.broadcast import EVERY_CLIENT_GROUP, client_group, payout_group
 from events.models import Event
 from events.relay import Relay
 from payouts import services
+from project import orm
 from tests.conftest import KeyHolder, key_holder, payout_payload
 from tests.graphql_api.live import layer
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _fresh_layer(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     monkeypatch.setattr(services, "_enqueue_processing", lambda payout, *, attempt: None)
+    monkeypatch.setattr(orm, "ONE_THREAD", True)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 
 from events.relay import Relay, relay_of_this_loop
+from project import orm
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -56,7 +57,11 @@ async def _relay_stays_still(self: Relay) -> None:
 
 
 def relay_by_hand(monkeypatch: Any) -> None:
+    """The relay moved by the test (relay_tick), and every database call of the application
+    made in the test's thread, one after the other: the tests' in-memory SQLite database
+    refuses a write while another thread reads ("database table is locked")."""
     monkeypatch.setattr(Relay, "run", _relay_stays_still)
+    monkeypatch.setattr(orm, "ONE_THREAD", True)
 
 
 class Network:

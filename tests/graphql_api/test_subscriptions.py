@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from django.db import OperationalError
+from graphql.execution import Executor
 from pytest_django.fixtures import Settings
 
 from events import relay as relay_module
 from events import selectors as event_selectors
-from events.broadcast import client_group, event_message, payout_group
+from events.broadcast import broadcast, client_group, event_message, payout_group
 from events.errors import MSG_EVENT_NOT_FOUND
 from events.models import Event
 from graphql_api.types import global_id_for
@@ -578,7 +579,7 @@ def test_payout_events_reads_the_stream_for_an_announcement_lost_on_the_way(
         await in_thread(create, owner)
         await connection.next_data()
 
-        announce = relay_module.broadcast
+        announce = broadcast
         lost: list[dict[str, Any]] = []
 
         async def lose_the_first(message: dict[str, Any]) -> None:
@@ -621,5 +622,40 @@ def test_payout_updated_reads_a_change_it_never_heard_after_a_silence(
         assert statuses == ["PROCESSING", "COMPLETED"]
         assert await connection.receive() == {"id": "1", "type": "complete"}
         await connection.disconnect()
+
+    run(scenario)
+
+
+def test_an_event_is_executed_once_for_subscriptions_that_ask_for_it_alike(
+    owner: KeyHolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    executed: list[object] = []
+    execute = Executor.execute_operation
+
+    def counting(self: Executor[Any], serially: bool | None = None) -> Any:
+        executed.append(self.root_value)
+        return execute(self, serially)
+
+    monkeypatch.setattr(Executor, "execute_operation", counting)
+
+    async def scenario() -> None:
+        alike = [await Connection.authenticated(owner.authorization) for _ in range(3)]
+        other = await Connection.authenticated(owner.authorization)
+        for connection in alike:
+            await connection.subscribe(PAYOUT_EVENTS)
+        await other.subscribe("subscription { payoutEvents { id } }")
+        await asyncio.sleep(0.3)
+        executed.clear()
+
+        payout = await in_thread(create, owner)
+        answers = [(await c.next_data())["payoutEvents"] for c in alike]
+        short = (await other.next_data())["payoutEvents"]
+
+        assert answers[0] == answers[1] == answers[2]
+        assert answers[0]["payout"]["payoutId"] == str(payout.pk)
+        assert short == {"id": answers[0]["id"]}
+        assert len(executed) == 2  # once for the three alike, once for the other document
+        for connection in [*alike, other]:
+            await connection.disconnect()
 
     run(scenario)
