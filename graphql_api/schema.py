@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import strawberry
 from graphql import (
@@ -24,12 +24,16 @@ from graphql import (
     print_schema,
 )
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
+from graphql_api.context import LiveContext
 from graphql_api.errors import ClientErrorsAsBadUserInput, MaskServerErrors, log_client_errors
 from graphql_api.limits import ABUSE_GUARD_RULES, InputBudget
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
+from graphql_api.subscriptions import Subscription
 from graphql_api.types import AMOUNT, UTC_DATETIME
 
 # graphql-core 3.3 lets @deprecated mark directive definitions, an experimental graphql-js feature
@@ -67,10 +71,35 @@ class PayoutSchema(strawberry.Schema):
         # malformed query is the client's mistake and gets one line, like a REST 400.
         super().process_errors(log_client_errors(errors), execution_context)
 
+    async def stream(  # Strawberry's signature
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        # A WebSocket runs subscriptions only: queries and mutations go over HTTP, where rate
+        # limits, Idempotency-Key and CSRF checks apply.
+        if isinstance(context_value, LiveContext):
+            allowed_operation_types = (OperationType.SUBSCRIPTION,)
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
+
 
 schema = PayoutSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     scalar_overrides={datetime: UTC_DATETIME, Decimal: AMOUNT},
     # No DjangoOptimizerExtension: a Payout has no relations to join or prefetch, so it had
     # nothing to save and cost 2-3 ms of a 20-payout page (make bench: GraphQL first page at

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from payouts.models import Payout
@@ -31,3 +33,23 @@ def payout_document(payout: Payout) -> dict[str, Any]:
         "created_at": timestamp(payout.created_at),
         "updated_at": timestamp(payout.updated_at),
     }
+
+
+def payout_from_document(document: dict[str, Any]) -> Payout:
+    """The payout a document shows, as it stood when the document was written: an unsaved
+    instance to render (an event's payout), never to save."""
+    return Payout(
+        id=uuid.UUID(document["id"]),
+        amount=Decimal(document["amount"]),
+        currency=document["currency"],
+        recipient_details=document["recipient_details"],
+        status=document["status"],
+        description=document["description"],
+        reference=document["reference"],
+        metadata=document["metadata"],
+        failure_code=document["failure_code"],
+        failure_reason=document["failure_reason"],
+        provider_reference=document["provider_reference"],
+        created_at=datetime.fromisoformat(document["created_at"]),
+        updated_at=datetime.fromisoformat(document["updated_at"]),
+    )

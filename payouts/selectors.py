@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -117,3 +119,22 @@ def payout_oldest_pending_created_at() -> datetime | None:
         .aggregate(oldest=Min("created_at"))["oldest"]
     )
     return oldest
+
+
+@dataclass(frozen=True)
+class PayoutCriteria:
+    """Conditions on a payout in hand (a live event's), where lists filter in their query.
+    None: any value."""
+
+    statuses: frozenset[str] | None = None
+    currencies: frozenset[str] | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+
+    def matches(self, payout: Payout) -> bool:
+        return (
+            (self.statuses is None or payout.status in self.statuses)
+            and (self.currencies is None or payout.currency in self.currencies)
+            and (self.min_amount is None or payout.amount >= self.min_amount)
+            and (self.max_amount is None or payout.amount <= self.max_amount)
+        )

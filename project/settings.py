@@ -117,6 +117,7 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
+ASGI_APPLICATION = "project.asgi.application"
 
 TEMPLATES = [
     {
@@ -336,6 +337,33 @@ WEBHOOK_SHUTDOWN_TIMEOUT = env_float("WEBHOOK_SHUTDOWN_TIMEOUT", 20.0, minimum=0
 # task message or its worker: the minutely sweep sends it again. Longer than a backlog of due
 # messages usually waits in the queue, or the sweep enqueues duplicates (harmless: claimed).
 WEBHOOK_SWEEP_GRACE_SECONDS = env_float("WEBHOOK_SWEEP_GRACE_SECONDS", 60.0, minimum=0.0)
+
+# Live updates: GraphQL subscriptions over WebSocket, fed by the event stream (events.broadcast).
+# With Redis, the process that commits an event sends it through Redis's pub/sub to every web
+# process. Without, each web process's layer is its own memory, and it reads new events from the
+# stream every LIVE_RELAY_POLL_SECONDS (events.relay).
+LIVE_EVENTS_RELAYED = not REDIS_URL
+LIVE_RELAY_POLL_SECONDS = env_float("LIVE_RELAY_POLL_SECONDS", 0.2, minimum=0.01, maximum=60.0)
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                # An unreachable Redis fails a send in seconds, never holds a request for ever.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 5}],
+                "prefix": "payouts-live",
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The events a subscriber may leave unread (the network or the client is slower than they
+# come); past it the connection is closed (1008) and the client reconnects with `after`.
+LIVE_BUFFER_EVENTS = env_int("LIVE_BUFFER_EVENTS", 100, minimum=1)
+# How long a new connection may take to send connection_init before it is closed (4408).
+LIVE_CONNECTION_INIT_SECONDS = env_float("LIVE_CONNECTION_INIT_SECONDS", 10.0, minimum=0.1)
+# Operations one connection may run at once.
+LIVE_SUBSCRIPTIONS_PER_CONNECTION = 100
 
 # A payout body is a few hundred bytes and a GraphQL document a few kilobytes; anything near
 # this is abuse, refused with a 413 before it is parsed.
