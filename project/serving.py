@@ -1,17 +1,15 @@
 """How the web process serves project.asgi: gunicorn's Uvicorn worker with the service's access
-line, request body limit and frozen start-up objects."""
+line and request body limit."""
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from django.conf import settings
-from django.urls import get_resolver
 from uvicorn_worker import UvicornWorker
 
 Scope = MutableMapping[str, Any]
@@ -153,22 +151,6 @@ def _closing(send: Send) -> Send:
     return send_closing
 
 
-def served(app: ASGIApp) -> ASGIApp:
-    """The application as the web worker serves it, with everything it imports frozen.
-
-    Django imports the URLconf, and with it every view, serializer and the GraphQL schema, on
-    the first request; importing it now lets the freeze cover those objects too. Everything
-    loaded so far lives as long as the process: frozen, it is out of the collector's view, so a
-    full collection during a large response scans thousands of objects instead of over a
-    hundred thousand (project/wsgi.py does the same for WSGI servers).
-    """
-    get_resolver().url_patterns  # noqa: B018
-    wrapped = AccessLog(BoundedBodies(app))
-    gc.collect()
-    gc.freeze()
-    return wrapped
-
-
 class WebWorker(UvicornWorker):  # type: ignore[misc]  # gunicorn's Worker is unannotated
     """gunicorn's worker for the Procfile's `web`: Uvicorn (uvloop, httptools) serving ASGI."""
 
@@ -201,4 +183,4 @@ class WebWorker(UvicornWorker):  # type: ignore[misc]  # gunicorn's Worker is un
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        self.wsgi = served(self.wsgi)
+        self.wsgi = AccessLog(BoundedBodies(self.wsgi))

@@ -1,5 +1,5 @@
-"""The web worker's wrappers around project.asgi: the access line, the bounded request body, and
-everything loaded frozen before the first request."""
+"""The web worker's wrappers around project.asgi (the access line, the bounded request body), and
+project.asgi's start-up: everything loaded frozen before the first request."""
 
 from __future__ import annotations
 
@@ -174,8 +174,6 @@ import gc
 import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 import project.asgi
-from project.serving import served
-served(project.asgi.application)
 from graphql_api.schema import schema
 from rest_api.views import PayoutViewSet
 scanned = {id(o) for o in gc.get_objects()}
@@ -183,7 +181,7 @@ print(id(schema) in scanned, id(PayoutViewSet) in scanned, gc.get_freeze_count()
 """
 
 
-def test_the_served_asgi_app_has_views_and_schema_frozen_out_of_the_collectors_view():
+def test_asgi_freezes_views_and_schema_out_of_the_collectors_view():
     loaded = run_in_fresh_process(SCANNED_AFTER_LOAD)
 
     assert loaded.returncode == 0, loaded.stderr
