@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from graphql import GraphQLError, Node
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import StreamExecutionResult
 from strawberry.utils.str_converters import to_camel_case
 
 from graphql_api.context import caller_of
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 # The code GraphQL servers (Apollo's convention) give an error caused by the client's arguments,
 # so that clients and tools can tell it from a failure of the server.
 BAD_USER_INPUT = "BAD_USER_INPUT"
+# Strawberry's refusals of an operation (none given, or a kind the transport does not run).
+OPERATION_REFUSALS = (CannotGetOperationTypeError, InvalidOperationTypeError)
 
 logger = logging.getLogger(__name__)
 
@@ -115,11 +119,18 @@ def is_client_error(error: GraphQLError) -> bool:
     resolver refused and the domain's or Django's refusals of converting them; anything else
     there (a crash, a null in a non-null field, a database that is down) is the server's.
     """
+    original = error.original_error
     if error.path is None:
-        return True
+        # Strawberry hands on an exception a subscription raised past its first result as an
+        # error of no path and no place in the document: the server's unless a refusal.
+        return (
+            original is None
+            or bool(error.nodes)
+            or isinstance(original, (ValidationError, PayoutError, *OPERATION_REFUSALS))
+        )
     if (error.extensions or {}).get("code") == BAD_USER_INPUT:
         return True
-    return isinstance(error.original_error, ValidationError | PayoutError)
+    return isinstance(original, ValidationError | PayoutError)
 
 
 def log_client_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -164,6 +175,13 @@ class ClientErrorsAsBadUserInput(SchemaExtension):
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [_labelled(error) for error in result.errors]
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Each result of a subscription, as it is sent."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [_labelled(error) for error in errors]  # type: ignore[union-attr]
+        yield
 
 
 # The codes MaskServerErrors gives a failure of the server.

@@ -1,0 +1,257 @@
+"""Who may open a GraphQL WebSocket, and what it may run there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import OperationalError
+from pytest_django.fixtures import Settings
+
+from graphql_api import websocket
+from payouts.errors import MSG_UNAVAILABLE
+from tests.conftest import REFUSALS, KeyHolder, refusal
+from tests.graphql_api.live import LEGACY_WS, Connection, handshake_refused, relay_by_hand, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PAYOUT_EVENTS = "subscription { payoutEvents { id } }"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_layer(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    relay_by_hand(monkeypatch)
+
+
+def session_headers(client: Any, *, origin: str | None) -> list[tuple[str, str]]:
+    from django.conf import settings
+
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    headers = [("cookie", f"{settings.SESSION_COOKIE_NAME}={session}"), ("host", "testserver")]
+    return headers if origin is None else [*headers, ("origin", origin)]
+
+
+async def init(connection: Connection, payload: dict[str, Any]) -> dict[str, Any]:
+    await connection.send({"type": "connection_init", "payload": payload})
+    return await connection.receive()
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_a_connection_without_a_valid_key_is_closed_with_4401_and_the_reason(
+    case: str, owner: KeyHolder
+) -> None:
+    refused = refusal(case, owner)
+    payload = {} if refused.authorization is None else {"Authorization": refused.authorization}
+
+    async def scenario() -> None:
+        connection = await Connection.open()
+        await connection.send({"type": "connection_init", "payload": payload})
+
+        frame = await connection.close_frame()
+
+        assert frame["code"] == 4401
+        assert frame["reason"] == refused.message
+
+    run(scenario)
+
+
+def test_the_key_may_be_sent_in_the_upgrade_requests_authorization_header(
+    owner: KeyHolder,
+) -> None:
+    async def scenario() -> None:
+        connection = await Connection.open(headers=[("authorization", owner.authorization)])
+
+        assert await init(connection, {}) == {"type": "connection_ack"}
+        await connection.disconnect()
+
+    run(scenario)
+
+
+def test_the_connection_init_key_may_be_written_in_any_case(owner: KeyHolder) -> None:
+    async def scenario() -> None:
+        connection = await Connection.open()
+
+        assert await init(connection, {"authorization": owner.authorization}) == {
+            "type": "connection_ack"
+        }
+        await connection.disconnect()
+
+    run(scenario)
+
+
+def test_a_bad_key_in_connection_init_is_refused_even_with_a_good_one_in_the_header(
+    owner: KeyHolder,
+) -> None:
+    async def scenario() -> None:
+        connection = await Connection.open(headers=[("authorization", owner.authorization)])
+        await connection.send(
+            {"type": "connection_init", "payload": {"Authorization": "Bearer not-a-key"}}
+        )
+
+        assert (await connection.close_frame())["code"] == 4401
+
+    run(scenario)
+
+
+def test_subscribing_before_connection_init_closes_with_4401() -> None:
+    async def scenario() -> None:
+        connection = await Connection.open()
+        await connection.subscribe(PAYOUT_EVENTS)
+
+        assert (await connection.close_frame())["code"] == 4401
+
+    run(scenario)
+
+
+def test_a_staff_session_from_the_services_own_pages_is_accepted(admin_client: Any) -> None:
+    headers = session_headers(admin_client, origin="http://testserver")
+
+    async def scenario() -> None:
+        connection = await Connection.open(headers=headers)
+
+        assert await init(connection, {}) == {"type": "connection_ack"}
+        await connection.disconnect()
+
+    run(scenario)
+
+
+def test_a_staff_session_from_another_sites_page_is_refused(admin_client: Any) -> None:
+    """A page elsewhere cannot subscribe with the cookie the browser attaches to its socket."""
+    headers = session_headers(admin_client, origin="https://evil.example")
+
+    async def scenario() -> None:
+        assert await handshake_refused(headers)
+
+    run(scenario)
+
+
+def test_a_page_of_an_origin_the_settings_list_connects_with_a_key(
+    owner: KeyHolder, settings: Settings
+) -> None:
+    settings.LIVE_ALLOWED_ORIGINS = ["https://app.example.com"]
+    headers = [("host", "testserver"), ("origin", "https://app.example.com")]
+
+    async def scenario() -> None:
+        connection = await Connection.open(headers=headers)
+
+        assert await init(connection, {"Authorization": owner.authorization}) == {
+            "type": "connection_ack"
+        }
+        await connection.disconnect()
+
+    run(scenario)
+
+
+def test_a_page_of_an_origin_the_settings_list_gets_nothing_from_a_staff_session(
+    admin_client: Any, settings: Settings
+) -> None:
+    settings.LIVE_ALLOWED_ORIGINS = ["https://app.example.com"]
+    headers = session_headers(admin_client, origin="https://app.example.com")
+
+    async def scenario() -> None:
+        connection = await Connection.open(headers=headers)
+        await connection.send({"type": "connection_init", "payload": {}})
+
+        assert (await connection.close_frame())["code"] == 4401
+
+    run(scenario)
+
+
+def test_a_session_of_a_user_who_is_not_staff_is_refused(
+    client: Any, django_user_model: Any
+) -> None:
+    user = django_user_model.objects.create_user("visitor", password="x")
+    client.force_login(user)
+    headers = session_headers(client, origin="http://testserver")
+
+    async def scenario() -> None:
+        connection = await Connection.open(headers=headers)
+        await connection.send({"type": "connection_init", "payload": {}})
+
+        assert (await connection.close_frame())["code"] == 4401
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("operation", "message"),
+    [
+        ("{ payouts { totalCount } }", "queries are not allowed"),
+        ('mutation { deletePayout(id: "x") { __typename } }', "mutations are not allowed"),
+    ],
+    ids=["query", "mutation"],
+)
+def test_queries_and_mutations_are_refused_over_websocket(
+    owner: KeyHolder, operation: str, message: str
+) -> None:
+    async def scenario() -> None:
+        connection = await Connection.authenticated(owner.authorization)
+        await connection.subscribe(operation)
+
+        answer = await connection.receive()
+
+        assert answer["type"] == "error"
+        assert [error["message"] for error in answer["payload"]] == [message]
+        await connection.disconnect()
+
+    run(scenario)
+
+
+def test_the_older_graphql_ws_protocol_is_served_too(owner: KeyHolder) -> None:
+    async def scenario() -> None:
+        connection = await Connection.open(subprotocol=LEGACY_WS)
+        ack = await init(connection, {"Authorization": owner.authorization})
+        await connection.send({"id": "1", "type": "start", "payload": {"query": PAYOUT_EVENTS}})
+
+        assert ack == {"type": "connection_ack"}
+        assert await connection.silent()
+        await connection.disconnect()
+
+    run(scenario)
+
+
+def test_the_older_graphql_ws_protocol_refuses_a_bad_key_with_4401() -> None:
+    async def scenario() -> None:
+        connection = await Connection.open(subprotocol=LEGACY_WS)
+        answer = await init(connection, {"Authorization": "Bearer not-a-key"})
+
+        assert answer["type"] == "connection_error"
+        assert answer["payload"]["code"] == "AUTHENTICATION_FAILED"
+        assert (await connection.close_frame())["code"] == 4401
+
+    run(scenario)
+
+
+def test_a_message_the_protocol_cannot_read_closes_the_connection() -> None:
+    async def scenario() -> None:
+        connection = await Connection.open()
+        await connection.communicator.send_input({"type": "websocket.receive", "text": "[]"})
+
+        frame = await connection.close_frame()
+
+        assert frame["code"] == 1011
+
+    run(scenario)
+
+
+def test_a_connection_whose_key_cannot_be_checked_is_closed_to_try_again_later(
+    owner: KeyHolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def database_away(header: str | None) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(websocket, "caller_for_authorization", database_away)
+
+    async def scenario() -> None:
+        connection = await Connection.open()
+        await connection.send(
+            {"type": "connection_init", "payload": {"Authorization": owner.authorization}}
+        )
+
+        frame = await connection.close_frame()
+
+        assert frame["code"] == 1013
+        assert frame["reason"] == MSG_UNAVAILABLE
+
+    run(scenario)
