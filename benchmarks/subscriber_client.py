@@ -6,8 +6,11 @@ answers each with one JSON line on standard output:
 
 - `open N`: N more connections, each `connection_init` with the key, `connection_ack`, then
   `subscribe` to payoutEvents; answers `{"open": connections open, "failed": [reasons]}`.
+- `live SECONDS`: waits until every open connection has received an event, any, at most
+  SECONDS (graphql-transport-ws does not say when a subscription starts hearing events: the
+  first event does); answers `{"live": how many have}`.
 - `await PAYOUT_ID SECONDS`: waits until every open connection has received an event of that
-  payout (the subscriptions are live), at most SECONDS; answers `{"received": how many did}`.
+  payout, at most SECONDS; answers `{"received": how many did}`.
 - `report`: every arrival so far, `{"arrivals": {payout id: {connection index: monotonic time
   of its first event of that payout}}, "open": ..., "closed": [close codes]}`.
 - `quit`.
@@ -23,6 +26,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import uvloop
@@ -50,6 +54,7 @@ class Subscribers:
         # payout id -> connection index -> first arrival (monotonic seconds).
         self.arrivals: dict[str, dict[int, float]] = defaultdict(dict)
         self.closed: list[int | None] = []
+        self.heard: set[int] = set()
         self.changed = asyncio.Event()
 
     async def _open_one(self, gate: asyncio.Semaphore) -> ClientConnection:
@@ -81,6 +86,7 @@ class Subscribers:
                     event = message["payload"]["data"]["payoutEvents"]
                     payout = payout_id_of(event["payout"]["id"])
                     self.arrivals[payout].setdefault(index, arrived)
+                    self.heard.add(index)
                     self.changed.set()
                 elif message.get("type") == "ping":
                     await ws.send(json.dumps({"type": "pong"}))
@@ -101,18 +107,26 @@ class Subscribers:
                 self.tasks.append(asyncio.create_task(self._listen(index, ws)))
         return {"open": len(self.connections), "failed": failed[:5], "failures": len(failed)}
 
-    async def wait_for(self, payout_id: str, seconds: float) -> dict[str, Any]:
+    async def _until(self, done: Callable[[], bool], seconds: float) -> None:
         deadline = time.monotonic() + seconds
-        while len(self.arrivals[payout_id]) < len(self.connections):
+        while not done():
             left = deadline - time.monotonic()
             if left <= 0:
-                break
+                return
             self.changed.clear()
             try:
                 await asyncio.wait_for(self.changed.wait(), left)
             except TimeoutError:
-                break
-        return {"received": len(self.arrivals[payout_id])}
+                return
+
+    async def live(self, seconds: float) -> dict[str, Any]:
+        await self._until(lambda: len(self.heard) == len(self.connections), seconds)
+        return {"live": len(self.heard)}
+
+    async def wait_for(self, payout_id: str, seconds: float) -> dict[str, Any]:
+        arrivals = self.arrivals[payout_id]
+        await self._until(lambda: len(arrivals) == len(self.connections), seconds)
+        return {"received": len(arrivals)}
 
     def report(self) -> dict[str, Any]:
         return {
@@ -134,6 +148,8 @@ async def serve(url: str, authorization: str) -> None:
         command, *args = line.split() or ["quit"]
         if command == "open":
             answer = await subscribers.open(int(args[0]))
+        elif command == "live":
+            answer = await subscribers.live(float(args[0]))
         elif command == "await":
             answer = await subscribers.wait_for(args[0], float(args[1]))
         elif command == "report":
