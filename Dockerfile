@@ -52,4 +52,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['PORT'] + '/healthz', timeout=2)"]
 
 # The Procfile's `web`: gunicorn binds 0.0.0.0:$PORT and runs $WEB_CONCURRENCY workers itself.
-CMD ["gunicorn", "project.wsgi:application"]
+CMD ["gunicorn", "project.asgi:application"]

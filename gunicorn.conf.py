@@ -20,9 +20,14 @@ if TYPE_CHECKING:
     from gunicorn.arbiter import Arbiter
     from gunicorn.workers.base import Worker
 
-# The longest request line gunicorn takes (its maximum). Past it gunicorn answers a 414 of its
-# own, in HTML, before the service sees the request: at the default 4094 a list URL with a
-# few long filters already got one.
+# The Procfile's `web` serves project.asgi (HTTP and WebSocket) with Uvicorn workers
+# (project/serving.py). `gunicorn project.wsgi:application -k sync` still serves WSGI.
+worker_class = "project.serving.WebWorker"
+
+# The longest request line gunicorn's own parser (WSGI workers) takes, its maximum. Past it
+# gunicorn answers a 414 of its own, in HTML, before the service sees the request: at the
+# default 4094 a list URL with a few long filters already got one. Uvicorn's httptools parser
+# has no such limit.
 limit_request_line = 8190
 
 # The Procfile's `web` names only the application: gunicorn itself binds 0.0.0.0:$PORT and runs

@@ -42,8 +42,9 @@ _ACCOUNT_FIELD = re.compile(
 # the log.
 _PLAIN = (str, int, float, bool, type(None))
 _RECORD_KEYS = {"exc_info", "stack_info", "positional_args"}
-# What another handler's formatter leaves on a record it formatted first: the message unmasked.
-_FORMATTED_KEYS = {"message", "asctime"}
+# What another handler's formatter leaves on a record it formatted first (the message unmasked),
+# and Uvicorn's copy of its message with terminal colours.
+_FORMATTED_KEYS = {"message", "asctime", "color_message"}
 
 
 def _mask_match(match: re.Match[str]) -> str:

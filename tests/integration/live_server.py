@@ -1,4 +1,5 @@
-"""A real gunicorn serving the service, as production does, for tests that need HTTP on the wire."""
+"""A real gunicorn serving the service, as production does, for tests that need HTTP on the wire:
+the Procfile's `web`, read from the Procfile."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import http.client
 import json
 import re
 import select
+import shlex
 import signal
 import socket
 import subprocess
@@ -31,8 +33,19 @@ class Answer:
         return json.loads(self.body)
 
 
+def procfile_web() -> list[str]:
+    """The Procfile's `web` command, its `gunicorn` this interpreter's."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name == "web":
+            program, *arguments = shlex.split(command)
+            assert program == "gunicorn", command
+            return [sys.executable, "-m", "gunicorn", *arguments]
+    raise AssertionError("The Procfile has no web process")
+
+
 class Gunicorn:
-    """`gunicorn project.wsgi:application` with gunicorn.conf.py, on a free port."""
+    """The Procfile's `web` (gunicorn with gunicorn.conf.py), on a free port."""
 
     def __init__(self, log: Path) -> None:
         self.log = log
@@ -42,10 +55,7 @@ class Gunicorn:
     def start(self, env: dict[str, str], *, workers: int = 1) -> None:
         self.process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "project.wsgi:application",
+                *procfile_web(),
                 *("--config", "gunicorn.conf.py"),
                 *("--bind", "127.0.0.1:0"),
                 *("--workers", str(workers)),

@@ -56,8 +56,11 @@ def test_the_consumers_attempt_line_carries_the_request_id_of_the_create(
     ]
     assert [(line["outcome"], line["request_id"]) for line in attempts] == [("paid", "it-logs-42")]
     web = [line for line in json_lines(gunicorn.output()) if line.get("request_id") == "it-logs-42"]
-    assert {line["logger"] for line in web} == {"payouts.logs", "gunicorn.access"}
+    assert {line["logger"] for line in web} == {"payouts.logs", "project.access"}
     assert any(line.get("payout_id") == payout_id for line in web)
+    [access] = [line for line in web if line["logger"] == "project.access"]
+    assert (access["method"], access["path"], access["status"]) == ("POST", "/api/payouts/", 201)
+    assert isinstance(access["duration_ms"], int)
 
 
 def test_a_consumer_that_cannot_reach_redis_logs_a_line_per_back_off_without_tracebacks(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import http.client
+import os
 import signal
 import socket
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from django.test import Client
@@ -17,7 +19,7 @@ from tests.integration.test_processing import create_payouts
 from tests.scraping import Samples, gets_by_method, parse, scrape, value
 
 REQUESTS = 10
-# Each answered by a worker of its own, started for it.
+# Requests after each of which a worker is stopped and replaced.
 RECYCLED_REQUESTS = 4
 # This suite's own ports for consumers' metrics.
 THREAD_CONSUMER_PORT = 9150
@@ -34,19 +36,26 @@ def gunicorn(tmp_path, transactional_db, queue) -> Iterator[Gunicorn]:
 
 
 def test_request_metrics_are_summed_over_every_gunicorn_worker(gunicorn):
-    # Each worker serves one request and is replaced, so every request, and every scrape, is
-    # answered by a different process: a scrape reports them all only if the workers' metrics
-    # are summed, those of workers gone included. Nothing else about metrics is set: the
-    # Procfile's command must work as it is.
-    gunicorn.start(service_environment(GUNICORN_CMD_ARGS="--max-requests 1"), workers=2)
-    first_workers = set(gunicorn.workers())
+    # After each request a worker is stopped and gunicorn starts another, so the requests, and
+    # the scrapes, are answered by processes of which some are gone: a scrape reports them all
+    # only if the workers' metrics are summed, those of workers gone included. Nothing else
+    # about metrics is set: the Procfile's command must work as it is.
+    gunicorn.start(service_environment(), workers=2)
+    first_workers = gunicorn.workers()
     before = gets_by_method(served_samples(gunicorn))
 
     for _ in range(RECYCLED_REQUESTS):
         assert gunicorn.request("GET", "/healthz").status == 200
+        oldest = min(gunicorn.workers())
+        os.kill(oldest, signal.SIGTERM)
+        assert wait_until(partial(gone, gunicorn, oldest), timeout=30)
 
     assert gets_by_method(served_samples(gunicorn)) == before + RECYCLED_REQUESTS + 1
-    assert not first_workers & set(gunicorn.workers())
+    assert not set(first_workers) & set(gunicorn.workers())
+
+
+def gone(gunicorn: Gunicorn, worker: int) -> bool:
+    return worker not in gunicorn.workers()
 
 
 def test_gunicorn_removes_the_metrics_directory_it_made_when_it_stops(gunicorn, tmp_path):
