@@ -185,7 +185,7 @@ verify-stack: install ## The Procfile's processes (make stack) on PostgreSQL + R
 # Its own environment, with the bench group, so syncing .venv for tests never pulls it away.
 BENCH_ENV := .tools/bench-venv
 
-bench: | $(UV) ## Measure the real stack against its baselines (< 10 min): benchmarks/results/
+bench: | $(UV) ## Measure the real stack against its baselines (about 10 min): benchmarks/results/
 	UV_PROJECT_ENVIRONMENT=$(BENCH_ENV) $(UV) sync --frozen --all-groups
 	UV_PROJECT_ENVIRONMENT=$(BENCH_ENV) $(UV) run --frozen --all-groups python -m benchmarks $(BENCH_ARGS)
 

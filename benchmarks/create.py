@@ -19,6 +19,8 @@ BARE_CREATE_PATH = "/bench/bare-payouts/"
 TARGET_CONCURRENCY = 8
 MIN_RATIO = 0.7
 IDEMPOTENT_MIN_RATIO = 0.85
+# The Procfile's web (ASGI) against the same service under WSGI: moving must not slow REST.
+ASGI_MIN_RATIO = 0.9
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,9 @@ class CreatePlan:
     slices: int = 4
 
 
-def measure_create(base_url: str, authorization: str, plan: CreatePlan, results: Results) -> None:
+def measure_create(
+    base_url: str, wsgi_base_url: str, authorization: str, plan: CreatePlan, results: Results
+) -> None:
     headers = {"Authorization": authorization, "Content-Type": "application/json"}
     body = json.dumps(PAYLOAD).encode()
     api = Request("api", "POST", "/api/payouts/", headers, body, 201)
@@ -36,6 +40,8 @@ def measure_create(base_url: str, authorization: str, plan: CreatePlan, results:
         api,
         Request("api_keyed", "POST", api.path, headers, body, 201, "Idempotency-Key"),
         Request("bare", "POST", BARE_CREATE_PATH, headers, body, 201),
+        # An absolute URL: locust sends it to the WSGI web instead.
+        Request("api_wsgi", "POST", wsgi_base_url + api.path, headers, body, 201),
     ]
     warm(base_url, requests, max(plan.concurrencies))
     figures: list[Figure] = []
@@ -47,9 +53,13 @@ def measure_create(base_url: str, authorization: str, plan: CreatePlan, results:
             for name, load in loads.items()
             if load.require(f"create {name}, c={c}")
         ]
-        api_, keyed, bare = (loads[name] for name in ("api", "api_keyed", "bare"))
+        api_, keyed, bare, wsgi = (loads[name] for name in ("api", "api_keyed", "bare", "api_wsgi"))
         name = f"POST /api/payouts/ req/s, c={c}"
         throughput = Figure("Create", name, api_.rate, "req/s", bare.rate, "bare Django view")
+        served = Figure(
+            "ASGI", f"{name}, the Procfile's web (ASGI)", api_.rate, "req/s", wsgi.rate,
+            "the same under WSGI (gunicorn sync)",
+        )  # fmt: skip
         with_key = Figure(
             "Create", f"{name}, with an Idempotency-Key", keyed.rate, "req/s", api_.rate,
             "the same create without a key",
@@ -57,6 +67,7 @@ def measure_create(base_url: str, authorization: str, plan: CreatePlan, results:
         if c == TARGET_CONCURRENCY:
             throughput = throughput.at_least(MIN_RATIO)
             with_key = with_key.at_least(IDEMPOTENT_MIN_RATIO)
+            served = served.at_least(ASGI_MIN_RATIO)
             sent = sum(load.sent for load in loads.values())
             cpu_ms = 1000 * sum(load.cpu_seconds for load in loads.values()) / max(sent, 1)
             # The generator's ceiling here: the cheapest request through the same gunicorn.
@@ -74,6 +85,7 @@ def measure_create(base_url: str, authorization: str, plan: CreatePlan, results:
         figures += [
             throughput,
             with_key,
+            served,
             Figure(
                 "Create",
                 f"POST /api/payouts/ p99, c={c}",
@@ -89,7 +101,9 @@ def measure_create(base_url: str, authorization: str, plan: CreatePlan, results:
             "Create",
             "`api` is `POST /api/payouts/`, `api_keyed` the same with a new `Idempotency-Key` on "
             "every request, `bare` a benchmark-only view that runs the same key check, writes the "
-            "same rows and enqueues the same task without DRF or validation. Slices of each take "
+            "same rows and enqueues the same task without DRF or validation, all three served by "
+            "the Procfile's web (ASGI); `api_wsgi` is `api` served by the same service under WSGI "
+            "(`gunicorn project.wsgi:application -k sync`, as many workers). Slices of each take "
             "turns, c locust users each.",
             ["Target", "Concurrency", "Requests", "req/s", *LATENCY_COLUMNS],
             rows,

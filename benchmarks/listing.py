@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 PAGE_SIZE, LARGE_PAGE_SIZE = 20, 100
 MAX_P99_MS = 50.0
 GRAPHQL_MAX_RATIO = 1.5
+# The Procfile's web (ASGI) at least 0.9x as fast as the same service under WSGI: its p50 at
+# most 1 / 0.9 of WSGI's.
+ASGI_MIN_SPEED = 0.9
 SEED_DAYS = 365
 # Most payouts of a service that has run for a year are finished.
 STATUS_WEIGHTS = {"COMPLETED": 80, "FAILED": 10, "PENDING": 5, "PROCESSING": 5}
@@ -201,10 +204,27 @@ def measure_listing(
                 Request("REST", "GET", path, auth),
                 Request("GraphQL", "POST", "/graphql/", auth, body),
             ]
+            # The same two sent to the WSGI web (an absolute URL), in turn with them.
+            wsgi_requests = [
+                Request(f"{r.name} (WSGI)", r.method, stack.config.wsgi_base_url + r.path,
+                        r.headers, r.body)
+                for r in requests
+            ]  # fmt: skip
             larges = [("GET", large_path, b""), ("POST", "/graphql/", large_body)]
-            warm(stack.config.base_url, requests, stack.config.web_concurrency)
-            loads = run_users(stack.config.base_url, requests, 1, seconds)
+            warm(stack.config.base_url, requests + wsgi_requests, stack.config.web_concurrency)
+            loads = run_users(stack.config.base_url, requests + wsgi_requests, 1, seconds)
             http = [loads[r.name].require(f"{case}, {r.name}").latency() for r in requests]
+            wsgi_http = [
+                loads[r.name].require(f"{case}, {r.name}").latency() for r in wsgi_requests
+            ]
+            for request, latency, wsgi in zip(requests, http, wsgi_http, strict=True):
+                figures.append(
+                    Figure("ASGI", f"{request.name} {case} p50, the Procfile's web (ASGI)",
+                           latency.p50_ms, "ms", wsgi.p50_ms, "the same under WSGI",
+                           f"<= {1 / ASGI_MIN_SPEED:.2f}x baseline ({ASGI_MIN_SPEED}x the speed)",
+                           latency.p50_ms <= wsgi.p50_ms / ASGI_MIN_SPEED)
+                )  # fmt: skip
+                rows.append([f"{request.name} (WSGI)", case, str(wsgi.count), *wsgi.cells()])
             for request, latency, large in zip(requests, http, larges, strict=True):
                 name = f"{request.name} {case}"
                 sql = probe(stack.authorization, request.method, request.path, request.body)
@@ -233,7 +253,8 @@ def measure_listing(
     results.tables.append(
         Table(
             "List",
-            "One locust user sends a case's REST and GraphQL requests in turn; `'s SQL` is the SQL "
+            "One locust user sends a case's REST and GraphQL requests in turn, to the Procfile's "
+            "web (ASGI) and to the same service under WSGI (`(WSGI)`); `'s SQL` is the SQL "
             "that request ran (captured through Django's test client; in latest.json's `details`) "
             "timed straight through psycopg.",
             ["Surface", "Case", "Requests", *LATENCY_COLUMNS],

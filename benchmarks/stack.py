@@ -54,10 +54,16 @@ class Config:
     web_concurrency: int = 3
     pg: str = "postgres@127.0.0.1:5432"
     redis: str = "127.0.0.1:6379"
+    # The WSGI baseline's (Stack.start_wsgi_web); 0 for a free one.
+    wsgi_port: int = 0
 
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def wsgi_base_url(self) -> str:
+        return f"http://{HOST}:{self.wsgi_port}"
 
     def conninfo(self, database: str = "") -> str:
         return f"postgres://{self.pg}/{database or self.database}"
@@ -217,11 +223,23 @@ class Stack:
             **knobs,
         )
 
-    def start_web(self) -> Process:
-        web = self.procfile("web", "web")
+    def start_web(self, name: str = "web", **knobs: str) -> Process:
+        web = self.procfile("web", name, 1, **knobs)
+        return self._answering(web, self.config.base_url)
+
+    def start_wsgi_web(self) -> Process:
+        """The baseline of the Procfile's web: the same service under WSGI, gunicorn's sync
+        workers (WEB_CONCURRENCY of them, gunicorn.conf.py's settings), on a port of its own."""
+        web = self.start(
+            "web-wsgi",
+            *(sys.executable, "-m", "gunicorn", "project.wsgi:application", "-k", "sync"),
+            *("--bind", f"{HOST}:{self.config.wsgi_port}"),
+        )
+        return self._answering(web, self.config.wsgi_base_url)
+
+    def _answering(self, web: Process, base_url: str) -> Process:
         request = urllib.request.Request(
-            f"{self.config.base_url}/api/payouts/?page_size=1",
-            headers={"Authorization": self.authorization},
+            f"{base_url}/api/payouts/?page_size=1", headers={"Authorization": self.authorization}
         )
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while time.monotonic() < deadline and web.alive():
@@ -230,7 +248,7 @@ class Stack:
                     return web
             except OSError:
                 time.sleep(0.2)
-        raise StackError(f"web did not answer 200 on {self.config.base_url}:\n{web.tail()}")
+        raise StackError(f"{web.name} did not answer 200 on {base_url}:\n{web.tail()}")
 
     def stop(self, *processes: Process) -> None:
         """SIGTERM to each (honcho passes it on to its processes, each in a session of its own),

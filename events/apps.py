@@ -9,9 +9,3 @@ class EventsConfig(AppConfig):
     name = "events"
     verbose_name = "Events"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from events.broadcast import announce_committed_event
-        from events.signals import event_committed
-
-        event_committed.connect(announce_committed_event, dispatch_uid="events.broadcast")

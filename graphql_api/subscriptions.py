@@ -3,7 +3,6 @@ caller's payouts (payoutEvents), both read from the event stream that webhooks d
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncGenerator, Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -11,15 +10,18 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import strawberry
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from events import selectors as event_selectors
 from events.broadcast import EVERY_CLIENT_GROUP, client_group, payout_group
 from events.documents import event_document
 from events.models import Event, EventType
+from events.relay import stream_key_of
 from graphql_api.context import caller_of, live_connection
 from graphql_api.types import CurrencyEnum, PayoutStatusEnum, PayoutType, payout_id_from_global_id
 from payouts.callers import Caller
 from payouts.documents import payout_from_document
+from payouts.errors import PayoutNotFound
 from payouts.models import Payout
 from payouts.selectors import PayoutCriteria
 from payouts.states import FINAL_STATUSES
@@ -107,13 +109,16 @@ def _documents(events: Iterable[Event]) -> list[dict[str, Any]]:
     return [event_document(event) for event in events]
 
 
-def _replay_batch(caller: Caller, after: object, key: tuple[int, int] | None) -> list[Event]:
-    """The caller's next events of a replay: after the event `after`, then after `key`."""
-    events = event_selectors.event_list(caller)
-    if key is None:
-        following = event_selectors.events_after(events, caller, after)
-    else:
-        following = event_selectors.events_following(events, key)
+def _events_after(caller: Caller, after: object) -> tuple[list[Event], tuple[int, int]]:
+    """The caller's first events after its event `after`, and that event's stream key."""
+    cursor = event_selectors.event_get(caller, after)
+    key = event_selectors.stream_key(cursor)
+    return _events_following(caller, key), key
+
+
+def _events_following(caller: Caller, key: tuple[int, int]) -> list[Event]:
+    """The caller's next events (settled, in stream order) after the stream key `key`."""
+    following = event_selectors.events_following(event_selectors.event_list(caller), key)
     return list(following[:REPLAY_BATCH])
 
 
@@ -122,6 +127,14 @@ def _groups_of(caller: Caller) -> list[str]:
         return [EVERY_CLIENT_GROUP]
     assert caller.client is not None
     return [client_group(caller.client.pk)]
+
+
+def _is_callers(caller: Caller, message: dict[str, Any]) -> bool:
+    """Whether an announcement is of the caller's payouts. Every subscription of a connection
+    hears what any of them listens to, so each keeps its own."""
+    return caller.sees_every_client or (
+        caller.client is not None and message["client"] == caller.client.pk
+    )
 
 
 @strawberry.type
@@ -138,37 +151,51 @@ class Subscription:
     ) -> AsyncGenerator[PayoutType, None]:
         caller = caller_of(info)
         payout_id = payout_id_from_global_id(id)
-        async with live_connection(info).events([payout_group(payout_id)]) as messages:
-            # Read once listening: a change committed in between is both read and heard, and
-            # its sequence tells which.
-            payout, seen = await _read(event_selectors.payout_with_last_sequence, caller, payout_id)
-            yield cast("PayoutType", payout)
-            if payout.status in FINAL_STATUSES:
-                return
-            async for message in messages:
-                document = message["event"]
-                if document["sequence"] <= seen:
-                    continue
-                changes = [document]
-                if document["sequence"] > seen + 1:
-                    # Announcements of one payout can arrive out of order (they come from the
-                    # web process and the consumer): the stream has the ones between.
-                    missed = await _read(
-                        event_selectors.payout_events_between,
-                        caller,
-                        payout_id,
-                        seen,
-                        document["sequence"],
+        # Whose it is first: another client's subscription joins nothing.
+        await _read(event_selectors.payout_with_last_sequence, caller, payout_id)
+        seen = -1
+        while True:
+            async with live_connection(info).events(
+                [payout_group(payout_id)], timeout=settings.LIVE_RESYNC_SECONDS
+            ) as messages:
+                # Read once listening: a change committed in between is both read and heard,
+                # and its sequence tells which. Read again after a silence, in case an
+                # announcement was lost on the way.
+                try:
+                    payout, last = await _read(
+                        event_selectors.payout_with_last_sequence, caller, payout_id
                     )
-                    changes = [*_documents(missed), document]
-                for change in changes:
-                    seen = change["sequence"]
-                    if change["type"] == EventType.DELETED:
-                        return
-                    payout = payout_from_document(change["data"])
+                except PayoutNotFound:
+                    return  # deleted while nothing was heard
+                if last > seen:
+                    seen = last
                     yield cast("PayoutType", payout)
                     if payout.status in FINAL_STATUSES:
                         return
+                async for message in messages:
+                    document = message["event"]
+                    if message["payout"] != payout_id.hex or document["sequence"] <= seen:
+                        continue
+                    changes = [document]
+                    if document["sequence"] > seen + 1:
+                        # A payout's changes can reach the stream out of their order (a write
+                        # that began earlier waited for the row's lock): read the ones between.
+                        missed = await _read(
+                            event_selectors.payout_events_between,
+                            caller,
+                            payout_id,
+                            seen,
+                            document["sequence"],
+                        )
+                        changes = [*_documents(missed), document]
+                    for change in changes:
+                        seen = change["sequence"]
+                        if change["type"] == EventType.DELETED:
+                            return
+                        payout = payout_from_document(change["data"])
+                        yield cast("PayoutType", payout)
+                        if payout.status in FINAL_STATUSES:
+                            return
 
     @strawberry.subscription(
         description=(
@@ -185,29 +212,43 @@ class Subscription:
     ) -> AsyncGenerator[PayoutEventType, None]:
         caller = caller_of(info)
         criteria = filters.criteria() if filters is not None else PayoutCriteria()
-        async with live_connection(info).events(_groups_of(caller)) as messages:
-            # The last sequence replayed of each payout: a replayed event may be heard too.
-            replayed: dict[uuid.UUID, int] = {}
-            if after is not None:
-                key = None
-                while True:
-                    batch = await _read(_replay_batch, caller, after, key)
-                    for event in batch:
-                        replayed[event.payout_id] = event.sequence
-                        if criteria.matches(_payout_of_event(event)):
-                            yield _event_of(_documents([event])[0])
-                    if len(batch) < REPLAY_BATCH:
-                        break
-                    key = event_selectors.stream_key(batch[-1])
-            async for message in messages:
-                document = message["event"]
-                payout_key = uuid.UUID(hex=message["payout"])
-                if document["sequence"] <= replayed.get(payout_key, 0):
-                    continue
-                live = _event_of(document)
-                if criteria.matches(cast("Payout", live.payout)):
-                    yield live
-
-
-def _payout_of_event(event: Event) -> Payout:
-    return payout_from_document(event.data)
+        key: tuple[int, int] | None = None
+        if after is not None:
+            # What the caller missed, read before listening: a long replay fills no buffer.
+            batch, key = await _read(_events_after, caller, after)
+            while batch:
+                for event in batch:
+                    if criteria.matches(payout_from_document(event.data)):
+                        yield _event_of(event_document(event))
+                key = event_selectors.stream_key(batch[-1])
+                batch = (
+                    await _read(_events_following, caller, key)
+                    if len(batch) == REPLAY_BATCH
+                    else []
+                )
+        while True:
+            async with live_connection(info).events(
+                _groups_of(caller), timeout=settings.LIVE_RESYNC_SECONDS
+            ) as messages:
+                # Listening now: what settled before is read, what settles after is heard.
+                if key is None:
+                    key = await _read(event_selectors.last_settled_key)
+                else:
+                    batch = await _read(_events_following, caller, key)
+                    while batch:
+                        for event in batch:
+                            if criteria.matches(payout_from_document(event.data)):
+                                yield _event_of(event_document(event))
+                        key = event_selectors.stream_key(batch[-1])
+                        batch = await _read(_events_following, caller, key)
+                # Announced in stream order: anything at or before the key was sent already.
+                async for message in messages:
+                    if not _is_callers(caller, message):
+                        continue
+                    announced = stream_key_of(message)
+                    if announced <= key:
+                        continue
+                    key = announced
+                    live = _event_of(message["event"])
+                    if criteria.matches(cast("Payout", live.payout)):
+                        yield live

@@ -3,6 +3,7 @@ the older graphql-ws, authenticated as HTTP requests are."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -11,10 +12,12 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import DatabaseError
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.channels.handlers.base import ChannelsMessage
 from strawberry.channels.handlers.ws_handler import ChannelsWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.websocket_origin import is_same_origin
 from strawberry.types.unset import UNSET, UnsetType
 
 from clients.authentication import AuthenticationRefused, caller_for_authorization
@@ -23,6 +26,7 @@ from events.relay import ensure_relay
 from graphql_api.context import LiveContext
 from graphql_api.schema import schema
 from payouts.callers import Caller, staff_caller
+from payouts.errors import MSG_UNAVAILABLE, ErrorCode
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,14 @@ CLOSE_TOO_SLOW = 1008
 # A close frame's reason is at most 123 bytes of UTF-8.
 CLOSE_REASON_BYTES = 123
 
+# RFC 6455's codes for a server failure and for "try again later".
+CLOSE_INTERNAL_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013
+# Client messages waiting to be read by the protocol handler; a client past it is flooding.
+MESSAGES_WAITING_MAX = 100
+
+MSG_PROTOCOL_FAILED = "The connection failed; open a new one."
+MSG_TOO_MANY_MESSAGES = "Too many messages at once."
 MSG_TOO_SLOW = "Too slow: {count} events were waiting. Reconnect with after: your last event id."
 
 
@@ -58,6 +70,12 @@ def _authorization_in(params: object) -> str | None:
     return None
 
 
+def _same_origin(headers: Mapping[str, str]) -> bool:
+    """Whether a browser opened the connection from the service's own pages (or no browser)."""
+    origin = headers.get("origin")
+    return origin is None or is_same_origin(origin, headers.get("host", ""))
+
+
 class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
     websocket_adapter_class = _RefusalFirst
 
@@ -70,6 +88,25 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
         )
         self.refusal: tuple[int, str] | None = None
         self.closed = False
+        self.closing: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        await super().connect()
+        assert self.run_task is not None
+        self.run_task.add_done_callback(self._protocol_ended)
+
+    def _protocol_ended(self, task: asyncio.Task[None]) -> None:
+        """Close a connection whose protocol handler failed (a message Strawberry could not
+        read): open, it would only pile up what the client sends."""
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("WebSocket protocol handler failed: %r", task.exception())
+            self.close_soon(CLOSE_INTERNAL_ERROR, MSG_PROTOCOL_FAILED)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.message_queue.qsize() >= MESSAGES_WAITING_MAX:
+            self.close_soon(CLOSE_TOO_SLOW, MSG_TOO_MANY_MESSAGES)
+            return
+        await super().receive(text_data, bytes_data)
 
     async def get_context(self, request: Any, response: Any) -> LiveContext:
         return LiveContext(ws=self)
@@ -84,6 +121,12 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
             raise ConnectionRejectionError(
                 {"message": refused.message, "code": refused.code.name}
             ) from None
+        except DatabaseError as error:
+            logger.warning("WebSocket refused: the key cannot be checked (%s)", error)
+            self.refusal = (CLOSE_TRY_AGAIN_LATER, MSG_UNAVAILABLE)
+            raise ConnectionRejectionError(
+                {"message": MSG_UNAVAILABLE, "code": ErrorCode.SERVICE_UNAVAILABLE.name}
+            ) from None
         unset: UnsetType = UNSET
         return unset
 
@@ -93,9 +136,9 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
             for name, value in self.scope["headers"]
         }
         authorization = _authorization_in(params) or headers.get("authorization")
-        # Strawberry refused the handshake of a page from another origin (unless listed in
-        # LIVE_ALLOWED_ORIGINS), so a session cookie here is one the service's own pages sent.
-        if authorization is None:
+        # A session only from the service's own pages: a page of another origin (one listed in
+        # LIVE_ALLOWED_ORIGINS, Strawberry refused the others) must send a key.
+        if authorization is None and _same_origin(headers):
             staff = staff_caller(self.scope.get("user"))
             if staff is not None:
                 return staff
@@ -105,11 +148,12 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
 
     @asynccontextmanager
     async def events(
-        self, groups: Sequence[str]
+        self, groups: Sequence[str], *, timeout: float
     ) -> AsyncIterator[AsyncGenerator[dict[str, Any], None]]:
-        """The layer's event messages to these groups, from now on, in arrival order."""
+        """The layer's event messages from now on, in arrival order, to these groups and to any
+        other of the connection's subscriptions; they end after `timeout` s of silence."""
         await ensure_relay()
-        async with self.listen_to_channel(MESSAGE_TYPE, groups=groups) as messages:
+        async with self.listen_to_channel(MESSAGE_TYPE, groups=groups, timeout=timeout) as messages:
             yield messages
 
     # Strawberry and Channels type the message differently (a TypedDict, a dict).
@@ -121,9 +165,18 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
             if waiting >= settings.LIVE_BUFFER_EVENTS:
                 # Closed rather than buffered without end, or dropped without a word.
                 logger.warning("Live subscriber too slow: %d events waiting; closed", waiting)
-                await self.close_once(CLOSE_TOO_SLOW, MSG_TOO_SLOW.format(count=waiting))
+                self.close_soon(CLOSE_TOO_SLOW, MSG_TOO_SLOW.format(count=waiting))
                 return
         await super().dispatch(message)
+
+    def close_soon(self, code: int, reason: str) -> None:
+        """Close, from now on dropping what comes. The close frame waits behind what the client
+        has not read, so it is sent apart: the consumer goes on reading (and dropping) the
+        layer's messages meanwhile, which would otherwise pile up in the layer."""
+        if self.closed:
+            return
+        self.closed = True
+        self.closing = asyncio.create_task(self.close(code=code, reason=_truncated(reason)))
 
     async def close_once(self, code: int, reason: str) -> None:
         if self.closed:

@@ -165,6 +165,10 @@ class WebWorker(UvicornWorker):  # type: ignore[misc]  # gunicorn's Worker is un
         # Neither Django's handler nor Channels' router speaks the lifespan protocol: asking
         # for it only logs that it is unsupported.
         "lifespan": "off",
+        # A GraphQL message is a few hundred bytes: compressing each for every subscriber costs
+        # CPU per event and zlib's buffers per connection (hundreds of KB at a browser's
+        # default window), for little.
+        "ws_per_message_deflate": False,
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Innermost, so that under ASGI the whole stack runs in one thread (project/sync_stack.py).
+    "project.sync_stack.sync_stack_middleware",
 ]
 
 # The admin shows a new API key once, in a message: kept in the server-side session, not in the
@@ -338,25 +340,35 @@ WEBHOOK_SHUTDOWN_TIMEOUT = env_float("WEBHOOK_SHUTDOWN_TIMEOUT", 20.0, minimum=0
 # messages usually waits in the queue, or the sweep enqueues duplicates (harmless: claimed).
 WEBHOOK_SWEEP_GRACE_SECONDS = env_float("WEBHOOK_SWEEP_GRACE_SECONDS", 60.0, minimum=0.0)
 
-# Live updates: GraphQL subscriptions over WebSocket, fed by the event stream (events.broadcast).
-# With Redis, the process that commits an event sends it through Redis's pub/sub to every web
-# process. Without, each web process's layer is its own memory, and it reads new events from the
-# stream every LIVE_RELAY_POLL_SECONDS (events.relay).
-LIVE_EVENTS_RELAYED = not REDIS_URL
-LIVE_RELAY_POLL_SECONDS = env_float("LIVE_RELAY_POLL_SECONDS", 0.2, minimum=0.01, maximum=60.0)
+# Live updates: GraphQL subscriptions over WebSocket, fed by the event stream. A relay reads the
+# stream every LIVE_RELAY_POLL_SECONDS and announces new events through the Channels layer
+# (events.relay): with Redis, one relay (holding a lease that outlives it by
+# LIVE_RELAY_LEASE_SECONDS) announces to every web process through Redis's pub/sub; without, each
+# web process relays to its own in-memory layer.
+LIVE_RELAY_POLL_SECONDS = env_float("LIVE_RELAY_POLL_SECONDS", 0.1, minimum=0.01, maximum=60.0)
+LIVE_RELAY_LEASE_SECONDS = env_float("LIVE_RELAY_LEASE_SECONDS", 5.0, minimum=1.0)
+# A subscription that heard nothing this long reads the stream itself: what an announcement lost
+# on the way (Redis reconnecting) would have told it.
+LIVE_RESYNC_SECONDS = env_float("LIVE_RESYNC_SECONDS", 30.0, minimum=1.0)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # An unreachable Redis fails a send in seconds, never holds a request for ever.
+                # An unreachable Redis fails an announcement in seconds.
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 5}],
                 "prefix": "payouts-live",
             },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # Group membership lasts as long as the subscription (Channels' default: a day).
+            "CONFIG": {"group_expiry": 10 * 365 * 24 * 3600},
+        }
+    }
 # The events a subscriber may leave unread (the network or the client is slower than they
 # come); past it the connection is closed (1008) and the client reconnects with `after`.
 LIVE_BUFFER_EVENTS = env_int("LIVE_BUFFER_EVENTS", 100, minimum=1)

@@ -11,6 +11,8 @@ from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 
+from events.relay import Relay, relay_of_this_loop
+
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
 # Long enough for a thread's database read on a busy machine, short for a test that waits on
@@ -34,28 +36,53 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
 
 
 async def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """A database write of the test, as a request thread would make it: committed before it
-    returns, its events announced."""
-    return await database_sync_to_async(function)(*args, **kwargs)
+    """A database write (or read) of the test, as a request thread would make it: committed
+    before it returns, and its events announced by the relay if one runs (tests drive it by
+    hand, see relay_by_hand)."""
+    result = await database_sync_to_async(function)(*args, **kwargs)
+    await relay_tick()
+    return result
+
+
+async def relay_tick() -> None:
+    """Let this event loop's relay announce what the stream holds that it has not announced."""
+    relay = relay_of_this_loop()
+    if relay is not None:
+        await relay.send_new_events()
+
+
+async def _relay_stays_still(self: Relay) -> None:
+    """A relay's loop, replaced in tests: relay_tick moves it, at the test's own pace."""
+
+
+def relay_by_hand(monkeypatch: Any) -> None:
+    monkeypatch.setattr(Relay, "run", _relay_stays_still)
 
 
 class Network:
-    """The wire between the application and the test: stalled, the application's sends wait,
-    as they do when a client stops reading and the socket's buffers are full."""
+    """The wire between the application and the test. Stalled, it takes nothing more from the
+    application, as a client that stopped reading with the socket's buffers full: every send
+    waits, the close frame too (it queues behind the unread data). It records what the
+    application tried to send."""
 
     def __init__(self) -> None:
         self.stalled = False
+        self.attempted: list[dict[str, Any]] = []
 
     def around(self, application: Any) -> Any:
         async def wired(scope: Any, receive: Any, send: Any) -> Any:
             async def send_on_the_wire(message: dict[str, Any]) -> None:
-                if self.stalled and message["type"] == "websocket.send":
+                self.attempted.append(message)
+                if self.stalled:
                     await asyncio.Event().wait()
                 await send(message)
 
             return await application(scope, receive, send_on_the_wire)
 
         return wired
+
+    def close_attempted(self) -> dict[str, Any] | None:
+        return next((m for m in self.attempted if m["type"] == "websocket.close"), None)
 
 
 def _scope(subprotocol: str, headers: Iterable[tuple[str, str]]) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
 from django.db import OperationalError
 from pytest_django.fixtures import Settings
 
@@ -14,7 +15,6 @@ from events import selectors as event_selectors
 from events.broadcast import client_group, event_message, payout_group
 from events.errors import MSG_EVENT_NOT_FOUND
 from events.models import Event
-from events.signals import event_committed
 from graphql_api.types import global_id_for
 from payouts import services
 from payouts.errors import (
@@ -25,8 +25,14 @@ from payouts.errors import (
 )
 from payouts.models import Payout
 from tests.conftest import KeyHolder, key_holder, payout_payload
-from tests.graphql_api.live import Connection, Network, in_thread, layer, run
-from webhooks.receivers import fan_out_committed_event
+from tests.graphql_api.live import (
+    Connection,
+    Network,
+    in_thread,
+    layer,
+    relay_by_hand,
+    run,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,18 +49,13 @@ subscription Events($filters: PayoutEventFilter, $after: ID) {
 
 
 @pytest.fixture(autouse=True)
-def _announced_at_commit(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A fresh in-memory layer for each test's event loop, and events sent at commit as with
-    Redis (the relay that replaces it on the embedded default has tests of its own). Payouts
-    wait for the test to move them: no processing task is queued."""
-    monkeypatch.setattr(services, "_enqueue_processing", lambda payout, *, attempt: None)
-    # Webhooks are not under test: their fan-out (run at once in tests) would write while a
-    # subscriber reads, which the tests' in-memory SQLite refuses ("table is locked").
-    event_committed.disconnect(dispatch_uid="webhooks.fan_out")
+def _relayed_by_hand(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh in-memory layer for each test's event loop, its relay moved by the test (after
+    each write, see in_thread). Payouts wait for the test to move them: no processing task is
+    queued."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.LIVE_EVENTS_RELAYED = False
-    yield
-    event_committed.connect(fan_out_committed_event, dispatch_uid="webhooks.fan_out")
+    relay_by_hand(monkeypatch)
+    monkeypatch.setattr(services, "_enqueue_processing", lambda payout, *, attempt: None)
 
 
 @pytest.fixture
@@ -171,11 +172,12 @@ def test_payout_updated_sends_an_edit_of_a_pending_payout(owner: KeyHolder) -> N
     run(scenario)
 
 
-def test_payout_updated_reads_changes_whose_announcement_comes_late(
-    owner: KeyHolder, settings: Settings
+def test_payout_updated_reads_the_changes_before_one_it_hears_out_of_order(
+    owner: KeyHolder,
 ) -> None:
-    """PROCESSING's announcement (from the consumer) may arrive after COMPLETED's (from another
-    process): the subscriber still gets both, in order, and the late one is not sent again."""
+    """A payout's changes can reach the stream out of their order (a write that began earlier
+    waited for the row's lock): hearing the later one first, the subscriber still gets both,
+    in order, and the earlier one is not sent again when it comes."""
 
     async def scenario() -> None:
         payout = await in_thread(create, owner)
@@ -183,13 +185,11 @@ def test_payout_updated_reads_changes_whose_announcement_comes_late(
         await connection.subscribe(PAYOUT_UPDATED, watch_variables(payout))
         await connection.next_data()
 
-        settings.LIVE_EVENTS_RELAYED = True  # nothing announced at commit
-        await in_thread(start, payout)
-        settings.LIVE_EVENTS_RELAYED = False
-        processing = await in_thread(lambda: Event.objects.get(payout=payout, sequence=2))
-        await in_thread(complete, payout)
+        await database_sync_to_async(start)(payout)  # written, not yet announced
+        await database_sync_to_async(complete)(payout)
+        completed = await in_thread(lambda: Event.objects.get(payout=payout, sequence=3))
+        await layer().group_send(payout_group(payout.pk), event_message(completed))
         statuses = [(await connection.next_data())["payoutUpdated"]["status"] for _ in range(2)]
-        await layer().group_send(payout_group(payout.pk), event_message(processing))
 
         assert statuses == ["PROCESSING", "COMPLETED"]
         assert await connection.receive() == {"id": "1", "type": "complete"}
@@ -462,20 +462,25 @@ def test_a_subscriber_that_leaves_too_many_events_unread_is_closed(
     settings.LIVE_BUFFER_EVENTS = 3
 
     async def scenario() -> None:
-        payout = await in_thread(create, owner)
-        event = await in_thread(lambda: Event.objects.get(payout=payout, sequence=1))
         network = Network()
         connection = await Connection.authenticated(owner.authorization, network=network)
         await connection.subscribe(PAYOUT_EVENTS)
         await connection.silent()
 
-        network.stalled = True  # the client reads nothing more: sends wait for ever
+        network.stalled = True  # the client reads nothing more
+        network.attempted.clear()
+        payout = await in_thread(create, owner)  # its event waits to be sent
+        event = await in_thread(lambda: Event.objects.get(payout=payout))
         for _ in range(5):
             await layer().group_send(client_group(owner.client.pk), event_message(event))
-        frame = await connection.close_frame()
+        await asyncio.sleep(0.1)
 
-        assert frame["code"] == 1008
-        assert frame["reason"].startswith("Too slow: 3 events were waiting.")
+        close = network.close_attempted()
+        assert close is not None
+        assert close["code"] == 1008
+        assert close["reason"].startswith("Too slow: 3 events were waiting.")
+        sends = [m for m in network.attempted if m["type"] == "websocket.send"]
+        assert len(sends) == 1  # the one waiting on the wire; the rest dropped
 
     run(scenario)
 
@@ -501,6 +506,51 @@ def test_a_server_failure_during_a_subscription_is_masked(
         [error] = answer["payload"]["errors"]
         assert error["message"] == MSG_UNAVAILABLE
         assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        await connection.disconnect()
+
+    run(scenario)
+
+
+def test_two_subscriptions_on_one_connection_each_get_only_their_own_payouts_changes(
+    owner: KeyHolder,
+) -> None:
+    async def scenario() -> None:
+        first = await in_thread(create, owner)
+        second = await in_thread(create, owner)
+        connection = await Connection.authenticated(owner.authorization)
+        await connection.subscribe(PAYOUT_UPDATED, watch_variables(first), operation="a")
+        await connection.subscribe(PAYOUT_UPDATED, watch_variables(second), operation="b")
+        opening = {(await connection.receive())["id"] for _ in range(2)}
+
+        await in_thread(start, second)
+        message = await connection.receive()
+
+        assert opening == {"a", "b"}
+        assert message["id"] == "b"
+        assert message["payload"]["data"]["payoutUpdated"]["status"] == "PROCESSING"
+        assert await connection.silent()
+        await connection.disconnect()
+
+    run(scenario)
+
+
+def test_a_probe_of_another_clients_payout_leaks_nothing_to_the_probing_connection(
+    owner: KeyHolder, stranger: KeyHolder
+) -> None:
+    async def scenario() -> None:
+        payout = await in_thread(create, owner)
+        connection = await Connection.authenticated(stranger.authorization)
+        await connection.subscribe(PAYOUT_EVENTS, operation="events")
+        await connection.silent()
+
+        await connection.subscribe(PAYOUT_UPDATED, watch_variables(payout), operation="probe")
+        refused = await connection.receive()
+        await in_thread(start, payout)
+
+        assert refused["id"] == "probe"
+        assert refused["payload"]["errors"][0]["message"] == MSG_NOT_FOUND
+        assert await connection.receive() == {"id": "probe", "type": "complete"}
+        assert await connection.silent()
         await connection.disconnect()
 
     run(scenario)

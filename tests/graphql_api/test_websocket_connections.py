@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from pytest_django.fixtures import Settings
 
+from graphql_api import websocket
+from payouts.errors import MSG_UNAVAILABLE
 from tests.conftest import REFUSALS, KeyHolder, refusal
-from tests.graphql_api.live import LEGACY_WS, Connection, handshake_refused, run
+from tests.graphql_api.live import LEGACY_WS, Connection, handshake_refused, relay_by_hand, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,9 +19,9 @@ PAYOUT_EVENTS = "subscription { payoutEvents { id } }"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_layer(settings: Settings) -> None:
+def _fresh_layer(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.LIVE_EVENTS_RELAYED = False
+    relay_by_hand(monkeypatch)
 
 
 def session_headers(client: Any, *, origin: str | None) -> list[tuple[str, str]]:
@@ -123,7 +126,24 @@ def test_a_staff_session_from_another_sites_page_is_refused(admin_client: Any) -
     run(scenario)
 
 
-def test_a_page_of_an_origin_the_settings_list_may_connect(
+def test_a_page_of_an_origin_the_settings_list_connects_with_a_key(
+    owner: KeyHolder, settings: Settings
+) -> None:
+    settings.LIVE_ALLOWED_ORIGINS = ["https://app.example.com"]
+    headers = [("host", "testserver"), ("origin", "https://app.example.com")]
+
+    async def scenario() -> None:
+        connection = await Connection.open(headers=headers)
+
+        assert await init(connection, {"Authorization": owner.authorization}) == {
+            "type": "connection_ack"
+        }
+        await connection.disconnect()
+
+    run(scenario)
+
+
+def test_a_page_of_an_origin_the_settings_list_gets_nothing_from_a_staff_session(
     admin_client: Any, settings: Settings
 ) -> None:
     settings.LIVE_ALLOWED_ORIGINS = ["https://app.example.com"]
@@ -131,9 +151,9 @@ def test_a_page_of_an_origin_the_settings_list_may_connect(
 
     async def scenario() -> None:
         connection = await Connection.open(headers=headers)
+        await connection.send({"type": "connection_init", "payload": {}})
 
-        assert await init(connection, {}) == {"type": "connection_ack"}
-        await connection.disconnect()
+        assert (await connection.close_frame())["code"] == 4401
 
     run(scenario)
 
@@ -199,5 +219,39 @@ def test_the_older_graphql_ws_protocol_refuses_a_bad_key_with_4401() -> None:
         assert answer["type"] == "connection_error"
         assert answer["payload"]["code"] == "AUTHENTICATION_FAILED"
         assert (await connection.close_frame())["code"] == 4401
+
+    run(scenario)
+
+
+def test_a_message_the_protocol_cannot_read_closes_the_connection() -> None:
+    async def scenario() -> None:
+        connection = await Connection.open()
+        await connection.communicator.send_input({"type": "websocket.receive", "text": "[]"})
+
+        frame = await connection.close_frame()
+
+        assert frame["code"] == 1011
+
+    run(scenario)
+
+
+def test_a_connection_whose_key_cannot_be_checked_is_closed_to_try_again_later(
+    owner: KeyHolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def database_away(header: str | None) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(websocket, "caller_for_authorization", database_away)
+
+    async def scenario() -> None:
+        connection = await Connection.open()
+        await connection.send(
+            {"type": "connection_init", "payload": {"Authorization": owner.authorization}}
+        )
+
+        frame = await connection.close_frame()
+
+        assert frame["code"] == 1013
+        assert frame["reason"] == MSG_UNAVAILABLE
 
     run(scenario)
