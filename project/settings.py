@@ -345,7 +345,7 @@ WEBHOOK_SWEEP_GRACE_SECONDS = env_float("WEBHOOK_SWEEP_GRACE_SECONDS", 60.0, min
 # (events.relay): with Redis, one relay (holding a lease that outlives it by
 # LIVE_RELAY_LEASE_SECONDS) announces to every web process through Redis's pub/sub; without, each
 # web process relays to its own in-memory layer.
-LIVE_RELAY_POLL_SECONDS = env_float("LIVE_RELAY_POLL_SECONDS", 0.1, minimum=0.01, maximum=60.0)
+LIVE_RELAY_POLL_SECONDS = env_float("LIVE_RELAY_POLL_SECONDS", 0.05, minimum=0.01, maximum=60.0)
 LIVE_RELAY_LEASE_SECONDS = env_float("LIVE_RELAY_LEASE_SECONDS", 5.0, minimum=1.0)
 # A subscription that heard nothing this long reads the stream itself: what an announcement lost
 # on the way (Redis reconnecting) would have told it.
