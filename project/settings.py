@@ -109,8 +109,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
-    # Innermost, so that under ASGI the whole stack runs in one thread (project/sync_stack.py).
-    "project.sync_stack.sync_stack_middleware",
 ]
 
 # The admin shows a new API key once, in a message: kept in the server-side session, not in the
