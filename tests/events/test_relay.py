@@ -24,6 +24,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _fresh_layer(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One relay, no lease: the lease in Redis has its own test (tests/integration).
+    settings.REDIS_URL = None
     monkeypatch.setattr(services, "_enqueue_processing", lambda payout, *, attempt: None)
     monkeypatch.setattr(orm, "ONE_THREAD", True)
 
