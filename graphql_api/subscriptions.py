@@ -134,12 +134,15 @@ def _events_following(caller: Caller, key: tuple[int, int]) -> list[Event]:
     return list(following[:REPLAY_BATCH])
 
 
-async def _read_on(caller: Caller, key: tuple[int, int]) -> AsyncGenerator[Event, None]:
-    """The caller's events after the stream key `key`, read batch after batch to the end."""
+async def _read_on(
+    caller: Caller, key: tuple[int, int]
+) -> AsyncGenerator[tuple[tuple[int, int], PayoutEventType], None]:
+    """The caller's events after the stream key `key`, read batch after batch to the end, each
+    with its own key."""
     while True:
         batch = await in_thread(_events_following, caller, key)
         for event in batch:
-            yield event
+            yield event_selectors.stream_key(event), _heard_event(event_document(event))
         if len(batch) < REPLAY_BATCH:
             return
         key = event_selectors.stream_key(batch[-1])
@@ -175,6 +178,32 @@ async def _changes_up_to(
             yield None
             return
         yield _Change(payout_from_document(document["data"]), document["sequence"])
+
+
+async def _changes_after(
+    caller: Caller,
+    payout_id: uuid.UUID,
+    seen: int,
+    last: int,
+    messages: AsyncGenerator[dict[str, Any], None],
+) -> AsyncGenerator[_Change | None, None]:
+    """The payout's changes after sequence `seen`: those up to `last` read from the stream, then
+    those heard, completed from the stream when heard out of order (a write that began earlier
+    waited for the row's lock); None for a deletion."""
+    async for change in _changes_up_to(caller, payout_id, seen, last + 1, None):
+        yield change
+        if change is None:
+            return
+        seen = change.sequence_seen
+    async for message in messages:
+        document = message["event"]
+        if message["payout"] != payout_id.hex or document["sequence"] <= seen:
+            continue
+        async for change in _changes_up_to(caller, payout_id, seen, document["sequence"], document):
+            yield change
+            if change is None:
+                return
+            seen = change.sequence_seen
 
 
 def _resync_seconds() -> float:
@@ -236,29 +265,13 @@ class Subscription:
                     yield cast("PayoutType", payout)
                     if payout.status in FINAL_STATUSES:
                         return
-                elif last > seen:
-                    async for change in _changes_up_to(caller, payout_id, seen, last + 1, None):
-                        if change is None:
-                            return
-                        seen = change.sequence_seen
-                        yield cast("PayoutType", change.payout)
-                        if change.final:
-                            return
-                async for message in messages:
-                    document = message["event"]
-                    if message["payout"] != payout_id.hex or document["sequence"] <= seen:
-                        continue
-                    # A payout's changes can reach the stream out of their order (a write that
-                    # began earlier waited for the row's lock): the ones between are read.
-                    async for change in _changes_up_to(
-                        caller, payout_id, seen, document["sequence"], document
-                    ):
-                        if change is None:
-                            return
-                        seen = change.sequence_seen
-                        yield cast("PayoutType", change.payout)
-                        if change.final:
-                            return
+                async for change in _changes_after(caller, payout_id, seen, last, messages):
+                    if change is None:
+                        return
+                    seen = change.sequence_seen
+                    yield cast("PayoutType", change.payout)
+                    if change.final:
+                        return
 
     @strawberry.subscription(
         description=(
@@ -279,10 +292,10 @@ class Subscription:
         if after is not None:
             # What the caller missed, read before listening: a long replay fills no buffer.
             key = await in_thread(_stream_key_of, caller, after)
-            async for event in _read_on(caller, key):
-                key = event_selectors.stream_key(event)
-                if criteria.matches(payout_from_document(event.data)):
-                    yield _heard_event(event_document(event))
+            async for read, event in _read_on(caller, key):
+                key = read
+                if criteria.matches(cast("Payout", event.payout)):
+                    yield event
         group = _group_of(caller)
         while True:
             async with live_connection(info).events([group], timeout=_resync_seconds()) as messages:
@@ -290,10 +303,10 @@ class Subscription:
                 if key is None:
                     key = await in_thread(event_selectors.last_settled_key)
                 else:
-                    async for event in _read_on(caller, key):
-                        key = event_selectors.stream_key(event)
-                        if criteria.matches(payout_from_document(event.data)):
-                            yield _heard_event(event_document(event))
+                    async for read, event in _read_on(caller, key):
+                        key = read
+                        if criteria.matches(cast("Payout", event.payout)):
+                            yield event
                 # Announced in stream order: anything at or before the key was sent already.
                 async for message in messages:
                     if not _is_callers(caller, message):
@@ -304,10 +317,10 @@ class Subscription:
                     if missed_before(message, group, key):
                         # One was lost on the way (or the relay changed): read the stream, to
                         # this one included.
-                        async for event in _read_on(caller, key):
-                            key = event_selectors.stream_key(event)
-                            if criteria.matches(payout_from_document(event.data)):
-                                yield _heard_event(event_document(event))
+                        async for read, event in _read_on(caller, key):
+                            key = read
+                            if criteria.matches(cast("Payout", event.payout)):
+                                yield event
                         continue
                     key = announced
                     live = _heard_event(message["event"])
