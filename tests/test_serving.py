@@ -186,3 +186,17 @@ def test_asgi_freezes_views_and_schema_out_of_the_collectors_view():
 
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.split() == ["False", "False", "True"]
+
+
+def test_asgi_collects_the_young_generation_only_after_many_allocations():
+    """A web worker with many WebSockets collects far apart (project.asgi), not every 700
+    allocations: its full collections pause every connection for hundreds of milliseconds."""
+    loaded = run_in_fresh_process(
+        "import os, gc\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'project.settings')\n"
+        "import project.asgi\n"
+        "print(gc.get_threshold()[0])"
+    )
+
+    assert loaded.returncode == 0, loaded.stderr
+    assert int(loaded.stdout) == 100_000
