@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -9,9 +10,10 @@ from channels.db import database_sync_to_async
 from django.db import OperationalError
 from pytest_django.fixtures import Settings
 
-from clients.authentication import MSG_REVOKED
+from clients.authentication import MSG_REVOKED, caller_for_authorization
 from clients.services import api_key_revoke
 from graphql_api import websocket
+from payouts.callers import Caller
 from payouts.errors import MSG_UNAVAILABLE
 from tests.conftest import REFUSALS, KeyHolder, refusal
 from tests.graphql_api.live import LEGACY_WS, Connection, handshake_refused, relay_by_hand, run
@@ -276,5 +278,50 @@ def test_a_connection_whose_key_is_revoked_is_closed_with_4401(
 
         assert frame["code"] == 4401
         assert frame["reason"] == MSG_REVOKED.format(prefix=owner.api_key.prefix)
+
+    run(scenario)
+
+
+def test_every_connection_of_a_revoked_key_is_closed_and_others_stay_open(
+    owner: KeyHolder, stranger: KeyHolder, settings: Settings
+) -> None:
+    settings.LIVE_KEY_CHECK_SECONDS = 0.1
+    settings.PAYOUT_API_KEY_CACHE_SECONDS = 0
+
+    async def scenario() -> None:
+        revoked = [await Connection.authenticated(owner.authorization) for _ in range(2)]
+        kept = await Connection.authenticated(stranger.authorization)
+        for connection in (*revoked, kept):
+            await connection.subscribe(PAYOUT_EVENTS)
+
+        await database_sync_to_async(api_key_revoke)(owner.api_key.prefix)
+        frames = [await connection.close_frame() for connection in revoked]
+
+        assert [frame["code"] for frame in frames] == [4401, 4401]
+        assert await kept.silent(0.5)
+        await kept.disconnect()
+
+    run(scenario)
+
+
+def test_the_keys_of_many_connections_are_checked_once_each_per_round(
+    owner: KeyHolder, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.LIVE_KEY_CHECK_SECONDS = 0.2
+    checked: list[str | None] = []
+
+    def counted(authorization: str | None) -> Caller:
+        checked.append(authorization)
+        return caller_for_authorization(authorization)
+
+    async def scenario() -> None:
+        connections = [await Connection.authenticated(owner.authorization) for _ in range(5)]
+        monkeypatch.setattr("graphql_api.websocket.caller_for_authorization", counted)
+        await asyncio.sleep(0.5)
+
+        assert 1 <= len(checked) <= 3  # one read a round, for all five
+        assert set(checked) == {owner.authorization}
+        for connection in connections:
+            await connection.disconnect()
 
     run(scenario)
