@@ -51,8 +51,14 @@ def groups_of(message: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+def announcement(message: dict[str, Any], group: str) -> dict[str, Any]:
+    """The message as announced to one of its groups: a process hears it once for each group
+    it listens to (events.hub), and hands each to that group's listeners."""
+    return {**message, "group": group}
+
+
 async def broadcast(message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     assert layer is not None  # CHANNEL_LAYERS always names one
     for group in groups_of(message):
-        await layer.group_send(group, message)
+        await layer.group_send(group, announcement(message, group))

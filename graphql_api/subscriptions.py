@@ -222,8 +222,8 @@ def _group_of(caller: Caller) -> str:
 
 
 def _is_callers(caller: Caller, message: dict[str, Any]) -> bool:
-    """Whether an announcement is of the caller's payouts. Every subscription of a connection
-    hears what any of them listens to, so each keeps its own."""
+    """Whether an announcement is of the caller's payouts: a subscription hears only its
+    groups' (events.hub), and checks again before it sends a payout."""
     return caller.sees_every_client or (
         caller.client is not None and message["client"] == caller.client.pk
     )

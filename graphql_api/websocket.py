@@ -13,14 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError
 from strawberry.channels import GraphQLWSConsumer
-from strawberry.channels.handlers.base import ChannelsMessage
 from strawberry.channels.handlers.ws_handler import ChannelsWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.websocket_origin import is_same_origin
 from strawberry.types.unset import UNSET, UnsetType
 
 from clients.authentication import AuthenticationRefused, caller_for_authorization
-from events.broadcast import MESSAGE_TYPE
+from events.hub import Listener, hub
 from events.relay import ensure_relay
 from graphql_api.context import LiveContext
 from graphql_api.schema import schema
@@ -42,6 +41,9 @@ CLOSE_INTERNAL_ERROR = 1011
 CLOSE_TRY_AGAIN_LATER = 1013
 # Client messages waiting to be read by the protocol handler; a client past it is flooding.
 MESSAGES_WAITING_MAX = 100
+
+# A layer alias CHANNEL_LAYERS does not name: Channels gives the consumer no channel.
+NO_CHANNEL_LAYER = "none"
 
 MSG_PROTOCOL_FAILED = "The connection failed; open a new one."
 MSG_TOO_MANY_MESSAGES = "Too many messages at once."
@@ -78,6 +80,8 @@ def _same_origin(headers: Mapping[str, str]) -> bool:
 
 class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
     websocket_adapter_class = _RefusalFirst
+    # No layer channel of its own: the process's hub hears the layer for every connection.
+    channel_layer_alias = NO_CHANNEL_LAYER
 
     def __init__(self) -> None:
         super().__init__(
@@ -161,24 +165,18 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
     async def events(
         self, groups: Sequence[str], *, timeout: float
     ) -> AsyncIterator[AsyncGenerator[dict[str, Any], None]]:
-        """The layer's event messages from now on, in arrival order, to these groups and to any
-        other of the connection's subscriptions; they end after `timeout` s of silence."""
+        """The announcements to these groups from now on, in arrival order (events.hub); they
+        end after `timeout` s of silence."""
         await ensure_relay()
-        async with self.listen_to_channel(MESSAGE_TYPE, groups=groups, timeout=timeout) as messages:
-            yield messages
+        listener = Listener(settings.LIVE_BUFFER_EVENTS, self._too_slow)
+        async with hub().listening(groups, listener):
+            yield listener.messages(timeout)
 
-    # Strawberry and Channels type the message differently (a TypedDict, a dict).
-    async def dispatch(self, message: ChannelsMessage) -> None:  # type: ignore[override]
-        if message.get("type") == MESSAGE_TYPE:
-            if self.closed:
-                return
-            waiting = max((q.qsize() for q in self.listen_queues[MESSAGE_TYPE]), default=0)
-            if waiting >= settings.LIVE_BUFFER_EVENTS:
-                # Closed rather than buffered without end, or dropped without a word.
-                logger.warning("Live subscriber too slow: %d events waiting; closed", waiting)
-                self.close_soon(CLOSE_TOO_SLOW, MSG_TOO_SLOW.format(count=waiting))
-                return
-        await super().dispatch(message)
+    def _too_slow(self, waiting: int) -> None:
+        # Closed rather than buffered without end, or dropped without a word.
+        if not self.closed:
+            logger.warning("Live subscriber too slow: %d events waiting; closed", waiting)
+            self.close_soon(CLOSE_TOO_SLOW, MSG_TOO_SLOW.format(count=waiting))
 
     def close_soon(self, code: int, reason: str) -> None:
         """Close, from now on dropping what comes. The close frame waits behind what the client

@@ -368,8 +368,13 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels.layers.InMemoryChannelLayer",
-            # Group membership lasts as long as the subscription (Channels' default: a day).
-            "CONFIG": {"group_expiry": 10 * 365 * 24 * 3600},
+            "CONFIG": {
+                # Group membership lasts as long as the subscription (Channels' default: a day).
+                "group_expiry": 10 * 365 * 24 * 3600,
+                # The process's one channel (events.hub) takes a relay's whole batch, 500
+                # events to three groups each (Channels' default: 100, the rest dropped).
+                "capacity": 2_000,
+            },
         }
     }
 # The events a subscriber may leave unread (the network or the client is slower than they

@@ -11,6 +11,7 @@ from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 
+from events.broadcast import announcement
 from events.relay import Relay, relay_of_this_loop
 from project import orm
 
@@ -29,6 +30,12 @@ def layer() -> Any:
     channel_layer = get_channel_layer()
     assert channel_layer is not None
     return channel_layer
+
+
+async def announce(group: str, message: dict[str, Any]) -> None:
+    """Announce a message to a group as the relay does (tests that stage what the relay
+    would say: a gap, a repeat, a late announcement)."""
+    await layer().group_send(group, announcement(message, group))
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:

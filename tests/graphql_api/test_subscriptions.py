@@ -30,8 +30,8 @@ from tests.conftest import KeyHolder, key_holder, payout_payload
 from tests.graphql_api.live import (
     Connection,
     Network,
+    announce,
     in_thread,
-    layer,
     relay_by_hand,
     run,
 )
@@ -190,7 +190,7 @@ def test_payout_updated_reads_the_changes_before_one_it_hears_out_of_order(
         await database_sync_to_async(start)(payout)  # written, not yet announced
         await database_sync_to_async(complete)(payout)
         completed = await in_thread(lambda: Event.objects.get(payout=payout, sequence=3))
-        await layer().group_send(payout_group(payout.pk), event_message(completed))
+        await announce(payout_group(payout.pk), event_message(completed))
         statuses = [(await connection.next_data())["payoutUpdated"]["status"] for _ in range(2)]
 
         assert statuses == ["PROCESSING", "COMPLETED"]
@@ -416,7 +416,7 @@ def test_payout_events_replay_sends_no_event_twice_when_it_is_also_announced(
         replayed = (await connection.next_data())["payoutEvents"]
 
         # Announced while the replay read it: heard after it was sent from the stream.
-        await layer().group_send(client_group(owner.client.pk), event_message(second))
+        await announce(client_group(owner.client.pk), event_message(second))
 
         assert replayed["id"] == second.public_id
         assert await connection.silent()
@@ -474,7 +474,7 @@ def test_a_subscriber_that_leaves_too_many_events_unread_is_closed(
         payout = await in_thread(create, owner)  # its event waits to be sent
         event = await in_thread(lambda: Event.objects.get(payout=payout))
         for _ in range(5):
-            await layer().group_send(client_group(owner.client.pk), event_message(event))
+            await announce(client_group(owner.client.pk), event_message(event))
         await asyncio.sleep(0.1)
 
         close = network.close_attempted()
@@ -502,7 +502,7 @@ def test_a_server_failure_during_a_subscription_is_masked(
 
         gap = event_message(await in_thread(lambda: Event.objects.get(payout=payout)))
         gap["event"]["sequence"] = 3  # the stream must be read for the two before
-        await layer().group_send(payout_group(payout.pk), gap)
+        await announce(payout_group(payout.pk), gap)
         answer = await connection.receive()
 
         [error] = answer["payload"]["errors"]

@@ -1,0 +1,172 @@
+"""This process's one listener on the Channels layer: it hears each announcement of the relay
+(events.broadcast) once and hands it to every live subscription of the process that listens to
+its group.
+
+A Channels consumer has a layer channel of its own, and its messages come one at a time through
+a receive task and a dispatch of each: a thousand subscribers of one client cost a thousand of
+them before the first event was sent (make bench: p99 event → subscriber, and a Redis
+subscription and a queue per connection). One channel a process, joined to the groups its
+subscriptions listen to, hands an event to all of them in one pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from events.broadcast import MESSAGE_TYPE
+
+logger = logging.getLogger(__name__)
+
+# After an unexpected failure to read the layer, the hub waits this long before reading again.
+FAILURE_PAUSE_SECONDS = 1.0
+
+
+class Listener:
+    """One subscription's announcements, those of its groups in arrival order. Past `limit`
+    unread, it takes no more and `overflowed` is called with the count (the subscriber is too
+    slow: buffering without end would let memory grow)."""
+
+    def __init__(self, limit: int, overflowed: Callable[[int], None]) -> None:
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.limit = limit
+        self.overflowed = overflowed
+        self.stopped = False
+
+    def hear(self, message: dict[str, Any]) -> None:
+        if self.stopped:
+            return
+        waiting = self.queue.qsize()
+        if waiting >= self.limit:
+            self.stopped = True
+            self.overflowed(waiting)
+            return
+        self.queue.put_nowait(message)
+
+    async def messages(self, timeout: float) -> AsyncGenerator[dict[str, Any], None]:
+        """What is heard from now on; it ends after `timeout` seconds of silence. The message
+        is shared with every other listener: read it, never change it."""
+        while True:
+            try:
+                # asyncio.timeout rather than wait_for: no task for each message.
+                async with asyncio.timeout(timeout):
+                    message = await self.queue.get()
+            except TimeoutError:
+                return
+            yield message
+
+
+class Hub:
+    """The announcements this process hears, handed to the listeners of their groups."""
+
+    def __init__(self) -> None:
+        self.layer: Any = get_channel_layer()
+        assert self.layer is not None  # CHANNEL_LAYERS always names one
+        self.channel: str | None = None
+        self.receiving: asyncio.Task[None] | None = None
+        self.starting = asyncio.Lock()
+        self.listeners: dict[str, set[Listener]] = {}
+        # Each group's last change of the channel's membership (a join or a leave), made in
+        # the order they were asked for: each waits for the one before it.
+        self.changes: dict[str, asyncio.Task[None]] = {}
+
+    async def start(self) -> None:
+        async with self.starting:
+            if self.channel is None:
+                self.channel = await self.layer.new_channel()
+                self.receiving = asyncio.create_task(self.receive(), name="events-hub")
+
+    async def receive(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except Exception:
+                logger.exception("Live events hub failed to read the layer; it reads on")
+                await asyncio.sleep(FAILURE_PAUSE_SECONDS)
+                continue
+            self.hand_out(message)
+
+    def hand_out(self, message: dict[str, Any]) -> None:
+        if message.get("type") != MESSAGE_TYPE:
+            return
+        # A copy: an overflowing listener closes its connection, which leaves the group.
+        for listener in tuple(self.listeners.get(message.get("group", ""), ())):
+            listener.hear(message)
+
+    async def join(self, groups: Iterable[str], listener: Listener) -> None:
+        """Hand the listener what is announced to these groups, from when this returns."""
+        await self.start()
+        for group in groups:
+            members = self.listeners.setdefault(group, set())
+            if not members:
+                self._change(group, join=True)
+            members.add(listener)
+            try:
+                await asyncio.shield(self.changes[group])
+            except Exception:
+                self._forget(group, listener)  # the group's next listener tries again
+                raise
+
+    def leave(self, groups: Iterable[str], listener: Listener) -> None:
+        for group in groups:
+            if self._forget(group, listener):
+                self._change(group, join=False)
+
+    def _forget(self, group: str, listener: Listener) -> bool:
+        """Forget the group's listener; whether that was its last."""
+        members = self.listeners.get(group)
+        if members is None or listener not in members:
+            return False
+        members.discard(listener)
+        if members:
+            return False
+        del self.listeners[group]
+        return True
+
+    def _change(self, group: str, *, join: bool) -> None:
+        self.changes[group] = asyncio.create_task(
+            self._membership(group, self.changes.get(group), join=join)
+        )
+
+    async def _membership(
+        self, group: str, previous: asyncio.Task[None] | None, *, join: bool
+    ) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        if join:
+            await self.layer.group_add(group, self.channel)
+            return
+        try:
+            await self.layer.group_discard(group, self.channel)
+        except Exception as error:  # a group left behind only costs messages no one reads
+            logger.warning("Live events hub could not leave %s: %r", group, error)
+        if self.changes.get(group) is asyncio.current_task():
+            del self.changes[group]
+
+    @asynccontextmanager
+    async def listening(
+        self, groups: Iterable[str], listener: Listener
+    ) -> AsyncGenerator[Listener, None]:
+        groups = tuple(groups)
+        try:
+            await self.join(groups, listener)
+            yield listener
+        finally:
+            self.leave(groups, listener)
+
+
+# One a process (an event loop), started by the first subscription.
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def hub() -> Hub:
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = Hub()
+    return found
