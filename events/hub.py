@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 FAILURE_PAUSE_SECONDS = 1.0
 
 
+# Put in a listener's queue when it has heard nothing for its timeout.
+_SILENCE: dict[str, Any] = {"type": "silence"}
+
+
 class Listener:
     """One subscription's announcements, those of its groups in arrival order. Past `limit`
     unread, it takes no more and `overflowed` is called with the count (the subscriber is too
@@ -37,6 +41,9 @@ class Listener:
         self.limit = limit
         self.overflowed = overflowed
         self.stopped = False
+        self.loop = asyncio.get_running_loop()
+        self.heard_at = self.loop.time()
+        self.timer: asyncio.TimerHandle | None = None
 
     def hear(self, message: dict[str, Any]) -> None:
         if self.stopped:
@@ -46,19 +53,30 @@ class Listener:
             self.stopped = True
             self.overflowed(waiting)
             return
+        self.heard_at = self.loop.time()
         self.queue.put_nowait(message)
 
     async def messages(self, timeout: float) -> AsyncGenerator[dict[str, Any], None]:
         """What is heard from now on; it ends after `timeout` seconds of silence. The message
         is shared with every other listener: read it, never change it."""
-        while True:
-            try:
-                # asyncio.timeout rather than wait_for: no task for each message.
-                async with asyncio.timeout(timeout):
-                    message = await self.queue.get()
-            except TimeoutError:
-                return
-            yield message
+        self.heard_at = self.loop.time()
+        # One timer, moved on only when it goes off: a timeout around each wait cost every
+        # subscriber a timer for every event.
+        self.timer = self.loop.call_at(self.heard_at + timeout, self._silent_since, timeout)
+        try:
+            while True:
+                message = await self.queue.get()
+                if message is _SILENCE:
+                    return
+                yield message
+        finally:
+            self.timer.cancel()
+
+    def _silent_since(self, timeout: float) -> None:
+        if self.loop.time() - self.heard_at >= timeout:
+            self.queue.put_nowait(_SILENCE)
+        else:
+            self.timer = self.loop.call_at(self.heard_at + timeout, self._silent_since, timeout)
 
 
 class Hub:

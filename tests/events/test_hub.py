@@ -141,3 +141,22 @@ def test_a_join_the_layer_refuses_is_refused_and_the_next_one_tries_again(
         assert await heard(refused) == []
 
     run(scenario)
+
+
+def test_each_message_heard_puts_the_silence_off() -> None:
+    async def scenario() -> None:
+        hub, chatty = Hub(), listener()
+        await hub.join([CLIENT_GROUP], chatty)
+
+        async def announce_every_tenth_of_a_second() -> None:
+            for number in range(5):
+                await asyncio.sleep(0.1)
+                await layer().group_send(CLIENT_GROUP, announcement(CLIENT_GROUP, number))
+
+        announcing = asyncio.create_task(announce_every_tenth_of_a_second())
+        messages = [message["key"] async for message in chatty.messages(timeout=0.25)]
+        await announcing
+
+        assert messages == [[number, 0] for number in range(5)]
+
+    run(scenario)
