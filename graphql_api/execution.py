@@ -4,7 +4,8 @@ A thousand subscribers of payoutEvents with the same document hear each event: g
 would execute the selection set for each of them, a millisecond apiece, so the last subscriber
 heard the event a second after the first. The event's payload is one object for every
 subscriber of a process (graphql_api.subscriptions), and its result depends only on that
-object, the operation and the variables: computed once, it is handed to each.
+object, the operation and the variables: computed once, it is handed to each, with the event's
+executor (graphql-core copies the subscription's executor for each event: once is enough).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import ExecutionResult
-from graphql.language import OperationType
+from graphql.execution import Executor
+from graphql.language import OperationDefinitionNode, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
@@ -20,26 +22,50 @@ class SharedResults:
     """A payload's results, by operation and variables; the payload owns it."""
 
     def __init__(self) -> None:
-        self.results: dict[tuple[int, str], tuple[object, ExecutionResult]] = {}
+        # The operation node itself is kept with its result: an id is only unique while the
+        # object lives.
+        self.results: dict[
+            tuple[int, str], tuple[OperationDefinitionNode, ExecutionResult, Executor[Any]]
+        ] = {}
 
 
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor (a graphql-core Executor), reusing a subscription event's result
     where it can."""
 
+    _shared_key: tuple[int, str] | None = None
+
+    def shared_key(self) -> tuple[int, str]:
+        """The operation and its variables: what a payload's result depends on besides it."""
+        if self._shared_key is None:
+            variables = repr(sorted(self.variable_values.coerced.items()))
+            self._shared_key = (id(self.operation), variables)
+        return self._shared_key
+
+    def _shared(self, payload: Any) -> SharedResults | None:
+        shared = getattr(payload, "shared_results", None)
+        if not isinstance(shared, SharedResults):
+            return None
+        if self.operation.operation is not OperationType.SUBSCRIPTION:
+            return None
+        return shared
+
+    def build_per_event_executor(self, payload: Any) -> Executor[Any]:
+        shared = self._shared(payload)
+        known = None if shared is None else shared.results.get(self.shared_key())
+        if known is not None and known[0] is self.operation:
+            return known[2]
+        return super().build_per_event_executor(payload)
+
     def execute_operation(self, serially: bool | None = None) -> Any:
-        shared = getattr(self.root_value, "shared_results", None)
-        if not isinstance(shared, SharedResults) or (
-            self.operation.operation is not OperationType.SUBSCRIPTION
-        ):
+        shared = self._shared(self.root_value)
+        if shared is None:
             return super().execute_operation(serially)
-        # The operation node itself is kept with its result: an id is only unique while the
-        # object lives.
-        key = (id(self.operation), repr(sorted(self.variable_values.coerced.items())))
+        key = self.shared_key()
         known = shared.results.get(key)
         if known is not None and known[0] is self.operation:
             return known[1]
         result = super().execute_operation(serially)
         if isinstance(result, ExecutionResult) and not result.errors:
-            shared.results[key] = (self.operation, result)
+            shared.results[key] = (self.operation, result, self)
         return result
