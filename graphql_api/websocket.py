@@ -50,9 +50,29 @@ MSG_TOO_MANY_MESSAGES = "Too many messages at once."
 MSG_TOO_SLOW = "Too slow: {count} events were waiting. Reconnect with after: your last event id."
 
 
-class _RefusalFirst(ChannelsWebSocketAdapter):
-    """Strawberry closes a refused connection with a code of its own (4403, or 1011 for
-    graphql-ws); the consumer's reason, set before it refused, is the one sent."""
+class _Adapter(ChannelsWebSocketAdapter):
+    """Strawberry's link from its protocol handlers to the consumer, with two changes:
+
+    - Strawberry closes a refused connection with a code of its own (4403, or 1011 for
+      graphql-ws); the consumer's reason, set before it refused, is the one sent.
+    - A live event's data, one object for every subscriber that asked alike
+      (graphql_api.execution), is encoded to JSON once, not once a subscriber.
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        payload = message.get("payload")
+        if (
+            message.get("type") == "next"
+            and isinstance(payload, dict)
+            and payload.keys() == {"data"}
+        ):
+            data = _encoded(self.view, payload["data"])
+            operation = self.view.encode_json(message["id"])
+            await self.ws_consumer.send(
+                f'{{"id":{operation!s},"type":"next","payload":{{"data":{data}}}}}'
+            )
+            return
+        await super().send_json(message)
 
     async def close(self, code: int, reason: str) -> None:
         consumer = self.ws_consumer
@@ -60,6 +80,24 @@ class _RefusalFirst(ChannelsWebSocketAdapter):
         if consumer.refusal is not None:
             code, reason = consumer.refusal
         await consumer.close_once(code, reason)
+
+
+# The data of the last results sent, encoded, by the identity of the object: the object is kept
+# with its text, so that an id is not reused meanwhile.
+_encoded_data: dict[int, tuple[object, str]] = {}
+ENCODED_KEPT = 16
+
+
+def _encoded(view: Any, data: object) -> str:
+    known = _encoded_data.get(id(data))
+    if known is not None and known[0] is data:
+        return known[1]
+    text = view.encode_json(data)
+    assert isinstance(text, str)
+    if len(_encoded_data) >= ENCODED_KEPT:
+        del _encoded_data[next(iter(_encoded_data))]
+    _encoded_data[id(data)] = (data, text)
+    return text
 
 
 def _authorization_in(params: object) -> str | None:
@@ -79,7 +117,7 @@ def _same_origin(headers: Mapping[str, str]) -> bool:
 
 
 class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
-    websocket_adapter_class = _RefusalFirst
+    websocket_adapter_class = _Adapter
     # No layer channel of its own: the process's hub hears the layer for every connection.
     channel_layer_alias = NO_CHANNEL_LAYER
 

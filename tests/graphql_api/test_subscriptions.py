@@ -18,6 +18,7 @@ from events.broadcast import broadcast, client_group, event_message, payout_grou
 from events.errors import MSG_EVENT_NOT_FOUND
 from events.models import Event
 from graphql_api.types import global_id_for
+from graphql_api.websocket import PayoutWebSocketConsumer
 from payouts import services
 from payouts.errors import (
     MSG_AMOUNT_INVALID,
@@ -656,6 +657,42 @@ def test_an_event_is_executed_once_for_subscriptions_that_ask_for_it_alike(
         assert short == {"id": answers[0]["id"]}
         assert len(executed) == 2  # once for the three alike, once for the other document
         for connection in [*alike, other]:
+            await connection.disconnect()
+
+    run(scenario)
+
+
+def test_an_events_data_is_encoded_once_for_subscriptions_that_ask_for_it_alike(
+    owner: KeyHolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoded: list[object] = []
+    encode_json = PayoutWebSocketConsumer.encode_json
+
+    def counting(self: PayoutWebSocketConsumer, data: object) -> str | bytes:
+        encoded.append(data)
+        return encode_json(self, data)
+
+    monkeypatch.setattr(PayoutWebSocketConsumer, "encode_json", counting)
+
+    async def scenario() -> None:
+        alike = [await Connection.authenticated(owner.authorization) for _ in range(3)]
+        for number, connection in enumerate(alike):
+            await connection.subscribe(PAYOUT_EVENTS, operation=f"watch-{number}")
+        await asyncio.sleep(0.3)
+        encoded.clear()
+
+        payout = await in_thread(create, owner)
+        messages = [await connection.receive() for connection in alike]
+
+        assert [message["id"] for message in messages] == ["watch-0", "watch-1", "watch-2"]
+        assert {message["type"] for message in messages} == {"next"}
+        assert messages[0]["payload"] == messages[1]["payload"] == messages[2]["payload"]
+        assert messages[0]["payload"]["data"]["payoutEvents"]["payout"]["payoutId"] == str(
+            payout.pk
+        )
+        data = [item for item in encoded if isinstance(item, dict)]
+        assert len(data) == 1  # the data once; each message's own id apart
+        for connection in alike:
             await connection.disconnect()
 
     run(scenario)
