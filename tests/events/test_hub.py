@@ -32,7 +32,7 @@ def listener(overflowed: list[int] | None = None, limit: int = 100) -> Listener:
 
 async def heard(listener: Listener, seconds: float = 0.2) -> list[dict[str, Any]]:
     await asyncio.sleep(seconds)
-    return [listener.queue.get_nowait() for _ in range(listener.queue.qsize())]
+    return list(listener.waiting)
 
 
 def test_an_announcement_reaches_every_listener_of_its_group_once() -> None:
