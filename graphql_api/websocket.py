@@ -8,10 +8,13 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from importlib import import_module
+from typing import Any, cast
 
+from channels.auth import get_user
 from django.conf import settings
 from django.db import DatabaseError
+from django.http.cookie import parse_cookie
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.channels.handlers.ws_handler import ChannelsWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
@@ -110,6 +113,19 @@ def _authorization_in(params: object) -> str | None:
     return None
 
 
+async def _session_user(headers: Mapping[str, str]) -> Any:
+    """The user of the Django session the upgrade request's cookie names (the admin's login),
+    read as Channels' AuthMiddlewareStack reads it, but only when a connection has no key: the
+    middleware read it for every connection and kept the session, the cookies and the user in
+    it for its whole life (make bench: memory per subscribed connection)."""
+    session_key = parse_cookie(headers.get("cookie", "")).get(settings.SESSION_COOKIE_NAME)
+    if session_key is None:
+        return None
+    engine = import_module(settings.SESSION_ENGINE)
+    # Channels' scope with only what get_user reads.
+    return await get_user(cast(Any, {"session": engine.SessionStore(session_key)}))
+
+
 def _same_origin(headers: Mapping[str, str]) -> bool:
     """Whether a browser opened the connection from the service's own pages (or no browser)."""
     origin = headers.get("origin")
@@ -194,7 +210,7 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
         # A session only from the service's own pages: a page of another origin (one listed in
         # LIVE_ALLOWED_ORIGINS, Strawberry refused the others) must send a key.
         if authorization is None and _same_origin(headers):
-            staff = staff_caller(self.scope.get("user"))
+            staff = staff_caller(await _session_user(headers))
             if staff is not None:
                 return staff
         return await in_thread(caller_for_authorization, authorization)

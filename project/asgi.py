@@ -19,7 +19,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 from project.wsgi import application as wsgi_application  # noqa: I001
 
 from a2wsgi import WSGIMiddleware
-from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import path
 
@@ -35,11 +34,9 @@ application = ProtocolTypeRouter(
     {
         # ChunkedBodies (project.chunked) is a WSGI application its stubs do not type as one.
         "http": WSGIMiddleware(cast(Any, wsgi_application), workers=HTTP_THREADS),
-        # The session (a staff user's) as for HTTP; an API key is read by the consumer.
-        "websocket": AuthMiddlewareStack(
-            # django-stubs types path() for views only; Channels routes ASGI applications with it.
-            URLRouter([path("graphql/", PayoutWebSocketConsumer.as_asgi())])  # type: ignore[arg-type,list-item]
-        ),
+        # The consumer reads the key, or the session of a staff user's browser, at connect.
+        # django-stubs types path() for views only; Channels routes ASGI applications with it.
+        "websocket": URLRouter([path("graphql/", PayoutWebSocketConsumer.as_asgi())]),  # type: ignore[arg-type,list-item]
     }
 )
 
