@@ -29,6 +29,16 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def _http_only(
+    wrapped: ASGIApp, app: ASGIApp, scope: Scope, receive: Receive, send: Send
+) -> Awaitable[None]:
+    """`wrapped` for HTTP; anything else (a WebSocket) straight to `app`, handed on rather than
+    awaited: a wrapper awaiting it would keep a frame for the connection's whole life."""
+    if scope["type"] != "http":
+        return app(scope, receive, send)
+    return wrapped(scope, receive, send)
+
+
 class AccessLog:
     """One line per HTTP request once its response is sent: method, path, status, time taken and
     the request id the response carries (X-Request-ID, set by the middleware), as gunicorn's
@@ -37,10 +47,10 @@ class AccessLog:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        return _http_only(self._logged, self.app, scope, receive, send)
+
+    async def _logged(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         answered: dict[str, Any] = {"status": 500, "request_id": None}
 
@@ -83,10 +93,10 @@ class BoundedBodies:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        return _http_only(self._bounded, self.app, scope, receive, send)
+
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit: int = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) <= limit:
@@ -160,6 +170,9 @@ class WebWorker(UvicornWorker):  # type: ignore[misc]  # gunicorn's Worker is un
         "loop": "uvloop",
         "http": "httptools",
         "ws": "websockets-sansio",
+        # Said, not guessed: Uvicorn takes an application whose __call__ is not a coroutine
+        # function (AccessLog's) for the older ASGI 2.
+        "interface": "asgi3",
         # AccessLog writes the access line instead.
         "access_log": False,
         # Neither Django's handler nor Channels' router speaks the lifespan protocol: asking
