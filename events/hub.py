@@ -20,6 +20,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 
 from events.broadcast import MESSAGE_TYPE
+from project.queues import LightQueue
 
 logger = logging.getLogger(__name__)
 
@@ -34,16 +35,12 @@ _SILENCE: dict[str, Any] = {"type": "silence"}
 class Listener:
     """One subscription's announcements, those of its groups in arrival order. Past `limit`
     unread, it takes no more and `overflowed` is called with the count (the subscriber is too
-    slow: buffering without end would let memory grow).
+    slow: buffering without end would let memory grow)."""
 
-    A list and a future rather than an asyncio.Queue: a queue's three deques cost over 2 KB
-    each subscription (make bench: memory per subscribed connection)."""
-
-    __slots__ = ("heard_at", "limit", "loop", "overflowed", "stopped", "timer", "waiting", "wake")
+    __slots__ = ("heard_at", "limit", "loop", "overflowed", "queue", "stopped", "timer")
 
     def __init__(self, limit: int, overflowed: Callable[[int], None]) -> None:
-        self.waiting: list[dict[str, Any]] = []
-        self.wake: asyncio.Future[None] | None = None
+        self.queue: LightQueue[dict[str, Any]] = LightQueue()
         self.limit = limit
         self.overflowed = overflowed
         self.stopped = False
@@ -54,18 +51,13 @@ class Listener:
     def hear(self, message: dict[str, Any]) -> None:
         if self.stopped:
             return
-        waiting = len(self.waiting)
+        waiting = self.queue.qsize()
         if waiting >= self.limit:
             self.stopped = True
             self.overflowed(waiting)
             return
         self.heard_at = self.loop.time()
-        self._add(message)
-
-    def _add(self, message: dict[str, Any]) -> None:
-        self.waiting.append(message)
-        if self.wake is not None and not self.wake.done():
-            self.wake.set_result(None)
+        self.queue.put_nowait(message)
 
     async def messages(self, timeout: float) -> AsyncGenerator[dict[str, Any], None]:
         """What is heard from now on; it ends after `timeout` seconds of silence. The message
@@ -76,10 +68,7 @@ class Listener:
         self.timer = self.loop.call_at(self.heard_at + timeout, self._silent_since, timeout)
         try:
             while True:
-                while not self.waiting:
-                    self.wake = self.loop.create_future()
-                    await self.wake
-                message = self.waiting.pop(0)
+                message = await self.queue.get()
                 if message is _SILENCE:
                     return
                 yield message
@@ -88,7 +77,7 @@ class Listener:
 
     def _silent_since(self, timeout: float) -> None:
         if self.loop.time() - self.heard_at >= timeout:
-            self._add(_SILENCE)
+            self.queue.put_nowait(_SILENCE)
         else:
             self.timer = self.loop.call_at(self.heard_at + timeout, self._silent_since, timeout)
 

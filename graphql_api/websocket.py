@@ -29,6 +29,7 @@ from graphql_api.schema import schema
 from payouts.callers import Caller, staff_caller
 from payouts.errors import MSG_UNAVAILABLE, ErrorCode
 from project.orm import in_thread
+from project.queues import LightQueue
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,9 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
             max_subscriptions_per_connection=settings.LIVE_SUBSCRIPTIONS_PER_CONNECTION,
             allowed_origins=settings.LIVE_ALLOWED_ORIGINS,
         )
+        # What the client sent, waiting for the protocol handler: a light queue (project.queues)
+        # for Strawberry's asyncio.Queue, of which it uses put_nowait, get and qsize.
+        self.message_queue = LightQueue()  # type: ignore[assignment]
         self.refusal: tuple[int, str] | None = None
         self.closed = False
         self.closing: asyncio.Task[None] | None = None

@@ -32,7 +32,7 @@ def listener(overflowed: list[int] | None = None, limit: int = 100) -> Listener:
 
 async def heard(listener: Listener, seconds: float = 0.2) -> list[dict[str, Any]]:
     await asyncio.sleep(seconds)
-    return list(listener.waiting)
+    return list(listener.queue.items)
 
 
 def test_an_announcement_reaches_every_listener_of_its_group_once() -> None:
