@@ -17,7 +17,7 @@ import strawberry
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from graphql import GraphQLError, Node
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import StreamExecutionResult
 from strawberry.utils.str_converters import to_camel_case
@@ -167,24 +167,7 @@ def _labelled(error: GraphQLError) -> GraphQLError:
     )
 
 
-class ClientErrorsAsBadUserInput(SchemaExtension):
-    """Report a refusal raised while a query runs (converting an argument) as bad user input."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [_labelled(error) for error in result.errors]
-
-    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
-        """Each result of a subscription, as it is sent."""
-        errors = getattr(result, "errors", None)
-        if errors:
-            result.errors = [_labelled(error) for error in errors]  # type: ignore[union-attr]
-        yield
-
-
-# The codes MaskServerErrors gives a failure of the server.
+# The codes ErrorsForClients gives a failure of the server.
 SERVER_FAILURE_CODES = frozenset({ErrorCode.SERVER_ERROR.name, ErrorCode.SERVICE_UNAVAILABLE.name})
 
 
@@ -198,9 +181,14 @@ def server_failed(result: object) -> bool:
     )
 
 
-class MaskServerErrors(MaskErrors):
-    """Answer a server failure with a fixed message and a code; the log keeps the original
-    (Strawberry hands errors to process_errors before extensions see them)."""
+class ErrorsForClients(MaskErrors):
+    """What a client reads of errors: a server failure answered with a fixed message and a
+    code (the log keeps the original: Strawberry hands errors to process_errors before
+    extensions see them), and a refusal raised while a query runs (converting an argument)
+    reported as bad user input.
+
+    One extension for both: a subscription keeps each extension's operation hook for its whole
+    life and runs each stream hook for every result it sends (make bench: live updates)."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda error: not is_client_error(error))
@@ -216,3 +204,16 @@ class MaskServerErrors(MaskErrors):
             path=error.path,
             extensions={"code": code.name},
         )
+
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [_labelled(error) for error in result.errors]
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Each result of a subscription, as it is sent."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [_labelled(error) for error in errors]  # type: ignore[union-attr]
+        yield from super().on_stream_result(result)

@@ -23,15 +23,15 @@ from graphql import (
     print_directive,
     print_schema,
 )
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from graphql_api.context import LiveContext
-from graphql_api.errors import ClientErrorsAsBadUserInput, MaskServerErrors, log_client_errors
+from graphql_api.errors import ErrorsForClients, log_client_errors
 from graphql_api.execution import SharedEventExecutor
-from graphql_api.limits import ABUSE_GUARD_RULES, InputBudget
+from graphql_api.limits import AbuseGuards
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
 from graphql_api.subscriptions import Subscription
@@ -109,10 +109,8 @@ schema = PayoutSchema(
     # 1.5x REST's time with it, 1.1x without). A page stays two queries, as a test checks;
     # add the optimizer back with the first relation the schema exposes.
     extensions=[
-        MaskServerErrors,
-        ClientErrorsAsBadUserInput,
-        InputBudget,
-        partial(AddValidationRules, list(ABUSE_GUARD_RULES)),
+        ErrorsForClients,
+        AbuseGuards,
         # Clients send the same few documents again and again: parse and validate each once.
         # The caches are bounded LRUs keyed by the document text, so abuse cannot grow them.
         partial(ParserCache, maxsize=256),
