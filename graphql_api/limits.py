@@ -218,13 +218,20 @@ def _check_fragments(document: DocumentNode, budget: int) -> None:
                 raise bad_user_input(MSG_TOO_MANY_FIELDS.format(limit=budget))
 
 
-class InputBudget(SchemaExtension):
+class AbuseGuards(SchemaExtension):
     """One budget for the document's tokens and its variables' values, nesting, fragments and
-    list lengths. Replaces strawberry's MaxTokensLimiter, which counts only the document's
-    tokens: 15 aliases sharing one 300,000-item variable were a few dozen tokens."""
+    list lengths, and the validation rules of ABUSE_GUARD_RULES. The budget replaces
+    strawberry's MaxTokensLimiter, which counts only the document's tokens: 15 aliases sharing
+    one 300,000-item variable were a few dozen tokens.
 
-    def on_operation(self) -> Iterator[None]:
+    All of it before the document is parsed (ParserCache, after this extension, parses in its
+    own hook), rather than around the operation as strawberry's AddValidationRules does: a
+    subscription keeps each operation hook, about 1 KB, for its whole life (make bench: memory
+    per subscribed connection)."""
+
+    def on_parse(self) -> Iterator[None]:
         context = self.execution_context
+        context.validation_rules = (*context.validation_rules, *ABUSE_GUARD_RULES)
         budget: int = settings.GRAPHQL_MAX_TOKENS
         tokens, nesting, longest_number = document_shape(context.query or "", budget)
         if nesting > MAX_DOCUMENT_NESTING:
