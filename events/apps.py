@@ -9,8 +9,3 @@ class EventsConfig(AppConfig):
     name = "events"
     verbose_name = "Events"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from events import layer
-
-        layer.register()

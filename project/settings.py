@@ -359,8 +359,6 @@ if REDIS_URL:
                 # Redis's pub/sub ignores database numbers: the prefix keeps deployments that
                 # share a Redis server on different databases from hearing each other.
                 "prefix": f"payouts-live-db{_REDIS_DB}",
-                # msgpack, each message decoded once per process (events.layer).
-                "serializer_format": "msgpack-decoded-once",
             },
         }
     }

@@ -1,4 +1,4 @@
-"""The Channels layer with Redis, as the web processes use it for live updates."""
+"""The hub over the Channels layer with Redis, as the web processes use it for live updates."""
 
 from __future__ import annotations
 
@@ -6,29 +6,71 @@ import asyncio
 import uuid
 from typing import Any
 
-from channels.layers import get_channel_layer
-from django.conf import settings
+from events.broadcast import MESSAGE_TYPE, announcement
+from events.hub import Hub, Listener
 
 
-def test_every_channel_of_a_group_in_a_process_shares_one_decoded_message() -> None:
-    layers: dict[str, Any] = settings.CHANNEL_LAYERS
-    assert layers["default"]["CONFIG"]["serializer_format"] == "msgpack-decoded-once"
-    group = f"layer-test.{uuid.uuid4().hex}"
-    message = {"type": "payout.event", "key": [7, 1], "previous": {group: None}}
+def listener() -> Listener:
+    return Listener(100, lambda waiting: None)
+
+
+def message(number: int) -> dict[str, Any]:
+    return {"type": MESSAGE_TYPE, "key": [number, 0]}
+
+
+async def heard(listener: Listener, seconds: float = 0.3) -> list[list[int]]:
+    await asyncio.sleep(seconds)
+    return [item["key"] for item in listener.queue.items]
+
+
+def test_a_process_hears_an_announcement_through_redis_once_for_each_listener() -> None:
+    group, other_group = f"hub-test.{uuid.uuid4().hex}", f"hub-test.{uuid.uuid4().hex}"
 
     async def scenario() -> None:
-        layer = get_channel_layer()
-        assert layer is not None
-        first, second = await layer.new_channel(), await layer.new_channel()
-        await layer.group_add(group, first)
-        await layer.group_add(group, second)
+        hub, first, second, other = Hub(), listener(), listener(), listener()
+        await hub.join([group], first)
+        await hub.join([group], second)
+        await hub.join([other_group], other)
 
-        await layer.group_send(group, message)
-        heard_first = await asyncio.wait_for(layer.receive(first), 5)
-        heard_second = await asyncio.wait_for(layer.receive(second), 5)
+        await hub.layer.group_send(group, announcement(message(1), group))
 
-        assert heard_first == message
-        assert heard_second is heard_first
-        await layer.flush()
+        assert await heard(first) == [[1, 0]]
+        assert await heard(second) == [[1, 0]]
+        assert await heard(other) == []
+        await hub.layer.flush()
+
+    asyncio.run(scenario())
+
+
+def test_a_group_left_and_joined_again_at_once_is_still_heard_through_redis() -> None:
+    group = f"hub-test.{uuid.uuid4().hex}"
+
+    async def scenario() -> None:
+        hub, leaving, coming = Hub(), listener(), listener()
+        await hub.join([group], leaving)
+
+        hub.leave([group], leaving)
+        await hub.join([group], coming)  # the leave's unsubscribe is still on its way
+        await hub.layer.group_send(group, announcement(message(2), group))
+
+        assert await heard(coming) == [[2, 0]]
+        await hub.layer.flush()
+
+    asyncio.run(scenario())
+
+
+def test_a_listener_that_left_hears_nothing_more_through_redis() -> None:
+    group = f"hub-test.{uuid.uuid4().hex}"
+
+    async def scenario() -> None:
+        hub, gone = Hub(), listener()
+        await hub.join([group], gone)
+        hub.leave([group], gone)
+        await asyncio.sleep(0.2)
+
+        await hub.layer.group_send(group, announcement(message(3), group))
+
+        assert await heard(gone) == []
+        await hub.layer.flush()
 
     asyncio.run(scenario())
