@@ -19,7 +19,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
-from events.broadcast import MESSAGE_TYPE
+from events.broadcast import MESSAGE_TYPE, groups_of
 from project.queues import LightQueue
 
 logger = logging.getLogger(__name__)
@@ -136,18 +136,22 @@ class Hub:
     async def receive(self) -> None:
         while True:
             try:
-                message = await self.layer.receive(self.channel)
+                self.hand_out(await self.layer.receive(self.channel))
             except Exception:
-                logger.exception("Live events hub failed to read the layer; it reads on")
+                # One bad message or listener must not end live delivery for the process.
+                logger.exception("Live events hub failed to hand out a message; it reads on")
                 await asyncio.sleep(FAILURE_PAUSE_SECONDS)
-                continue
-            self.hand_out(message)
 
     def hand_out(self, message: dict[str, Any]) -> None:
         if message.get("type") != MESSAGE_TYPE:
             return
+        group = message.get("group")
+        # An announcement without its group comes from a relay of an older release (a rolling
+        # deploy): it goes to every group it is announced to, and subscriptions drop repeats.
+        groups = groups_of(message) if group is None else (group,)
         # A copy: an overflowing listener closes its connection, which leaves the group.
-        for listener in tuple(self.listeners.get(message.get("group", ""), ())):
+        listeners = {listener for group in groups for listener in self.listeners.get(group, ())}
+        for listener in listeners:
             listener.hear(message)
 
     async def join(self, groups: Iterable[str], listener: Listener) -> None:
@@ -155,13 +159,17 @@ class Hub:
         await self.start()
         for group in groups:
             members = self.listeners.setdefault(group, set())
-            if not members:
+            change = self.changes.get(group)
+            if not members or change is None or _failed(change):
                 self._change(group, join=True)
             members.add(listener)
+            joining = self.changes[group]
             try:
-                await asyncio.shield(self.changes[group])
+                await asyncio.shield(joining)
             except Exception:
-                self._forget(group, listener)  # the group's next listener tries again
+                # The group's next listener tries again; a failure is not kept.
+                if self._forget(group, listener) and self.changes.get(group) is joining:
+                    del self.changes[group]
                 raise
 
     def leave(self, groups: Iterable[str], listener: Listener) -> None:
@@ -210,6 +218,10 @@ class Hub:
             yield listener
         finally:
             self.leave(groups, listener)
+
+
+def _failed(change: asyncio.Task[None]) -> bool:
+    return change.done() and (change.cancelled() or change.exception() is not None)
 
 
 # One a process (an event loop), started by the first subscription.

@@ -160,3 +160,87 @@ def test_each_message_heard_puts_the_silence_off() -> None:
         assert messages == [[number, 0] for number in range(5)]
 
     run(scenario)
+
+
+def test_a_leave_slow_to_reach_the_layer_does_not_undo_a_join_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def scenario() -> None:
+        hub, leaving, coming = Hub(), listener(), listener()
+        group_discard = hub.layer.group_discard
+
+        async def slow_discard(group: str, channel: str) -> None:
+            await asyncio.sleep(0.1)
+            await group_discard(group, channel)
+
+        monkeypatch.setattr(hub.layer, "group_discard", slow_discard)
+        await hub.join([CLIENT_GROUP], leaving)
+        hub.leave([CLIENT_GROUP], leaving)
+        await hub.join([CLIENT_GROUP], coming)
+        await asyncio.sleep(0.2)
+
+        await layer().group_send(CLIENT_GROUP, announcement(CLIENT_GROUP))
+
+        assert await heard(coming) == [announcement(CLIENT_GROUP)]
+
+    run(scenario)
+
+
+def test_a_failed_join_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def scenario() -> None:
+        hub = Hub()
+
+        async def layer_away(group: str, channel: str) -> None:
+            raise ConnectionError("Redis is away")
+
+        monkeypatch.setattr(hub.layer, "group_add", layer_away)
+        for number in range(3):
+            with pytest.raises(ConnectionError):
+                await hub.join([f"payout-events.payout.{number}"], listener())
+
+        assert hub.changes == {}
+        assert hub.listeners == {}
+
+    run(scenario)
+
+
+def test_an_announcement_without_its_group_reaches_the_listeners_of_its_groups() -> None:
+    """A relay of the release before announced without naming the group (a rolling deploy)."""
+
+    async def scenario() -> None:
+        hub, client, payout = Hub(), listener(), listener()
+        await hub.join([CLIENT_GROUP], client)
+        await hub.join(["payout-events.payout.1d5f0a8e0f6a4c33a1c5b2e2f0d9c8b7"], payout)
+        old = {
+            "type": MESSAGE_TYPE,
+            "client": 7,
+            "payout": "1d5f0a8e0f6a4c33a1c5b2e2f0d9c8b7",
+            "key": [1, 0],
+        }
+
+        hub.hand_out(old)
+
+        assert await heard(client) == [old]
+        assert await heard(payout) == [old]
+
+    run(scenario)
+
+
+def test_a_listener_that_fails_does_not_stop_the_others_hearing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(waiting: int) -> None:
+        raise RuntimeError("a listener's bug")
+
+    async def scenario() -> None:
+        monkeypatch.setattr("events.hub.FAILURE_PAUSE_SECONDS", 0.01)
+        hub, failing, steady = Hub(), Listener(0, broken), listener()
+        await hub.join([CLIENT_GROUP], failing)
+        await hub.join([OTHER_GROUP], steady)
+
+        await layer().group_send(CLIENT_GROUP, announcement(CLIENT_GROUP, 1))
+        await layer().group_send(OTHER_GROUP, announcement(OTHER_GROUP, 2))
+
+        assert await heard(steady) == [announcement(OTHER_GROUP, 2)]
+
+    run(scenario)
