@@ -4,13 +4,13 @@ A thousand subscribers of payoutEvents with the same document hear each event: g
 would execute the selection set for each of them, a millisecond apiece, so the last subscriber
 heard the event a second after the first. The event's payload is one object for every
 subscriber of a process (graphql_api.subscriptions), and its result depends only on that
-object, the operation and the variables: computed once, it is handed to each, with the event's
-executor (graphql-core copies the subscription's executor for each event: once is enough).
+object, the operation and the variables: computed once, it is handed to each (without the
+copy of the subscription's executor graphql-core makes for each event).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from graphql import ExecutionResult
 from graphql.execution import Executor
@@ -24,9 +24,19 @@ class SharedResults:
     def __init__(self) -> None:
         # The operation node itself is kept with its result: an id is only unique while the
         # object lives.
-        self.results: dict[
-            tuple[int, str], tuple[OperationDefinitionNode, ExecutionResult, Executor[Any]]
-        ] = {}
+        self.results: dict[tuple[int, str], tuple[OperationDefinitionNode, ExecutionResult]] = {}
+
+
+class _Executed:
+    """What graphql-core asks of an event's executor, when the event's result is known: it
+    keeps nothing of the subscriber (the executor would keep its connection alive with the
+    event)."""
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self.result = result
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return self.result
 
 
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -54,7 +64,8 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         shared = self._shared(payload)
         known = None if shared is None else shared.results.get(self.shared_key())
         if known is not None and known[0] is self.operation:
-            return known[2]
+            # graphql-core calls only execute_operation on an event's executor.
+            return cast("Executor[Any]", _Executed(known[1]))
         return super().build_per_event_executor(payload)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
@@ -67,5 +78,5 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             return known[1]
         result = super().execute_operation(serially)
         if isinstance(result, ExecutionResult) and not result.errors:
-            shared.results[key] = (self.operation, result, self)
+            shared.results[key] = (self.operation, result)
         return result

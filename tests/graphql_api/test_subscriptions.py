@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from typing import Any
 
@@ -694,5 +695,29 @@ def test_an_events_data_is_encoded_once_for_subscriptions_that_ask_for_it_alike(
         assert len(data) == 1  # the data once; each message's own id apart
         for connection in alike:
             await connection.disconnect()
+
+    run(scenario)
+
+
+def test_an_event_heard_keeps_no_closed_connection_alive(owner: KeyHolder) -> None:
+    """The event stays with the process a while (its result is shared); the connections that
+    heard it must not stay with it."""
+
+    def open_connections() -> int:
+        gc.collect()
+        return sum(isinstance(o, PayoutWebSocketConsumer) for o in gc.get_objects())
+
+    async def scenario() -> None:
+        before = open_connections()
+        alike = [await Connection.authenticated(owner.authorization) for _ in range(2)]
+        for connection in alike:
+            await connection.subscribe(PAYOUT_EVENTS)
+        await asyncio.sleep(0.3)
+        await in_thread(create, owner)
+        for connection in alike:
+            await connection.next_data()
+            await connection.disconnect()
+
+        assert open_connections() == before
 
     run(scenario)
