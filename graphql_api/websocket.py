@@ -28,6 +28,7 @@ from graphql_api.context import LiveContext
 from graphql_api.schema import schema
 from payouts.callers import Caller, staff_caller
 from payouts.errors import MSG_UNAVAILABLE, ErrorCode
+from project import collector
 from project.orm import in_thread
 from project.queues import LightQueue
 
@@ -150,6 +151,8 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
         self.message_queue = LightQueue()  # type: ignore[assignment]
         self.refusal: tuple[int, str] | None = None
         self.closed = False
+        # The client has left.
+        self.gone = False
         self.closing: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
@@ -189,14 +192,18 @@ class PayoutWebSocketConsumer(GraphQLWSConsumer[LiveContext, None]):
             raise ConnectionRejectionError(
                 {"message": MSG_UNAVAILABLE, "code": ErrorCode.SERVICE_UNAVAILABLE.name}
             ) from None
-        if context.caller.client is not None:
+        # A key is checked again while the connection lasts (the client may have left while
+        # it was read).
+        if context.caller.client is not None and not self.gone:
             _key_watch().watch(self, self._authorization(context.connection_params))
         unset: UnsetType = UNSET
         return unset
 
     async def disconnect(self, code: int) -> None:
+        self.gone = True
         _key_watch().forget(self)
         await super().disconnect(code)
+        collector.connection_closed()
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -292,6 +299,11 @@ class _KeyWatch:
                 refusals = await in_thread(_refusals, set(self.keys.values()))
             except DatabaseError:
                 continue  # checked again next time
+            except Exception:
+                # One task checks every connection: it logs and goes on, rather than leave
+                # revoked keys connected.
+                logger.exception("Checking the keys of open WebSockets failed")
+                continue
             for consumer, authorization in list(self.keys.items()):
                 refused = refusals.get(authorization)
                 if refused is not None:

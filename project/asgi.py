@@ -8,7 +8,6 @@ slower than under WSGI in `make bench`; this way it is as fast. WebSockets go to
 
 from __future__ import annotations
 
-import gc
 import os
 from typing import Any, cast
 
@@ -23,10 +22,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import path
 
 from graphql_api.websocket import PayoutWebSocketConsumer
+from project import collector
 
-# The collector's first threshold: allocations, net of deallocations, between two collections
-# of the youngest generation (Python's default is 700).
-YOUNG_GENERATION_OBJECTS = 100_000
 # Requests one web worker serves at once (each in a thread, with a connection from its pool).
 HTTP_THREADS = 10
 
@@ -40,13 +37,6 @@ application = ProtocolTypeRouter(
     }
 )
 
-# As project.wsgi: everything loaded so far frozen out of the collector's view.
-gc.collect()
-gc.freeze()
-# Collections far apart. Each WebSocket keeps thousands of objects (its protocol, consumer,
-# subscription tasks), so with 1,000 subscribers a full collection takes about 250 ms, and
-# with the default thresholds (700, 10, 10) an event's fan-out promoted enough short-lived
-# objects to set one off every few seconds (make bench: p99 event → subscriber about 500 ms).
-# With a young generation of 100,000 most of them die before it is collected: p99 about 220
-# ms; lingering cyclic garbage costs a few MB at most.
-gc.set_threshold(YOUNG_GENERATION_OBJECTS, 50, 10)
+# As project.wsgi: everything loaded so far frozen out of the collector's view; and
+# collections far apart (project.collector).
+collector.configure()

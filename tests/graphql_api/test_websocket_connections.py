@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from pytest_django.fixtures import Settings
 
 from clients.authentication import MSG_REVOKED, caller_for_authorization
@@ -15,6 +16,7 @@ from clients.services import api_key_revoke
 from graphql_api import websocket
 from payouts.callers import Caller
 from payouts.errors import MSG_UNAVAILABLE
+from project import collector
 from tests.conftest import REFUSALS, KeyHolder, refusal
 from tests.graphql_api.live import LEGACY_WS, Connection, handshake_refused, relay_by_hand, run
 
@@ -323,5 +325,79 @@ def test_the_keys_of_many_connections_are_checked_once_each_per_round(
         assert set(checked) == {owner.authorization}
         for connection in connections:
             await connection.disconnect()
+
+    run(scenario)
+
+
+def test_a_key_check_that_fails_unexpectedly_is_tried_again_next_round(
+    owner: KeyHolder, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.LIVE_KEY_CHECK_SECONDS = 0.1
+    settings.PAYOUT_API_KEY_CACHE_SECONDS = 0
+    failures = [InterfaceError("connection already closed")]
+
+    def flaky(authorization: str | None) -> Caller:
+        if failures:
+            raise failures.pop()
+        return caller_for_authorization(authorization)
+
+    async def scenario() -> None:
+        connection = await Connection.authenticated(owner.authorization)
+        await connection.subscribe(PAYOUT_EVENTS)
+        monkeypatch.setattr("graphql_api.websocket.caller_for_authorization", flaky)
+        await asyncio.sleep(0.3)  # the failing round, and one after it
+
+        await database_sync_to_async(api_key_revoke)(owner.api_key.prefix)
+        frame = await connection.close_frame()
+
+        assert not failures
+        assert frame["code"] == 4401
+
+    run(scenario)
+
+
+def test_a_closed_connection_is_no_longer_checked(
+    owner: KeyHolder, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.LIVE_KEY_CHECK_SECONDS = 0.1
+    checked: list[str | None] = []
+
+    def counted(authorization: str | None) -> Caller:
+        checked.append(authorization)
+        return caller_for_authorization(authorization)
+
+    async def scenario() -> None:
+        connection = await Connection.authenticated(owner.authorization)
+        await connection.disconnect()
+        monkeypatch.setattr("graphql_api.websocket.caller_for_authorization", counted)
+        await asyncio.sleep(0.3)
+
+        assert checked == []
+
+    run(scenario)
+
+
+def test_a_full_collection_follows_many_closed_connections(
+    owner: KeyHolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed connection's objects are freed only by a full collection, which the web
+    worker's thresholds make rare (project.collector)."""
+    collections: list[int] = []
+    importlib.import_module("project.asgi")  # loaded first: loading it collects
+    monkeypatch.setattr(collector, "COLLECT_AFTER_CLOSED", 2)
+    monkeypatch.setattr(collector, "COLLECT_DELAY_SECONDS", 0.01)
+    monkeypatch.setattr(collector, "_closed", 0)
+    monkeypatch.setattr("project.collector.gc.collect", lambda: collections.append(2))
+
+    async def scenario() -> None:
+        first = await Connection.authenticated(owner.authorization)
+        await first.disconnect()
+        await asyncio.sleep(0.05)
+        assert collections == []
+
+        second = await Connection.authenticated(owner.authorization)
+        await second.disconnect()
+        await asyncio.sleep(0.05)
+        assert collections == [2]
 
     run(scenario)
