@@ -20,6 +20,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 
 from events.broadcast import MESSAGE_TYPE, groups_of
+from project.loops import PerLoop
 from project.queues import LightQueue
 
 logger = logging.getLogger(__name__)
@@ -225,12 +226,8 @@ def _failed(change: asyncio.Task[None]) -> bool:
 
 
 # One a process (an event loop), started by the first subscription.
-_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+_hubs = PerLoop(Hub)
 
 
 def hub() -> Hub:
-    loop = asyncio.get_running_loop()
-    found = _hubs.get(loop)
-    if found is None:
-        found = _hubs[loop] = Hub()
-    return found
+    return _hubs.get()

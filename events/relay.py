@@ -29,6 +29,7 @@ from django.db import DatabaseError
 from events.broadcast import broadcast, event_message, groups_of
 from events.models import Event
 from events.selectors import events_following, every_settled_event, last_settled_key, stream_key
+from project.loops import PerLoop
 from project.orm import in_thread
 
 logger = logging.getLogger(__name__)
@@ -162,20 +163,16 @@ class Relay:
 
 # One a process (an event loop): started by the first subscription, it runs as long as the
 # process does.
-_relays: dict[asyncio.AbstractEventLoop, Relay] = {}
+_relays = PerLoop(Relay)
 
 
 async def ensure_relay() -> None:
-    loop = asyncio.get_running_loop()
-    relay = _relays.get(loop)
-    if relay is None:
-        relay = _relays[loop] = Relay()
-    await relay.start()
+    await _relays.get().start()
 
 
 def relay_of_this_loop() -> Relay | None:
     """The relay started in the running event loop, if any (tests)."""
-    return _relays.get(asyncio.get_running_loop())
+    return _relays.existing()
 
 
 def stream_key_of(message: dict[str, Any]) -> tuple[int, int]:

@@ -29,6 +29,7 @@ from graphql_api.schema import schema
 from payouts.callers import Caller, staff_caller
 from payouts.errors import MSG_UNAVAILABLE, ErrorCode
 from project import collector
+from project.loops import PerLoop
 from project.orm import in_thread
 from project.queues import LightQueue
 
@@ -310,20 +311,14 @@ class _KeyWatch:
                     self.forget(consumer)
                     consumer.close_soon(CLOSE_UNAUTHORIZED, refused.message)
         # No connection left to watch: the next one starts another.
-        if _key_watches.get(asyncio.get_running_loop()) is self:
-            del _key_watches[asyncio.get_running_loop()]
+        _key_watches.drop(self)
 
 
-# One an event loop (a web worker has one).
-_key_watches: dict[asyncio.AbstractEventLoop, _KeyWatch] = {}
+_key_watches = PerLoop(_KeyWatch)
 
 
 def _key_watch() -> _KeyWatch:
-    loop = asyncio.get_running_loop()
-    watch = _key_watches.get(loop)
-    if watch is None:
-        watch = _key_watches[loop] = _KeyWatch()
-    return watch
+    return _key_watches.get()
 
 
 def _truncated(reason: str) -> str:
