@@ -401,3 +401,28 @@ def test_a_full_collection_follows_many_closed_connections(
         assert collections == [2]
 
     run(scenario)
+
+
+def test_a_connection_that_leaves_while_its_key_is_read_is_not_watched(
+    owner: KeyHolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_caller = websocket.PayoutWebSocketConsumer._caller
+
+    async def slow_read(self: websocket.PayoutWebSocketConsumer, params: object) -> Caller:
+        await asyncio.sleep(0.2)
+        return await read_caller(self, params)
+
+    monkeypatch.setattr(websocket.PayoutWebSocketConsumer, "_caller", slow_read)
+
+    async def scenario() -> None:
+        connection = await Connection.open()
+        await connection.send(
+            {"type": "connection_init", "payload": {"Authorization": owner.authorization}}
+        )
+        await connection.disconnect()  # while the key is read
+        await asyncio.sleep(0.3)
+
+        watch = websocket._key_watches.existing()
+        assert watch is None or not watch.keys
+
+    run(scenario)
