@@ -289,13 +289,21 @@ class Subscription:
         caller = caller_of(info)
         criteria = filters.criteria() if filters is not None else PayoutCriteria()
         key: tuple[int, int] | None = None
-        if after is not None:
-            # What the caller missed, read before listening: a long replay fills no buffer.
-            key = await in_thread(_stream_key_of, caller, after)
-            async for read, event in _read_on(caller, key):
+
+        async def read_on(start: tuple[int, int]) -> AsyncGenerator[PayoutEventType, None]:
+            """The events after `start` the filter matches, read from the stream; `key` follows
+            each event read, matched or not."""
+            nonlocal key
+            async for read, event in _read_on(caller, start):
                 key = read
                 if criteria.matches(cast("Payout", event.payout)):
                     yield event
+
+        if after is not None:
+            # What the caller missed, read before listening: a long replay fills no buffer.
+            key = await in_thread(_stream_key_of, caller, after)
+            async for event in read_on(key):
+                yield event
         group = _group_of(caller)
         while True:
             async with live_connection(info).events([group], timeout=_resync_seconds()) as messages:
@@ -303,10 +311,8 @@ class Subscription:
                 if key is None:
                     key = await in_thread(event_selectors.last_settled_key)
                 else:
-                    async for read, event in _read_on(caller, key):
-                        key = read
-                        if criteria.matches(cast("Payout", event.payout)):
-                            yield event
+                    async for event in read_on(key):
+                        yield event
                 # Announced in stream order: anything at or before the key was sent already.
                 async for message in messages:
                     if not _is_callers(caller, message):
@@ -317,10 +323,8 @@ class Subscription:
                     if missed_before(message, group, key):
                         # One was lost on the way (or the relay changed): read the stream, to
                         # this one included.
-                        async for read, event in _read_on(caller, key):
-                            key = read
-                            if criteria.matches(cast("Payout", event.payout)):
-                                yield event
+                        async for event in read_on(key):
+                            yield event
                         continue
                     key = announced
                     live = _heard_event(message["event"])
