@@ -310,8 +310,7 @@ class _KeyWatch:
                 if refused is not None:
                     self.forget(consumer)
                     consumer.close_soon(CLOSE_UNAUTHORIZED, refused.message)
-        # No connection left to watch: the next one starts another.
-        _key_watches.drop(self)
+        # No connection left to watch: the next one watched starts the task again.
 
 
 _key_watches = PerLoop(_KeyWatch)

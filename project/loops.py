@@ -24,8 +24,3 @@ class PerLoop(Generic[T]):
 
     def existing(self) -> T | None:
         return self.made.get(asyncio.get_running_loop())
-
-    def drop(self, instance: T) -> None:
-        """Forget the running loop's, if it is this one: the next get() makes another."""
-        if self.existing() is instance:
-            del self.made[asyncio.get_running_loop()]
